@@ -1,0 +1,158 @@
+"""pinops.yaml: where the pins and state live, the accounts that publish, and the safety policy.
+
+Credentials are never read from this file: only from environment variables, by the provider that
+needs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import schema, yamlsafe
+from reconciler.errors import InputError, Location, ValidationFailed
+
+CONFIG_FILE = "pinops.yaml"
+
+_PERIOD_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+@dataclass(frozen=True)
+class Pace:
+    """At most `count` writes per `seconds`."""
+
+    count: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> Pace:
+        count, period = text.split("/")
+        return cls(int(count), _PERIOD_SECONDS[period])
+
+    @property
+    def interval(self) -> float:
+        return self.seconds / self.count
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    provider: str
+    boards: tuple[str, ...] = ()
+    account_id: str | None = None
+    base_url: str | None = None
+    pace: Pace | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A safety threshold: a count, or a percentage of the managed pins."""
+
+    value: int
+    percent: bool
+
+    @classmethod
+    def parse(cls, raw: int | str) -> Limit:
+        if isinstance(raw, int):
+            return cls(raw, False)
+        return cls(int(raw.rstrip("%")), True)
+
+    def allows(self, count: int, managed: int) -> bool:
+        if self.percent:
+            return count * 100 <= self.value * managed
+        return count <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.value}%" if self.percent else str(self.value)
+
+
+@dataclass(frozen=True)
+class Policy:
+    prune: bool = False
+    max_deletes: Limit = Limit(25, True)
+    max_replaces: Limit = Limit(25, True)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    pins_dir: Path
+    state_path: Path
+    accounts: dict[str, Account]
+    media_base_url: str | None = None
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def default_account(self) -> str:
+        return next(iter(self.accounts))
+
+    def relative(self, path: Path) -> str:
+        """A repository path as shown to users: relative to the root, with forward slashes."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds pinops.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise InputError(
+        f"no {CONFIG_FILE} found in {start} or any folder above it",
+        hint="run pinops inside a content repository, or pass -C DIR",
+    )
+
+
+def load(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {CONFIG_FILE}: {exc.strerror}", location=Location(CONFIG_FILE)
+        ) from None
+    document = yamlsafe.load(raw, CONFIG_FILE)
+    problems = schema.check(document.data, schema.CONFIG, document=document)
+    if problems:
+        raise ValidationFailed(problems)
+    data = document.data
+    accounts = {
+        name: Account(
+            name=name,
+            provider=spec["provider"],
+            boards=tuple(spec.get("boards", ())),
+            account_id=spec.get("account_id"),
+            base_url=spec.get("base_url"),
+            pace=Pace.parse(spec["pace"]) if "pace" in spec else None,
+        )
+        for name, spec in data["accounts"].items()
+    }
+    policy_data = data.get("policy", {})
+    policy = Policy(
+        prune=policy_data.get("prune", False),
+        max_deletes=Limit.parse(policy_data.get("max_deletes", "25%")),
+        max_replaces=Limit.parse(policy_data.get("max_replaces", "25%")),
+    )
+    media_base_url = data.get("media_base_url")
+    if media_base_url and not media_base_url.endswith("/"):
+        media_base_url += "/"
+    for key in ("pins", "state"):
+        value = data.get(key, "")
+        if Path(value).is_absolute() or ".." in re.split(r"[\\/]", value):
+            raise InputError(
+                f"{key} must be a path inside the repository",
+                location=document.location((key,)),
+                hint="write it relative to pinops.yaml, without '..'",
+            )
+    return Config(
+        root=root,
+        pins_dir=root / data.get("pins", "pins/"),
+        state_path=root / data.get("state", "pinops.state.json"),
+        accounts=accounts,
+        media_base_url=media_base_url,
+        policy=policy,
+    )

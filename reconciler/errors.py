@@ -1,0 +1,120 @@
+"""The exception tree. Every error a user can cause carries where it happened and how to fix it.
+
+PinopsError                      message, location, hint; exit code 1
+├── InputError                   manifests, config, media, templates: fix the repository
+│   └── ValidationFailed         several located problems reported at once
+├── StateError                   the state file is corrupt, foreign, or locked
+├── PlanError                    a plan that cannot be made or applied (stale, unknown board)
+│   └── SafetyBlocked            a safety check stopped the plan; exit code 3
+├── ConfirmationRefused          apply without a TTY and without --yes
+└── ProviderError                a provider call failed
+    ├── AuthError                credentials missing, expired or rejected; stops the run
+    ├── ProviderRejected         the provider refused the request (validation, not found)
+    ├── RateLimited              429; carries the delay the provider asked for
+    ├── SpamBlocked              Pinterest's anti-spam block; stops the run
+    ├── TransientError           5xx, timeouts, resets before the request was acted on
+    └── OutcomeUnknown           the request may have been acted on; never blindly retried
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file of the repository; line and column count from 1."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in the input."""
+
+    location: Location
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class PinopsError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, *, location: Location | None = None, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class InputError(PinopsError):
+    pass
+
+
+class ValidationFailed(InputError):
+    def __init__(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} problem{'' if len(errors) == 1 else 's'} found")
+        self.problems = problems
+
+
+class StateError(PinopsError):
+    pass
+
+
+class PlanError(PinopsError):
+    pass
+
+
+class SafetyBlocked(PlanError):
+    exit_code = 3
+
+
+class ConfirmationRefused(PinopsError):
+    pass
+
+
+class ProviderError(PinopsError):
+    pass
+
+
+class AuthError(ProviderError):
+    pass
+
+
+class ProviderRejected(ProviderError):
+    pass
+
+
+class RateLimited(ProviderError):
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class SpamBlocked(ProviderError):
+    pass
+
+
+class TransientError(ProviderError):
+    pass
+
+
+class OutcomeUnknown(ProviderError):
+    pass

@@ -1,0 +1,160 @@
+"""JSON Schema validation against the files in schemas/, errors mapped back to file positions."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from reconciler.errors import Problem
+from reconciler.yamlsafe import Document, JsonPath
+
+PIN_FILE = "pin-file.schema.json"
+CONFIG = "config.schema.json"
+STATE = "state.schema.json"
+
+
+def _folder() -> Path:
+    """schemas/ ships inside the package in a wheel; a source checkout keeps it at the top."""
+    packaged = Path(__file__).parent / "schemas"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "schemas"
+
+
+def schema_text(name: str) -> str:
+    return (_folder() / name).read_text(encoding="utf-8")
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(name))
+    return loaded
+
+
+@cache
+def _validator(name: str, definition: str | None) -> jsonschema.Draft202012Validator:
+    root = _schema(name)
+    registry: Registry[Any] = Registry().with_resource(root["$id"], Resource.from_contents(root))
+    target = {"$ref": f"{root['$id']}#/$defs/{definition}"} if definition else root
+    return jsonschema.Draft202012Validator(target, registry=registry)
+
+
+def check(
+    data: Any, name: str, definition: str | None = None, document: Document | None = None
+) -> list[Problem]:
+    """Validate `data` against a schema (or one of its $defs); one located problem per error."""
+    validator = _validator(name, definition)
+    doc = document or Document(name, data)
+    problems = [_problem(error, doc) for error in validator.iter_errors(data)]
+    return sorted(problems, key=lambda p: p.location)
+
+
+def _field(path: JsonPath) -> str:
+    names = [str(part) for part in path if isinstance(part, str)]
+    return names[-1] if names else "the document"
+
+
+def _known_properties(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
+    known = set(schema.get("properties", {}))
+    ref = schema.get("$ref", "")
+    if "#/$defs/" in ref:
+        known |= _known_properties(root["$defs"][ref.rsplit("/", 1)[1]], root)
+    return known
+
+
+def _problem(error: ValidationError, doc: Document) -> Problem:
+    path: JsonPath = tuple(error.absolute_path)
+    field = _field(path)
+    instance: Any = error.instance
+    value: Any = error.validator_value
+    sub_schema: Any = error.schema
+    location = doc.location(path)
+    match error.validator:
+        case "maxLength":
+            return Problem(
+                location,
+                f"{field} is {len(instance)} characters; the limit is {value}",
+                f"shorten it by {len(instance) - value}",
+            )
+        case "minLength":
+            return Problem(location, f"{field} is empty", "give it a value or remove the key")
+        case "additionalProperties" | "unevaluatedProperties":
+            known = _known_properties(sub_schema, _schema(PIN_FILE))
+            unknown = sorted(k for k in instance if k not in known)
+            name = unknown[0] if unknown else "?"
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"known fields: {', '.join(sorted(known))}"
+            )
+            return Problem(doc.location((*path, name), key=True), f"unknown field '{name}'", hint)
+        case "required":
+            missing = [k for k in value if k not in instance]
+            return Problem(location, f"'{missing[0]}' is required here", f"add {missing[0]}:")
+        case "type":
+            expected = value if isinstance(value, str) else " or ".join(value)
+            return Problem(
+                location,
+                f"{field} must be {_article(expected)}, not {_json_type(instance)}",
+                "quote it to make it a string" if expected == "string" else "",
+            )
+        case "pattern":
+            return Problem(location, f"{field} {instance!r} is not valid", _pattern_hint(field))
+        case "enum":
+            return Problem(
+                location,
+                f"{field} {instance!r} is not one of the allowed values",
+                f"use one of: {', '.join(map(str, value))}",
+            )
+        case "oneOf" if not path:
+            return Problem(
+                location,
+                "a manifest holds one pin (a mapping with `id`) or a `pins:` list",
+                "add `id:` to describe one pin, or put pins under `pins:`",
+            )
+        case "maxItems" | "minItems" | "uniqueItems":
+            return Problem(location, f"{field}: {error.message}", "")
+        case "minimum" | "maximum":
+            return Problem(location, f"{field} must be {error.validator} {value}", "")
+        case _:
+            return Problem(location, f"{field}: {error.message}", "")
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+def _json_type(value: Any) -> str:
+    for kind, name in (
+        (bool, "a boolean"),
+        (int, "a number"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a mapping"),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "empty" if value is None else type(value).__name__
+
+
+_PATTERN_HINTS = {
+    "id": "use letters, digits, '.', '_' and '-', starting with a letter or digit",
+    "link": "use a full https URL, e.g. https://example.com/page",
+    "dominant_color": "write it as #RRGGBB, e.g. #6E7874",
+    "pace": "write it as COUNT/PERIOD, e.g. 30/hour",
+    "media_base_url": "use an https URL",
+    "base_url": "use an http(s) URL",
+    "max_deletes": "a count, or a percentage such as 25%",
+    "max_replaces": "a count, or a percentage such as 25%",
+}
+
+
+def _pattern_hint(field: str) -> str:
+    return _PATTERN_HINTS.get(field, "")

@@ -1,0 +1,258 @@
+"""The state file: what was published, under a lock, written atomically and durably.
+
+An apply never rewrites the whole state per change. Each intent and each result is appended to a
+journal beside the state file (one fsynced JSON line, O(1) per change); at the end the journal is
+folded into the state file (temp file, fsync, rename, fsync of the folder) and removed. Reading
+the state replays any journal left by an interrupted apply, so nothing recorded is ever lost.
+Journal entries set absolute values, so replaying one twice is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler import schema
+from reconciler.errors import Location, StateError
+
+VERSION = 1
+
+
+@dataclass
+class Record:
+    """One published target (a pin on a board) as the provider knows it."""
+
+    provider: str
+    account: str
+    content_hash: str
+    pin_id: str | None = None
+    post_id: str | None = None
+    url: str | None = None
+    board: str | None = None
+    board_id: str | None = None
+    section_id: str | None = None
+    media_hash: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    status: str = "published"
+    published_at: str | None = None
+    scheduled_at: str | None = None
+    commit: str | None = None
+    protect: bool = False
+    replaced: str | None = None
+    intent: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class State:
+    lineage: str
+    serial: int = 0
+    boards: dict[str, dict[str, str]] = field(default_factory=dict)
+    pins: dict[str, Record] = field(default_factory=dict)
+    version: int = VERSION
+
+    @classmethod
+    def new(cls) -> State:
+        return cls(lineage=str(uuid.uuid4()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "boards": self.boards,
+            "pins": {key: record.to_json() for key, record in self.pins.items()},
+        }
+
+    def apply_entry(self, entry: dict[str, Any]) -> None:
+        """Replay one journal entry."""
+        match entry["op"]:
+            case "record":
+                self.pins[entry["key"]] = Record.from_json(entry["record"])
+            case "forget":
+                self.pins.pop(entry["key"], None)
+            case "boards":
+                self.boards[entry["account"]] = entry["boards"]
+            case other:
+                raise StateError(f"unknown journal entry {other!r}")
+
+
+def dumps(data: Any) -> str:
+    """JSON with sorted keys and a trailing newline, so that git diffs of state read well."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class StateFile:
+    """The state file at `path`, its lock file and its journal."""
+
+    def __init__(self, path: Path, display: str | None = None) -> None:
+        self.path = path
+        self.display = display or path.name
+        self.journal_path = path.with_name(path.name + ".journal")
+        self.lock_path = path.with_name(path.name + ".lock")
+
+    def read(self) -> State:
+        """The state as recorded, with any journal of an interrupted apply replayed onto it."""
+        state = self._read_file()
+        for entry in self._journal_entries(state):
+            state.apply_entry(entry)
+        return state
+
+    def _read_file(self) -> State:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return State.new()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"cannot read the state file {self.display}: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"the state file is not valid JSON: {exc.msg}",
+                location=Location(self.display, exc.lineno, exc.colno),
+                hint="restore it from git (git checkout -- FILE); pinops will not overwrite it",
+            ) from None
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("version"), int)
+            and data["version"] > VERSION
+        ):
+            raise StateError(
+                f"{self.display} was written by a newer pinops (state version {data['version']})",
+                hint="upgrade pinops",
+            )
+        problems = schema.check(data, schema.STATE)
+        if problems:
+            first = problems[0]
+            raise StateError(
+                f"{self.display} is not a pinops state file: {first.message}",
+                location=Location(self.display),
+                hint="point `state:` in pinops.yaml at the right file (this one is left as it is)",
+            )
+        return State(
+            version=data["version"],
+            lineage=data["lineage"],
+            serial=data["serial"],
+            boards=data["boards"],
+            pins={key: Record.from_json(value) for key, value in data["pins"].items()},
+        )
+
+    def _journal_entries(self, state: State) -> Iterator[dict[str, Any]]:
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").split("\n")
+        except FileNotFoundError:
+            return
+        # A crash can tear only the last line, which then has no newline: drop it.
+        complete = lines[:-1]
+        if not complete:
+            return
+        header = json.loads(complete[0])
+        if header.get("lineage") != state.lineage or header.get("serial") != state.serial:
+            return  # already folded into the state file, or left over from another state
+        for number, line in enumerate(complete[1:], start=2):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                raise StateError(
+                    "the state journal is damaged",
+                    location=Location(self.journal_path.name, number, 1),
+                    hint="restore the state file from git and remove the journal",
+                ) from None
+
+    @contextlib.contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold the state lock. The OS releases it if the process dies, so a lock is never stale."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.lock_path.open("a+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise StateError(
+                    f"the state is locked by {holder}",
+                    hint="wait for that run to finish: one apply at a time may change the state",
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(
+                f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, since {utcnow()})"
+            )
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def begin(self, state: State) -> None:
+        """Start a journal for changes made on top of `state` (held under the lock)."""
+        if self.journal_path.exists():
+            # An interrupted apply's entries are already part of `state`: fold them first.
+            self.write(state)
+        self._append({"journal": 1, "lineage": state.lineage, "serial": state.serial})
+
+    def record(self, state: State, entry: dict[str, Any]) -> None:
+        """Apply an entry to `state` and make it durable before returning."""
+        state.apply_entry(entry)
+        self._append(entry)
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        with self.journal_path.open("a", encoding="utf-8") as journal:
+            journal.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+            journal.flush()
+            os.fsync(journal.fileno())
+
+    def finish(self, state: State) -> None:
+        """Fold the journal into the state file and remove it."""
+        self.write(state)
+
+    def write(self, state: State) -> None:
+        """Write the whole state atomically and durably, then drop the folded journal."""
+        state.serial += 1
+        text = dumps(state.to_json())
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            Path(temp).replace(self.path)
+        except BaseException:
+            state.serial -= 1
+            Path(temp).unlink(missing_ok=True)
+            raise
+        _fsync_folder(folder)
+        self.journal_path.unlink(missing_ok=True)
+        _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import StateError
+from reconciler.state import Record, State, StateFile
+
+
+def record(pin_id: str = "1") -> Record:
+    return Record(provider="sandbox", account="main", content_hash="a" * 64, pin_id=pin_id)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    assert state.serial == 0 and not state.pins
+    state.pins["a"] = record()
+    state.boards["main"] = {"Recipes": "123"}
+    store.write(state)
+    again = store.read()
+    assert again == state
+    assert again.serial == 1
+
+
+def test_missing_state_is_new_and_not_written(tmp_path: Path) -> None:
+    StateFile(tmp_path / "s.json").read()
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_a_failure_while_writing_leaves_the_previous_state_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    state.pins["a"] = record()
+    store.write(state)
+    before = store.path.read_bytes()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    state.pins["b"] = record("2")
+    with pytest.raises(OSError):
+        store.write(state)
+    monkeypatch.undo()
+    assert store.path.read_bytes() == before
+    assert state.serial == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pinops.state.json"]
+
+
+def test_journal_is_replayed_after_a_crash_and_a_torn_line_ignored(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.write(state)
+    store.begin(state)
+    store.record(state, {"op": "record", "key": "a", "record": record("11").to_json()})
+    store.record(state, {"op": "record", "key": "b", "record": record("12").to_json()})
+    # The process dies here: no finish(). A half-written line is at the end of the journal.
+    with store.journal_path.open("a") as journal:
+        journal.write('{"op": "record", "key": "c", "rec')
+    recovered = StateFile(store.path).read()
+    assert sorted(recovered.pins) == ["a", "b"]
+    assert recovered.pins["b"].pin_id == "12"
+
+
+def test_finish_folds_the_journal(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.begin(state)
+    store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
+    store.finish(state)
+    assert not store.journal_path.exists()
+    assert StateFile(store.path).read().pins.keys() == {"a"}
+
+
+def test_a_journal_already_folded_is_not_replayed(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.begin(state)
+    store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
+    journal = store.journal_path.read_bytes()
+    store.finish(state)
+    # A crash between the rename and the journal's removal leaves the old journal behind.
+    store.journal_path.write_bytes(journal)
+    state = store.read()
+    state.pins.pop("a")
+    store.write(state)
+    store.journal_path.write_bytes(journal)
+    assert "a" not in StateFile(store.path).read().pins
+
+
+def test_corrupt_state_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "pinops.state.json"
+    path.write_text('{"version": 1,\n  "lineage": oops}\n')
+    with pytest.raises(StateError) as caught:
+        StateFile(path, "pinops.state.json").read()
+    assert str(caught.value).startswith("pinops.state.json:2:14: the state file is not valid JSON")
+
+
+def test_foreign_json_is_not_a_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "pinops.state.json"
+    path.write_text(json.dumps({"name": "my-package"}))
+    with pytest.raises(StateError, match="is not a pinops state file"):
+        StateFile(path).read()
+
+
+def test_newer_state_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pinops.state.json"
+    state = State.new()
+    data = state.to_json() | {"version": 9}
+    path.write_text(json.dumps(data))
+    with pytest.raises(StateError, match="newer pinops"):
+        StateFile(path).read()
+
+
+def test_lock_names_its_holder(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    with store.lock("apply"), pytest.raises(StateError) as caught, store.lock("apply"):
+        pass
+    assert "locked by pinops apply (pid" in str(caught.value)
+    with store.lock("apply"):
+        pass  # released when the holder is done

@@ -1,0 +1,397 @@
+"""Media files in the repository: where a manifest's path may point, what a file is, and whether
+the provider will take it.
+
+The type of a file is decided by its first bytes, never by its name: a PNG saved as `.jpg` is a
+PNG. Nothing here uploads or fetches anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import imagesize
+import mutagen
+import mutagen.mp4
+
+MediaKind = Literal["image", "video"]
+Severity = Literal["error", "warning"]
+
+_CHUNK = 1 << 20
+
+# ISO BMFF major brands that are not MP4 video; every other brand is read as MP4.
+_BRANDS = {
+    b"qt  ": "video/quicktime",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+}
+
+_NAMES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
+    "image/avif": "AVIF",
+    "video/mp4": "MP4",
+    "video/quicktime": "MOV",
+}
+
+# Pinterest shows pins best at 2:3 (height = 1.5 × width); further off than this earns a warning.
+_RECOMMENDED_ASPECT = 1.5
+_ASPECT_TOLERANCE = 0.2
+
+
+class MediaPathError(Exception):
+    """A media path in a manifest that does not lead to a readable file inside the repository."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class MediaTypeError(Exception):
+    """A media file whose type pinops cannot recognise."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    kind: MediaKind
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    duration: float | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What a provider takes. Sizes are in bytes, durations in seconds; `max_aspect` is the largest
+    height / width."""
+
+    image_types: frozenset[str]
+    max_image_bytes: int
+    video_types: frozenset[str]
+    max_video_bytes: int
+    min_video_seconds: float
+    max_video_seconds: float
+    min_image_side: int = 100
+    max_aspect: float = 2.1
+
+
+PINTEREST_LIMITS = MediaLimits(
+    image_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+    # Pinterest's maximum image size is published both as 20 MB and as 32 MB; we take the lower.
+    max_image_bytes=20_000_000,
+    video_types=frozenset({"video/mp4", "video/quicktime"}),
+    max_video_bytes=2_000_000_000,
+    min_video_seconds=4,
+    max_video_seconds=15 * 60,
+)
+
+
+@dataclass(frozen=True)
+class MediaProblem:
+    severity: Severity
+    message: str
+    hint: str = ""
+
+
+def resolve_media_path(repo_root: Path, declaring_file: Path, value: str) -> Path:
+    """The real path of the regular file that `value`, written in `declaring_file`, points to.
+
+    The path is relative to the declaring file and, after symlinks are followed, must stay inside
+    `repo_root`. Nothing is opened, so a FIFO is refused without blocking.
+    """
+    if Path(value).is_absolute():
+        raise MediaPathError(
+            f"media path {value!r} is absolute",
+            "write it relative to the manifest that declares it, e.g. media/pasta.jpg",
+        )
+    root = repo_root.resolve()
+    written = declaring_file.resolve().parent / value
+    try:
+        real = written.resolve()
+    # A symlink loop before Python 3.13; later versions leave it to stat() below to report.
+    except RuntimeError:
+        raise MediaPathError(
+            f"media path {value!r} leads into a symlink loop", "fix or remove the symlink"
+        ) from None
+    if not real.is_relative_to(root):
+        if Path(os.path.normpath(written)).is_relative_to(root):
+            raise MediaPathError(
+                f"media path {value!r} is a symlink to {real}, outside the repository",
+                "copy the file into the repository instead of linking to it",
+            )
+        raise MediaPathError(
+            f"media path {value!r} leads outside the repository",
+            "keep media inside the repository, e.g. next to the manifest in media/",
+        )
+    try:
+        mode = real.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise MediaPathError(
+            f"media file {value!r} does not exist",
+            f"the path is relative to {declaring_file.name}; check its spelling and folder",
+        ) from None
+    except OSError as exc:
+        raise MediaPathError(f"cannot read media file {value!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise MediaPathError(
+            f"media path {value!r} is a folder", "name a file inside it, e.g. media/pasta.jpg"
+        )
+    if not stat.S_ISREG(mode):
+        raise MediaPathError(
+            f"media path {value!r} is not a regular file (a device, FIFO or socket)",
+            "point it at an image or video file",
+        )
+    return real
+
+
+def inspect_media(path: Path) -> MediaInfo:
+    """Type, size, dimensions, duration and SHA-256 of the file at `path`, read once."""
+    try:
+        # Non-blocking, so that a FIFO swapped in after resolve_media_path cannot hang the run;
+        # fstat on the open descriptor then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise MediaPathError(
+                    f"{path.name} is not a regular file", "point it at an image or video file"
+                )
+            head = file.read(_CHUNK)
+            content_type = _content_type(head, path.name)
+            kind: MediaKind = "image" if content_type.startswith("image/") else "video"
+            digest = hashlib.sha256(head)
+            size = len(head)
+            while chunk := file.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            width = height = None
+            duration = None
+            if kind == "image":
+                # Given the open file, not a str: imagesize fetches str arguments that look like
+                # URLs over HTTP.
+                found = imagesize.get(file)
+                if found[0] > 0 and found[1] > 0:
+                    width, height = int(found[0]), int(found[1])
+            else:
+                duration = _video_duration(file)
+    except OSError as exc:
+        raise MediaPathError(
+            f"cannot read {path.name}: {exc.strerror}", "check that the file is readable"
+        ) from None
+    return MediaInfo(
+        kind=kind,
+        content_type=content_type,
+        size=size,
+        width=width,
+        height=height,
+        duration=duration,
+        sha256=digest.hexdigest(),
+    )
+
+
+def _content_type(head: bytes, name: str) -> str:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return _BRANDS.get(head[8:12], "video/mp4")
+    if not head:
+        raise MediaTypeError(f"{name} is empty", "replace it with the image or video it should be")
+    raise MediaTypeError(
+        f"{name} is not a JPEG, PNG, GIF, WebP, MP4 or MOV file",
+        "convert it to JPEG or PNG (images) or MP4 (videos); the file name's extension is ignored",
+    )
+
+
+def _video_duration(file: BinaryIO) -> float | None:
+    """The length in seconds, or None when it cannot be read (fragmented or damaged files)."""
+    # mutagen ships py.typed but leaves MP4 and its `info` untyped.
+    mp4: Any = mutagen.mp4.MP4
+    file.seek(0)
+    try:
+        length = float(mp4(file).info.length)
+    # mutagen divides by the timescale in the movie header without guarding against zero.
+    except (mutagen.MutagenError, ZeroDivisionError):
+        return None
+    return length if length > 0 else None
+
+
+def media_problems(info: MediaInfo, limits: MediaLimits, field: str) -> list[MediaProblem]:
+    """What stands in the way of publishing `info` as the manifest's `field` ("image", "cover" or
+    "video"; every field but "video" expects an image). The field names the file in messages."""
+    expected: MediaKind = "video" if field == "video" else "image"
+    name = _NAMES.get(info.content_type, info.content_type)
+    if info.kind != expected:
+        hint = {"image": "declare it under `video:`", "video": "declare it under `image:`"}.get(
+            field, f"use {_a(expected)} here"
+        )
+        return [
+            MediaProblem("error", f"{field} is {_a(info.kind)} ({name}), not {_a(expected)}", hint)
+        ]
+    if expected == "image":
+        return _image_problems(info, limits, field, name)
+    return _video_problems(info, limits, field, name)
+
+
+def _image_problems(
+    info: MediaInfo, limits: MediaLimits, field: str, name: str
+) -> list[MediaProblem]:
+    if info.content_type not in limits.image_types:
+        return [
+            MediaProblem(
+                "error",
+                f"{field} is {name}; Pinterest takes {_names(limits.image_types)} images",
+                "convert it to JPEG or PNG",
+            )
+        ]
+    problems = []
+    if info.size > limits.max_image_bytes:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {_bytes(info.size)}; Pinterest takes at most "
+                f"{_bytes(limits.max_image_bytes)}",
+                "compress it or reduce its dimensions",
+            )
+        )
+    if info.width is None or info.height is None:
+        problems.append(
+            MediaProblem(
+                "warning",
+                f"{field}'s dimensions could not be read",
+                "check that the file opens in an image viewer",
+            )
+        )
+        return problems
+    pixels = f"{info.width}×{info.height} pixels"
+    side = limits.min_image_side
+    aspect = info.height / info.width
+    if info.width < side or info.height < side:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {pixels}; Pinterest needs at least {side}×{side}",
+                "use an image at least 1000×1500 (2:3)",
+            )
+        )
+    elif aspect > limits.max_aspect:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {pixels}, taller than the 1:{_number(limits.max_aspect)} "
+                "Pinterest takes",
+                "crop it to 2:3, e.g. 1000×1500",
+            )
+        )
+    elif abs(aspect / _RECOMMENDED_ASPECT - 1) > _ASPECT_TOLERANCE:
+        problems.append(
+            MediaProblem(
+                "warning",
+                f"{field} is {pixels}, far from the 2:3 Pinterest recommends",
+                "use 2:3, e.g. 1000×1500, so the pin is not cropped or shown small",
+            )
+        )
+    return problems
+
+
+def _video_problems(
+    info: MediaInfo, limits: MediaLimits, field: str, name: str
+) -> list[MediaProblem]:
+    if info.content_type not in limits.video_types:
+        return [
+            MediaProblem(
+                "error",
+                f"{field} is {name}; Pinterest takes {_names(limits.video_types)} videos",
+                "convert it to MP4 (H.264)",
+            )
+        ]
+    problems = []
+    if info.size > limits.max_video_bytes:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {_bytes(info.size)}; Pinterest takes at most "
+                f"{_bytes(limits.max_video_bytes)}",
+                "shorten it or export it at a lower bitrate",
+            )
+        )
+    shortest = _seconds(limits.min_video_seconds)
+    longest = _seconds(limits.max_video_seconds)
+    if info.duration is None:
+        problems.append(
+            MediaProblem(
+                "warning",
+                f"{field}'s length could not be read",
+                f"check that it plays; Pinterest takes videos of {shortest} to {longest}",
+            )
+        )
+    elif info.duration < limits.min_video_seconds:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {_seconds(info.duration)} long; Pinterest needs at least {shortest}",
+                f"use a video of {shortest} to {longest}",
+            )
+        )
+    elif info.duration > limits.max_video_seconds:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {_seconds(info.duration)} long; Pinterest takes at most {longest}",
+                f"trim it to {longest} or less",
+            )
+        )
+    return problems
+
+
+def _a(kind: MediaKind) -> str:
+    return "an image" if kind == "image" else "a video"
+
+
+def _names(content_types: frozenset[str]) -> str:
+    names = sorted(_NAMES.get(t, t) for t in content_types)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _number(value: float) -> str:
+    """At most one decimal, and none when it is zero: 20, 2.1, 3.5."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _bytes(size: int) -> str:
+    if size >= 1_000_000_000:
+        return f"{_number(size / 1_000_000_000)} GB"
+    if size >= 1_000_000:
+        return f"{_number(size / 1_000_000)} MB"
+    return f"{_number(size / 1000)} kB"
+
+
+def _seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{_number(seconds)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"

@@ -23,6 +23,8 @@ from reconciler.media import (
     resolve_media_path,
 )
 
+EXAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "pins/media"
+
 
 def problems(path: Path, field: str = "image") -> list[MediaProblem]:
     return media_problems(inspect_media(path), PINTEREST_LIMITS, field)
@@ -212,6 +214,21 @@ def test_a_video_too_large_is_an_error(tmp_path: Path) -> None:
     info = dataclasses.replace(inspect_media(write_mp4(tmp_path / "a.mp4", 10)), size=2_500_000_000)
     [problem] = media_problems(info, PINTEREST_LIMITS, "video")
     assert problem.message == "video is 2.5 GB; Pinterest takes at most 2 GB"
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("pasta.jpg", "image"),
+        ("salad.jpg", "image"),
+        ("living-room.png", "image"),
+        ("bedroom.jpg", "image"),
+        ("pasta-howto.mp4", "video"),
+        ("pasta-howto-cover.jpg", "cover"),
+    ],
+)
+def test_the_example_media_are_clean(name: str, field: str) -> None:
+    assert problems(EXAMPLE_MEDIA / name, field) == []
 
 
 # Paths in manifests

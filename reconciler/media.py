@@ -151,7 +151,9 @@ def resolve_media_path(repo_root: Path, declaring_file: Path, value: str) -> Pat
             f"the path is relative to {declaring_file.name}; check its spelling and folder",
         ) from None
     except OSError as exc:
-        raise MediaPathError(f"cannot read media file {value!r}: {exc.strerror}") from None
+        raise MediaPathError(
+            f"cannot read media file {value!r}: {exc.strerror}", "check that the file is readable"
+        ) from None
     if stat.S_ISDIR(mode):
         raise MediaPathError(
             f"media path {value!r} is a folder", "name a file inside it, e.g. media/pasta.jpg"

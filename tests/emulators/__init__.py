@@ -1,0 +1,3 @@
+"""Local HTTP emulators of the APIs pinops talks to, with fault injection, for tests."""
+
+from __future__ import annotations

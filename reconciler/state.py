@@ -62,15 +62,13 @@ class Record:
 
 @dataclass
 class State:
-    lineage: str
+    """The recorded state. A state never written has no lineage yet: it gets one on first write."""
+
+    lineage: str = ""
     serial: int = 0
     boards: dict[str, dict[str, str]] = field(default_factory=dict)
     pins: dict[str, Record] = field(default_factory=dict)
     version: int = VERSION
-
-    @classmethod
-    def new(cls) -> State:
-        return cls(lineage=str(uuid.uuid4()))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,7 +121,7 @@ class StateFile:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return State.new()
+            return State()
         except (OSError, UnicodeDecodeError) as exc:
             raise StateError(f"cannot read the state file {self.display}: {exc}") from None
         try:
@@ -169,6 +167,8 @@ class StateFile:
         if not complete:
             return
         header = json.loads(complete[0])
+        if not state.lineage and state.serial == 0:
+            state.lineage = header.get("lineage", "")  # the first apply died before any write
         if header.get("lineage") != state.lineage or header.get("serial") != state.serial:
             return  # already folded into the state file, or left over from another state
         for number, line in enumerate(complete[1:], start=2):
@@ -208,6 +208,8 @@ class StateFile:
 
     def begin(self, state: State) -> None:
         """Start a journal for changes made on top of `state` (held under the lock)."""
+        if not state.lineage:
+            state.lineage = str(uuid.uuid4())
         if self.journal_path.exists():
             # An interrupted apply's entries are already part of `state`: fold them first.
             self.write(state)
@@ -231,11 +233,14 @@ class StateFile:
     def write(self, state: State) -> None:
         """Write the whole state atomically and durably, then drop the folded journal."""
         state.serial += 1
+        state.lineage = state.lineage or str(uuid.uuid4())
         text = dumps(state.to_json())
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         try:
+            # mkstemp makes the file private; the state file is as readable as the repository.
+            os.fchmod(fd, 0o644)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
                 out.flush()

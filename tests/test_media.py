@@ -10,7 +10,6 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
-from mediafiles import write_gif, write_jpeg, write_mov, write_mp4, write_png, write_webp
 
 from reconciler.media import (
     PINTEREST_LIMITS,
@@ -22,6 +21,7 @@ from reconciler.media import (
     media_problems,
     resolve_media_path,
 )
+from tests.mediafiles import write_gif, write_jpeg, write_mov, write_mp4, write_png, write_webp
 
 EXAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "pins/media"
 

@@ -40,7 +40,7 @@ def test_a_failure_while_writing_leaves_the_previous_state_intact(
     store.write(state)
     before = store.path.read_bytes()
 
-    def disk_full(fd: int) -> None:
+    def disk_full(_fd: int) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
@@ -111,7 +111,7 @@ def test_foreign_json_is_not_a_state_file(tmp_path: Path) -> None:
 
 def test_newer_state_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "pinops.state.json"
-    state = State.new()
+    state = State(lineage="0b5de5b0-6dab-48eb-b801-3e4f921fefc3")
     data = state.to_json() | {"version": 9}
     path.write_text(json.dumps(data))
     with pytest.raises(StateError, match="newer pinops"):

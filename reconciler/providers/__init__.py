@@ -1,0 +1,36 @@
+"""The provider registry: each provider module exposes CAPABILITIES and open(config, account).
+
+Modules are imported only when their provider is used, so a plan imports no HTTP stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from reconciler.config import Account, Config
+from reconciler.errors import InputError
+from reconciler.providers.base import Capabilities, Provider
+
+MODULES = {
+    "sandbox": "reconciler.providers.sandbox",
+}
+
+
+def _module(name: str) -> ModuleType:
+    if name not in MODULES:
+        raise InputError(
+            f"the provider '{name}' is not available in this version of pinops",
+            hint=f"use one of: {', '.join(MODULES)}",
+        )
+    return importlib.import_module(MODULES[name])
+
+
+def capabilities(name: str) -> Capabilities:
+    caps: Capabilities = _module(name).CAPABILITIES
+    return caps
+
+
+def open_provider(config: Config, account: Account) -> Provider:
+    provider: Provider = _module(account.provider).open_provider(config, account)
+    return provider

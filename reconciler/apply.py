@@ -1,0 +1,242 @@
+"""Executing a plan: one change at a time, an intent recorded before every provider call and the
+result right after, so that an interrupted run never loses a published pin's id.
+
+Order: creates, then updates, then replaces (create the new pin and record it, then delete the
+old one), then deletes. A failed pin is recorded and the run goes on, except for failures that
+would fail every pin alike (authentication, Pinterest's spam block), which stop it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from reconciler import boards
+from reconciler.desired import Target
+from reconciler.errors import AuthError, OutcomeUnknown, ProviderError, SpamBlocked
+from reconciler.plan import CHANGE_ACTIONS, Change, Plan
+from reconciler.providers.base import PinContent, Provider
+from reconciler.state import Record, State, StateFile, utcnow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    error: str | None = None
+    pin_id: str | None = None
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.skipped
+
+
+Progress = Callable[[Outcome, int, int], None]
+
+
+def idempotency_key(state: State, key: str, content_hash: str) -> str:
+    """Stable for one content of one pin, so that a retry replays instead of re-posting."""
+    return hashlib.sha256(f"{state.lineage}:{key}:{content_hash}".encode()).hexdigest()[:32]
+
+
+def content(target: Target, state: State) -> PinContent:
+    fields = target.fields
+    section = fields.get("section")
+    return PinContent(
+        board_id=boards.lookup(state, target.account, target.board),
+        section_id=boards.lookup(state, target.account, f"{target.board}/{section}")
+        if section
+        else None,
+        title=fields.get("title"),
+        description=fields.get("description"),
+        link=fields.get("link"),
+        alt_text=fields.get("alt_text"),
+        dominant_color=fields.get("dominant_color"),
+        media=target.media.get("image") or target.media.get("video"),
+        cover=target.media.get("cover"),
+        cover_frame=fields.get("cover_frame"),
+        publish_at=target.publish_at,
+    )
+
+
+class Applier:
+    def __init__(
+        self,
+        state: State,
+        store: StateFile,
+        provider: Callable[[str], Provider],
+        provider_name: Callable[[str], str],
+        commit: str | None = None,
+    ) -> None:
+        self.state = state
+        self.store = store
+        self.provider = provider
+        self.provider_name = provider_name
+        self.commit = commit
+
+    def run(
+        self,
+        plan: Plan,
+        refreshed_boards: dict[str, dict[str, str]],
+        progress: Progress | None = None,
+    ) -> list[Outcome]:
+        todo = sorted(
+            (c for c in plan.changes if c.action in CHANGE_ACTIONS),
+            key=lambda c: CHANGE_ACTIONS.index(c.action),
+        )
+        outcomes: list[Outcome] = []
+        self.store.begin(self.state)
+        try:
+            for account, names in refreshed_boards.items():
+                self._write({"op": "boards", "account": account, "boards": names})
+            stop: str | None = None
+            for number, change in enumerate(todo, start=1):
+                if stop:
+                    outcome = Outcome(change, error=stop, skipped=True)
+                else:
+                    outcome = self._one(change)
+                    if isinstance(outcome, _Stop):
+                        stop = f"not attempted: {outcome.error}"
+                        outcome = Outcome(change, error=outcome.error)
+                outcomes.append(outcome)
+                if progress:
+                    progress(outcome, number, len(todo))
+        finally:
+            self.store.finish(self.state)
+        return outcomes
+
+    def _write(self, entry: dict[str, object]) -> None:
+        self.store.record(self.state, entry)
+
+    def _put(self, key: str, record: Record) -> None:
+        self._write({"op": "record", "key": key, "record": record.to_json()})
+
+    def _one(self, change: Change) -> Outcome:
+        try:
+            match change.action:
+                case "create" | "replace":
+                    return self._create(change)
+                case "update":
+                    return self._update(change)
+                case _:
+                    return self._delete(change)
+        except (AuthError, SpamBlocked) as exc:
+            return _Stop(change, error=str(exc))
+        except ProviderError as exc:
+            return Outcome(change, error=str(exc))
+
+    def _new_record(self, target: Target) -> Record:
+        media = target.media.get("image") or target.media.get("video")
+        return Record(
+            provider=self.provider_name(target.account),
+            account=target.account,
+            content_hash=target.content_hash,
+            board=target.board,
+            board_id=boards.lookup(self.state, target.account, target.board),
+            media_hash=media.sha256 if media else None,
+            fields=target.fields,
+            protect=target.protect,
+            commit=self.commit,
+        )
+
+    def _create(self, change: Change) -> Outcome:
+        target = change.target
+        assert target is not None
+        previous = change.record
+        key = idempotency_key(self.state, change.key, target.content_hash)
+        intent = {
+            "operation": "create",
+            "started_at": utcnow(),
+            "content_hash": target.content_hash,
+            "idempotency_key": key,
+        }
+        pending = replace(
+            self._new_record(target),
+            status="pending",
+            intent=intent,
+            replaced=previous.pin_id if previous else None,
+        )
+        self._put(change.key, pending)
+        try:
+            published = self.provider(target.account).create(content(target, self.state), key)
+        except OutcomeUnknown:
+            raise  # the intent stays: the next run resolves it instead of posting again
+        except ProviderError:
+            self._restore(change.key, previous)
+            raise
+        done = replace(
+            pending,
+            pin_id=published.pin_id,
+            post_id=published.post_id,
+            url=published.url,
+            status=published.status,
+            published_at=published.published_at,
+            scheduled_at=pending.scheduled_at,
+            intent=None,
+        )
+        self._put(change.key, done)
+        if previous and previous.pin_id:
+            self._retire(change.key, done)
+        return Outcome(change, pin_id=published.pin_id)
+
+    def _retire(self, key: str, record: Record) -> None:
+        """Delete the pin a replace superseded; the new pin is already recorded."""
+        assert record.replaced is not None
+        self._put(key, replace(record, intent={"operation": "delete", "started_at": utcnow()}))
+        self.provider(record.account).delete(record.replaced)
+        self._put(key, replace(record, replaced=None, intent=None))
+
+    def _restore(self, key: str, previous: Record | None) -> None:
+        if previous is None:
+            self._write({"op": "forget", "key": key})
+        else:
+            self._put(key, previous)
+
+    def _update(self, change: Change) -> Outcome:
+        target, previous = change.target, change.record
+        assert target is not None and previous is not None and previous.pin_id is not None
+        updated = replace(
+            self._new_record(target),
+            pin_id=previous.pin_id,
+            post_id=previous.post_id,
+            url=previous.url,
+            status=previous.status,
+            published_at=previous.published_at,
+            commit=self.commit,
+        )
+        remote = frozenset(change.changed) - {"protect"}
+        if remote:
+            self._put(
+                change.key,
+                replace(previous, intent={"operation": "update", "started_at": utcnow()}),
+            )
+            try:
+                self.provider(target.account).update(
+                    previous.pin_id, content(target, self.state), remote
+                )
+            except OutcomeUnknown:
+                raise  # an update is safe to send again: the next plan still shows it
+            except ProviderError:
+                self._put(change.key, previous)
+                raise
+        self._put(change.key, updated)
+        return Outcome(change, pin_id=previous.pin_id)
+
+    def _delete(self, change: Change) -> Outcome:
+        record = change.record
+        assert record is not None
+        if change.reason == "replaced earlier":
+            self._retire(change.key, record)
+            return Outcome(change, pin_id=record.replaced)
+        self._put(
+            change.key, replace(record, intent={"operation": "delete", "started_at": utcnow()})
+        )
+        if record.pin_id:
+            self.provider(record.account).delete(record.pin_id)
+        self._write({"op": "forget", "key": change.key})
+        return Outcome(change, pin_id=record.pin_id)
+
+
+class _Stop(Outcome):
+    """A failure that would fail every remaining change too."""

@@ -1,0 +1,307 @@
+"""The pinops command line: parses arguments, calls the library, prints, maps errors to exit codes.
+
+This is the single error boundary: library errors become one clear message and an exit code, and a
+traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from reconciler import report, schema
+from reconciler.errors import ConfirmationRefused, PinopsError, StateError, ValidationFailed
+
+if TYPE_CHECKING:
+    from reconciler.apply import Outcome
+    from reconciler.workspace import Planned, Workspace
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
+against the state file of what was published, and only what is new or changed is published.
+"""
+
+EPILOG = """\
+examples:
+  pinops validate                 check every manifest, report all problems at once
+  pinops plan                     show what apply would do
+  pinops plan --out plan.json     save the plan for review, then: pinops apply plan.json
+  pinops apply --yes              publish without asking (CI)
+  pinops -C path/to/repo plan     work on another repository
+
+exit codes: 0 ok, 1 error, 2 changes to make (plan --detailed-exitcode), 3 blocked by a safety check
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 like every other error (argparse's own 2 means 'changes' here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
+    parser.add_argument(
+        "-C", dest="directory", type=Path, default=Path(), metavar="DIR", help="run in DIR"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
+            formatter_class=fmt,
+        )
+
+    validate = command(
+        "validate", "check every manifest and report all problems", "pinops validate"
+    )
+    validate.add_argument("--json", action="store_true", help="print problems as JSON")
+
+    plan = command(
+        "plan", "show what apply would publish, change and delete", "pinops plan --out plan.json"
+    )
+    plan.add_argument("--json", action="store_true", help="print the plan as a JSON document")
+    plan.add_argument(
+        "--out", type=Path, metavar="FILE", help="save the plan for `pinops apply FILE`"
+    )
+    plan.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make"
+    )
+    plan.add_argument(
+        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
+    )
+
+    apply = command(
+        "apply", "publish the plan, recording each result in state", "pinops apply --yes"
+    )
+    apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved by `pinops plan --out`")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument(
+        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
+    )
+
+    boards = command("boards", "list the boards of each account with their ids", "pinops boards")
+    boards.add_argument("--json", action="store_true", help="print as JSON")
+
+    state = command("state", "inspect or edit the state file", "pinops state list")
+    state_commands = state.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
+    state_commands.add_parser("list", help="list the published pins")
+    state_commands.add_parser("show", help="show one record as JSON").add_argument("key")
+    state_commands.add_parser(
+        "forget", help="drop a record without deleting the pin (pinops stops managing it)"
+    ).add_argument("key")
+
+    schema_cmd = command(
+        "schema", "print a JSON Schema (the pin manifest schema by default)", "pinops schema"
+    )
+    which = schema_cmd.add_mutually_exclusive_group()
+    which.add_argument("--config", action="store_true", help="the pinops.yaml schema")
+    which.add_argument("--state", action="store_true", help="the state file schema")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return _run(args)
+    except ValidationFailed as exc:
+        _print_problems(exc, sys.stderr)
+        return exc.exit_code
+    except PinopsError as exc:
+        if args.debug:
+            logging.exception("error")
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the boundary: no traceback for users unless they ask
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
+    stream.write(report.problems_text(exc.problems))
+    print(f"error: {exc.message}", file=stream)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        name = schema.CONFIG if args.config else schema.STATE if args.state else schema.PIN_FILE
+        sys.stdout.write(schema.schema_text(name))
+        return EXIT_OK
+    from reconciler.workspace import Workspace
+
+    with Workspace(args.directory) as workspace:
+        match args.command:
+            case "validate":
+                return _validate(workspace, args)
+            case "plan":
+                return _plan(workspace, args)
+            case "apply":
+                return _apply(workspace, args)
+            case "boards":
+                return _boards(workspace, args)
+            case _:
+                return _state(workspace, args)
+
+
+def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
+    try:
+        wanted = workspace.load_desired()
+    except ValidationFailed as exc:
+        if not args.json:
+            raise
+        print(
+            json.dumps({"valid": False, "problems": report.problems_json(exc.problems)}, indent=2)
+        )
+        return EXIT_ERROR
+    if args.json:
+        print(
+            json.dumps({"valid": True, "problems": report.problems_json(wanted.warnings)}, indent=2)
+        )
+        return EXIT_OK
+    sys.stdout.write(report.problems_text(wanted.warnings))
+    pins = len({t.pin for t in wanted.targets.values()})
+    print(f"Valid: {pins} pin{'' if pins == 1 else 's'}, {len(wanted.warnings)} warnings.")
+    return EXIT_OK
+
+
+def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
+    planned = workspace.plan(allow_destroy=args.allow_destroy)
+    made = planned.plan
+    if not args.json:
+        sys.stderr.write(report.problems_text(planned.desired.warnings))
+    sys.stdout.write(report.plan_json(made) if args.json else report.plan_text(made))
+    if args.out:
+        _write_plan(args.out, report.plan_json(made))
+        if not args.json:
+            print(f"Saved the plan to {args.out}; apply exactly it with: pinops apply {args.out}")
+    if made.blocked:
+        from reconciler.workspace import raise_blocked
+
+        raise_blocked(made)
+    return EXIT_CHANGES if args.detailed_exitcode and made.has_changes else EXIT_OK
+
+
+def _write_plan(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PinopsError(f"cannot write the plan to {path}: {exc.strerror}") from None
+
+
+def _read_checksum(path: Path) -> str:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        checksum = data["checksum"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise PinopsError(
+            f"{path} is not a plan saved by pinops", hint="save one with: pinops plan --out FILE"
+        ) from None
+    if not isinstance(checksum, str):
+        raise PinopsError(f"{path} is not a plan saved by pinops")
+    return checksum
+
+
+def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
+    expected = _read_checksum(args.planfile) if args.planfile else None
+    approved = args.yes or expected is not None
+
+    def confirm(planned: Planned) -> bool:
+        sys.stdout.write(report.plan_text(planned.plan))
+        if approved:
+            return True
+        if not sys.stdin.isatty():
+            raise ConfirmationRefused(
+                "refusing to apply without confirmation: standard input is not a terminal",
+                hint="pass --yes to apply non-interactively",
+            )
+        answer = input("\nApply these changes? Only 'yes' is accepted: ")
+        if answer.strip() != "yes":
+            print("Apply cancelled.")
+            return False
+        return True
+
+    def progress(outcome: Outcome, number: int, total: int) -> None:
+        print(report.outcome_line(outcome, number, total), flush=True)
+
+    planned, outcomes = workspace.apply(
+        expected_checksum=expected,
+        allow_destroy=args.allow_destroy,
+        progress=progress,
+        confirm=confirm,
+    )
+    if not planned.plan.has_changes:
+        sys.stdout.write(report.plan_text(planned.plan))
+        return EXIT_OK
+    if outcomes:
+        sys.stdout.write("\n" + report.apply_summary(outcomes))
+    return EXIT_ERROR if any(not o.ok for o in outcomes) else EXIT_OK
+
+
+def _boards(workspace: Workspace, args: argparse.Namespace) -> int:
+    listing: dict[str, list[dict[str, Any]]] = {
+        account: [
+            {"id": b.id, "name": b.name, "sections": b.sections}
+            for b in workspace.provider(account).boards()
+        ]
+        for account in workspace.config.accounts
+    }
+    if args.json:
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for account, found in listing.items():
+        print(f"{account} ({workspace.config.accounts[account].provider}):")
+        for board in found:
+            print(f"  {board['id']:>20}  {board['name']}")
+            for section, section_id in board["sections"].items():
+                print(f"  {section_id:>20}    / {section}")
+    return EXIT_OK
+
+
+def _state(workspace: Workspace, args: argparse.Namespace) -> int:
+    store = workspace.store
+    if args.state_command == "list":
+        state = store.read()
+        for key, record in sorted(state.pins.items()):
+            status = "interrupted" if record.intent else record.status
+            print(f"{key:<32} {record.pin_id or '-':>20}  {record.board or '-'}  [{status}]")
+        print(f"{len(state.pins)} records, serial {state.serial}")
+        return EXIT_OK
+    if args.state_command == "show":
+        found = store.read().pins.get(args.key)
+        if found is None:
+            raise StateError(f"no record '{args.key}' in the state", hint="see: pinops state list")
+        print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+        return EXIT_OK
+    with store.lock("state forget"):
+        state = store.read()
+        if state.pins.pop(args.key, None) is None:
+            raise StateError(f"no record '{args.key}' in the state", hint="see: pinops state list")
+        store.write(state)
+    print(f"Forgot '{args.key}'; the pin itself was not touched.")
+    return EXIT_OK

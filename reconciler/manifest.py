@@ -1,0 +1,110 @@
+"""Manifest files under pins/: discovery, parsing, schema checks, and the `Pin` they declare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import schema, yamlsafe
+from reconciler.config import Config
+from reconciler.errors import InputError, Location, Problem
+
+DEFAULTS_FILE = "_defaults.yaml"
+SUFFIXES = (".yaml", ".yml")
+MAX_PINS_PER_FILE = 10_000
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One parsed, schema-checked manifest file."""
+
+    path: Path
+    document: yamlsafe.Document
+
+    @property
+    def name(self) -> str:
+        return self.document.file
+
+    @property
+    def is_defaults(self) -> bool:
+        return self.path.name == DEFAULTS_FILE
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.document.data if isinstance(self.document.data, dict) else {}
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A pin as declared, after defaults: each field with the place its value came from."""
+
+    id: str
+    location: Location
+    fields: dict[str, Any]
+    origins: dict[str, Location]
+
+
+def discover(pins_dir: Path) -> list[Path]:
+    """Manifest files below `pins_dir`, in a stable order; hidden files and folders are skipped."""
+    if not pins_dir.is_dir():
+        return []
+    found = [
+        path
+        for path in pins_dir.rglob("*")
+        if path.suffix in SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(pins_dir).parts)
+        and path.is_file()
+    ]
+    return sorted(found)
+
+
+def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
+    """Parse and schema-check every manifest; problems of all files are collected, not raised."""
+    manifests: list[Manifest] = []
+    problems: list[Problem] = []
+    for path in discover(config.pins_dir):
+        name = config.relative(path)
+        try:
+            document = yamlsafe.load(path.read_bytes(), name)
+        except InputError as exc:
+            problems.append(Problem(exc.location or Location(name), exc.message, exc.hint))
+            continue
+        except OSError as exc:
+            problems.append(Problem(Location(name), f"cannot read the file: {exc.strerror}"))
+            continue
+        found = _check(path, document)
+        problems += found
+        if not found:
+            manifests.append(Manifest(path, document))
+    return manifests, problems
+
+
+def _check(path: Path, document: yamlsafe.Document) -> list[Problem]:
+    data = document.data
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [
+            Problem(
+                document.location(()),
+                "a manifest must be a mapping",
+                "start with `id:` for one pin, or `pins:` for a list",
+            )
+        ]
+    if path.name == DEFAULTS_FILE:
+        definition = "folderDefaults"
+    elif "id" in data:
+        definition = "pin"
+    else:
+        definition = "pinList"
+    pins = data.get("pins")
+    if isinstance(pins, list) and len(pins) > MAX_PINS_PER_FILE:
+        return [
+            Problem(
+                document.location(("pins",)),
+                f"the file declares {len(pins):,} pins; the limit is {MAX_PINS_PER_FILE:,}",
+                "split it into several files",
+            )
+        ]
+    return schema.check(data, schema.PIN_FILE, definition, document)

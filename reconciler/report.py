@@ -1,0 +1,138 @@
+"""Renderers: plans, apply results and problems as text for people and JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from reconciler.apply import Outcome
+from reconciler.errors import Problem
+from reconciler.plan import SYMBOLS, Change, Plan
+
+_VERBS = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+_SHOWN_WIDTH = 72
+
+
+def value(raw: Any) -> str:
+    """A field value as plans show it: strings quoted, media by file or URL."""
+    if isinstance(raw, dict):
+        return str(raw.get("file") or raw.get("url"))
+    if isinstance(raw, str):
+        text = json.dumps(raw, ensure_ascii=False)
+        return text if len(text) <= _SHOWN_WIDTH else text[: _SHOWN_WIDTH - 2] + '…"'
+    return json.dumps(raw)
+
+
+def _same_media(before: Any, after: Any) -> bool:
+    return (
+        isinstance(before, dict)
+        and isinstance(after, dict)
+        and before.get("sha256") == after.get("sha256")
+    )
+
+
+def _field_lines(change: Change) -> list[str]:
+    before = change.record.fields if change.record else {}
+    after = change.target.fields if change.target else {}
+    lines: list[str] = []
+    if change.action == "create":
+        lines = [
+            f"{name + ':':<16}{value(raw)}" for name, raw in after.items() if name != "account"
+        ]
+    elif change.action in ("update", "replace"):
+        for name in change.changed:
+            old, new = before.get(name), after.get(name)
+            if old is None:
+                lines.append(f"{name + ':':<16}+ {value(new)}")
+            elif new is None:
+                lines.append(f"{name + ':':<16}- {value(old)}")
+            elif isinstance(new, dict) and value(old) == value(new) and not _same_media(old, new):
+                lines.append(f"{name + ':':<16}{value(new)} (content changed)")
+            else:
+                lines.append(f"{name + ':':<16}{value(old)} → {value(new)}")
+    return lines
+
+
+def _heading(change: Change) -> str:
+    file, line = change.location
+    where = f"  ({file}:{line})" if file else ""
+    return f"  {SYMBOLS[change.action]} {change.action} {change.key}{where}"
+
+
+def plan_text(plan: Plan) -> str:
+    shown = [c for c in plan.changes if c.action != "noop"]
+    if not plan.has_changes and not shown:
+        return "No changes. The published pins match the manifests.\n"
+    out = [
+        "pinops will perform these actions:" if plan.has_changes else "No changes to make now.",
+        "",
+    ]
+    for change in shown:
+        out.append(_heading(change))
+        if change.reason:
+            out.append(f"      # {change.reason}")
+        out += [f"      {line}" for line in _field_lines(change)]
+    out += ["", summary(plan)]
+    return "\n".join(out) + "\n"
+
+
+def summary(plan: Plan) -> str:
+    counts = plan.counts
+    text = (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['replace']} to replace, {counts['delete']} to delete."
+    )
+    extra = [
+        f"{counts[action]} {label}"
+        for action, label in (("wait", "waiting"), ("unresolved", "unresolved"), ("kept", "kept"))
+        if counts[action]
+    ]
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def outcome_line(outcome: Outcome, number: int, total: int) -> str:
+    change = outcome.change
+    head = f"[{number}/{total}] {SYMBOLS[change.action]} {change.key}"
+    if outcome.skipped:
+        return f"{head}: skipped ({outcome.error})"
+    if outcome.error:
+        return f"{head}: failed: {outcome.error}"
+    pin = f" (pin {outcome.pin_id})" if outcome.pin_id else ""
+    return f"{head}: {_VERBS[change.action]}{pin}"
+
+
+def apply_summary(outcomes: list[Outcome]) -> str:
+    done = Counter(o.change.action for o in outcomes if o.ok)
+    failed = [o for o in outcomes if not o.ok]
+    text = (
+        f"Apply complete: {done['create']} created, {done['update']} updated, "
+        f"{done['replace']} replaced, {done['delete']} deleted."
+    )
+    if not failed:
+        return text + "\n"
+    lines = [text, f"{len(failed)} failed (run pinops apply again to retry them):"]
+    lines += [f"  {o.change.key}: {o.error}" for o in failed]
+    return "\n".join(lines) + "\n"
+
+
+def problems_text(problems: list[Problem]) -> str:
+    return "".join(f"{problem}\n" for problem in problems)
+
+
+def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "file": p.location.file,
+            "line": p.location.line,
+            "column": p.location.column,
+            "severity": p.severity,
+            "message": p.message,
+            "hint": p.hint,
+        }
+        for p in problems
+    ]

@@ -1,0 +1,53 @@
+"""Shared fixtures: a copy of the example content repository, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh copy of the example content repository (pinops.yaml and pins/)."""
+    root = tmp_path / "content"
+    root.mkdir()
+    shutil.copy(PROJECT / "pinops.yaml", root / "pinops.yaml")
+    shutil.copytree(PROJECT / "pins", root / "pins")
+    return root
+
+
+@pytest.fixture
+def pinops(repo: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run `pinops -C REPO ARGS...` in-process; returns exit code and captured output."""
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(["-C", str(repo), *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

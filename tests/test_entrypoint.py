@@ -1,0 +1,34 @@
+"""The installed command and `python -m reconciler` run the quick start as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_python_dash_m_runs_the_quick_start(repo: Path) -> None:
+    command = [sys.executable, "-m", "reconciler", "-C", str(repo), "apply", "--yes"]
+    first = subprocess.run(
+        command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Apply complete: 5 created" in first.stdout
+    again = subprocess.run(
+        command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    assert again.returncode == 0
+    assert again.stdout.startswith("No changes")
+
+
+def test_errors_never_show_a_traceback(repo: Path) -> None:
+    (repo / "pins" / "broken.yaml").write_text("id: [\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "-C", str(repo), "plan"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("pins/broken.yaml:2:1: error: invalid YAML")

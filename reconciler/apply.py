@@ -1,7 +1,7 @@
 """Executing a plan: one change at a time, an intent recorded before every provider call and the
 result right after, so that an interrupted run never loses a published pin's id.
 
-Order: creates, then updates, then replaces (create the new pin and record it, then delete the
+Order: adoptions and creates, then updates, then replaces (create the new pin, record it, delete the
 old one), then deletes. A failed pin is recorded and the run goes on, except for failures that
 would fail every pin alike (authentication, Pinterest's spam block), which stop it.
 """
@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from reconciler import boards
-from reconciler.desired import Target
+from reconciler.desired import LOCAL_FIELDS, Target
 from reconciler.errors import AuthError, OutcomeUnknown, ProviderError, SpamBlocked
-from reconciler.plan import CHANGE_ACTIONS, Change, Plan
+from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers.base import PinContent, Provider
+from reconciler.recovery import interrupted
 from reconciler.state import Record, State, StateFile, utcnow
 
 
@@ -115,6 +116,8 @@ class Applier:
     def _one(self, change: Change) -> Outcome:
         try:
             match change.action:
+                case "adopt":
+                    return self._adopt(change)
                 case "create" | "replace":
                     return self._create(change)
                 case "update":
@@ -128,12 +131,17 @@ class Applier:
 
     def _new_record(self, target: Target) -> Record:
         media = target.media.get("image") or target.media.get("video")
+        section = target.fields.get("section")
+        account = target.account
         return Record(
-            provider=self.provider_name(target.account),
-            account=target.account,
+            provider=self.provider_name(account),
+            account=account,
             content_hash=target.content_hash,
             board=target.board,
-            board_id=boards.lookup(self.state, target.account, target.board),
+            board_id=boards.lookup(self.state, account, target.board),
+            section_id=boards.lookup(self.state, account, f"{target.board}/{section}")
+            if section
+            else None,
             media_hash=media.sha256 if media else None,
             fields=target.fields,
             protect=target.protect,
@@ -141,29 +149,37 @@ class Applier:
         )
 
     def _create(self, change: Change) -> Outcome:
-        target = change.target
+        target, previous = change.target, change.record
         assert target is not None
-        previous = change.record
-        key = idempotency_key(self.state, change.key, target.content_hash)
-        intent = {
+        if previous is not None and interrupted(previous):
+            # Settling an interrupted create: carry on with what it was doing.
+            restore, replaced = _previous(previous), previous.replaced
+            assert previous.intent is not None
+            reused = previous.content_hash == target.content_hash
+            key = previous.intent.get("idempotency_key") if reused else None
+        else:
+            restore = previous
+            replaced = previous.pin_id if previous and change.action == "replace" else None
+            key = None
+        key = key or idempotency_key(self.state, change.key, target.content_hash)
+        intent: dict[str, object] = {
             "operation": "create",
             "started_at": utcnow(),
             "content_hash": target.content_hash,
             "idempotency_key": key,
         }
+        if restore is not None:
+            intent["previous"] = restore.to_json()
         pending = replace(
-            self._new_record(target),
-            status="pending",
-            intent=intent,
-            replaced=previous.pin_id if previous else None,
+            self._new_record(target), status="pending", intent=intent, replaced=replaced
         )
         self._put(change.key, pending)
         try:
             published = self.provider(target.account).create(content(target, self.state), key)
         except OutcomeUnknown:
-            raise  # the intent stays: the next run resolves it instead of posting again
+            raise  # the intent stays: the next run settles it instead of posting again
         except ProviderError:
-            self._restore(change.key, previous)
+            self._restore(change.key, restore)
             raise
         done = replace(
             pending,
@@ -172,13 +188,28 @@ class Applier:
             url=published.url,
             status=published.status,
             published_at=published.published_at,
-            scheduled_at=pending.scheduled_at,
             intent=None,
         )
         self._put(change.key, done)
-        if previous and previous.pin_id:
+        if done.replaced:
             self._retire(change.key, done)
         return Outcome(change, pin_id=published.pin_id)
+
+    def _adopt(self, change: Change) -> Outcome:
+        """Record a pin an interrupted create did publish, instead of publishing it again."""
+        pending = change.record
+        assert pending is not None and pending.intent is not None
+        done = replace(
+            pending,
+            pin_id=change.remote_id,
+            status="published",
+            published_at=pending.intent.get("started_at"),
+            intent=None,
+        )
+        self._put(change.key, done)
+        if done.replaced:
+            self._retire(change.key, done)
+        return Outcome(change, pin_id=change.remote_id)
 
     def _retire(self, key: str, record: Record) -> None:
         """Delete the pin a replace superseded; the new pin is already recorded."""
@@ -203,14 +234,11 @@ class Applier:
             url=previous.url,
             status=previous.status,
             published_at=previous.published_at,
-            commit=self.commit,
         )
-        remote = frozenset(change.changed) - {"protect"}
+        remote = frozenset(change.changed) - LOCAL_FIELDS
         if remote:
-            self._put(
-                change.key,
-                replace(previous, intent={"operation": "update", "started_at": utcnow()}),
-            )
+            intent = {"operation": "update", "started_at": utcnow()}
+            self._put(change.key, replace(previous, intent=intent))
             try:
                 self.provider(target.account).update(
                     previous.pin_id, content(target, self.state), remote
@@ -226,16 +254,25 @@ class Applier:
     def _delete(self, change: Change) -> Outcome:
         record = change.record
         assert record is not None
-        if change.reason == "replaced earlier":
+        if change.reason == REPLACED:
             self._retire(change.key, record)
             return Outcome(change, pin_id=record.replaced)
-        self._put(
-            change.key, replace(record, intent={"operation": "delete", "started_at": utcnow()})
-        )
-        if record.pin_id:
-            self.provider(record.account).delete(record.pin_id)
+        if interrupted(record):
+            self._restore(change.key, _previous(record))  # that create never happened
+            return Outcome(change)
+        if change.remote_id:
+            intent = {"operation": "delete", "started_at": utcnow()}
+            self._put(change.key, replace(record, intent=intent))
+            self.provider(record.account).delete(change.remote_id)
         self._write({"op": "forget", "key": change.key})
-        return Outcome(change, pin_id=record.pin_id)
+        return Outcome(change, pin_id=change.remote_id)
+
+
+def _previous(pending: Record) -> Record | None:
+    """The record an interrupted create would have replaced, kept in its intent."""
+    assert pending.intent is not None
+    previous = pending.intent.get("previous")
+    return Record.from_json(previous) if previous else None
 
 
 class _Stop(Outcome):

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
     )
+    plan.add_argument(
+        "--refresh", action="store_true", help="read every published pin back to find drift first"
+    )
 
     apply = command(
         "apply", "publish the plan, recording each result in state", "pinops apply --yes"
@@ -92,6 +95,23 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
     )
+    apply.add_argument(
+        "--refresh", action="store_true", help="find and restore drift (see `pinops refresh`)"
+    )
+
+    command(
+        "refresh",
+        "read every published pin back and report what was changed outside pinops",
+        "pinops refresh",
+    )
+
+    imported = command(
+        "import",
+        "adopt a pin that already exists as the published form of a declared pin",
+        "pinops import easy-pasta 999658448514149467",
+    )
+    imported.add_argument("key", help="the declared pin (id, or id@board for several boards)")
+    imported.add_argument("pin_id", help="the provider's id of the existing pin")
 
     boards = command("boards", "list the boards of each account with their ids", "pinops boards")
     boards.add_argument("--json", action="store_true", help="print as JSON")
@@ -103,6 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     state_commands.add_parser(
         "forget", help="drop a record without deleting the pin (pinops stops managing it)"
     ).add_argument("key")
+    moved = state_commands.add_parser("mv", help="rename a record (after changing a pin's id)")
+    moved.add_argument("old")
+    moved.add_argument("new")
+    resolved = state_commands.add_parser(
+        "resolve", help="settle a create an interrupted apply left undecided"
+    )
+    resolved.add_argument("key")
+    outcome = resolved.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--published", metavar="PIN_ID", help="it was published as PIN_ID")
+    outcome.add_argument("--not-published", action="store_true", help="it was never published")
+    state_commands.add_parser("unlock", help="clear a lock left by a run that is gone")
 
     schema_cmd = command(
         "schema", "print a JSON Schema (the pin manifest schema by default)", "pinops schema"
@@ -165,6 +196,10 @@ def _run(args: argparse.Namespace) -> int:
                 return _apply(workspace, args)
             case "boards":
                 return _boards(workspace, args)
+            case "refresh":
+                return _refresh(workspace)
+            case "import":
+                return _import(workspace, args)
             case _:
                 return _state(workspace, args)
 
@@ -191,7 +226,7 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
-    planned = workspace.plan(allow_destroy=args.allow_destroy)
+    planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh)
     made = planned.plan
     if not args.json:
         sys.stderr.write(report.problems_text(planned.desired.warnings))
@@ -251,6 +286,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
 
     planned, outcomes = workspace.apply(
         expected_checksum=expected,
+        refresh=args.refresh,
         allow_destroy=args.allow_destroy,
         progress=progress,
         confirm=confirm,
@@ -298,10 +334,37 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
             raise StateError(f"no record '{args.key}' in the state", hint="see: pinops state list")
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
-    with store.lock("state forget"):
-        state = store.read()
-        if state.pins.pop(args.key, None) is None:
-            raise StateError(f"no record '{args.key}' in the state", hint="see: pinops state list")
-        store.write(state)
-    print(f"Forgot '{args.key}'; the pin itself was not touched.")
+    from reconciler.workspace import StateEditor
+
+    editor = StateEditor(workspace)
+    match args.state_command:
+        case "forget":
+            editor.forget(args.key)
+            print(f"Forgot '{args.key}'; the pin itself was not touched.")
+        case "mv":
+            editor.move(args.old, args.new)
+            print(f"Moved '{args.old}' to '{args.new}'; nothing was published.")
+        case "resolve":
+            editor.resolve(args.key, args.published)
+            settled = f"published as {args.published}" if args.published else "not published"
+            print(f"Resolved '{args.key}': {settled}.")
+        case _:
+            print(store.unlock())
+    return EXIT_OK
+
+
+def _refresh(workspace: Workspace) -> int:
+    planned = workspace.plan(refresh=True)
+    if not planned.plan.drift:
+        print("No drift: every published pin is as pinops left it.")
+        return EXIT_OK
+    sys.stdout.write(report.plan_text(planned.plan))
+    return EXIT_OK
+
+
+def _import(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler.workspace import StateEditor
+
+    record = StateEditor(workspace).import_pin(args.key, args.pin_id)
+    print(f"Imported pin {record.pin_id} as '{args.key}'; nothing was published.")
     return EXIT_OK

@@ -20,19 +20,26 @@ _PERIOD_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0
 
 @dataclass(frozen=True)
 class Pace:
-    """At most `count` writes per `seconds`."""
+    """At most `count` new pins per `period` (second, minute, hour or day)."""
 
     count: int
-    seconds: float
+    period: str
 
     @classmethod
     def parse(cls, text: str) -> Pace:
         count, period = text.split("/")
-        return cls(int(count), _PERIOD_SECONDS[period])
+        return cls(int(count), period)
+
+    @property
+    def seconds(self) -> float:
+        return _PERIOD_SECONDS[self.period]
 
     @property
     def interval(self) -> float:
         return self.seconds / self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period}"
 
 
 @dataclass(frozen=True)

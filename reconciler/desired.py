@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ class Target:
 class Desired:
     targets: dict[str, Target]
     warnings: list[Problem]
+    # Pins marked `state: absent`: their published pins are deleted on purpose.
+    absent: dict[str, Location] = field(default_factory=dict)
 
 
 def target_key(pin: str, board: str, several: bool) -> str:
@@ -90,6 +92,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     pins = templating.expand(manifests)
     checker = _Checker(config, capabilities, problems)
     targets: dict[str, Target] = {}
+    absent: dict[str, Location] = {}
     seen: dict[str, Location] = {}
     for pin in pins:
         if pin.id in seen:
@@ -106,12 +109,15 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
             )
             continue
         seen[pin.id] = pin.location
+        if pin.fields.get("state") == "absent":
+            absent[pin.id] = pin.location
+            continue
         for target in checker.targets(pin):
             targets[target.key] = target
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ValidationFailed(sorted(problems, key=lambda p: p.location))
-    return Desired(targets, sorted(problems, key=lambda p: p.location))
+    return Desired(targets, sorted(problems, key=lambda p: p.location), absent)
 
 
 class _Checker:

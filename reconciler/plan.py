@@ -7,28 +7,32 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.config import Policy
-from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Target, comparable
+from reconciler.config import Account, Policy
+from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, comparable
+from reconciler.drift import Drift
+from reconciler.errors import Location
 from reconciler.providers.base import Capabilities
+from reconciler.recovery import Finding, interrupted
 from reconciler.state import Record, State
 
 FORMAT_VERSION = 1
 
 # Actions that change something now, in the order apply performs them.
-CHANGE_ACTIONS = ("create", "update", "replace", "delete")
+CHANGE_ACTIONS = ("adopt", "create", "update", "replace", "delete")
 # Shown, but not changes: waiting for publish_at, needing a human, removed but kept, unchanged.
 OTHER_ACTIONS = ("wait", "unresolved", "kept", "noop")
 SYMBOLS = {
+    "adopt": "=",
     "create": "+",
     "update": "~",
     "replace": "-/+",
     "delete": "-",
     "wait": "⏲",
     "unresolved": "?",
-    "kept": "=",
+    "kept": "·",
     "noop": " ",
 }
 
@@ -71,6 +75,7 @@ class Plan:
     serial: int
     changes: tuple[Change, ...]
     blocked: tuple[str, ...] = ()
+    drift: tuple[Drift, ...] = ()
     checksum: str = field(default="", compare=False)
 
     @property
@@ -91,6 +96,14 @@ class Plan:
                 action: counts.get(action, 0) for action in (*CHANGE_ACTIONS, *OTHER_ACTIONS)
             },
             "blocked": list(self.blocked),
+            "drift": [
+                {
+                    "key": d.key,
+                    "deleted": d.deleted,
+                    "edited": [{"field": f, "recorded": r, "found": v} for f, r, v in d.edited],
+                }
+                for d in self.drift
+            ],
             "changes": [change.to_json() for change in self.changes if change.action != "noop"],
         }
 
@@ -105,52 +118,100 @@ def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Observations:
+    """What providers said before planning: the fate of interrupted creates, and drift."""
+
+    interrupted: dict[str, Finding] = field(default_factory=dict)
+    drift: dict[str, Drift] = field(default_factory=dict)
+
+
 def make(
-    targets: dict[str, Target],
+    desired: Desired,
     state: State,
     capabilities: Callable[[str], Capabilities],
-    provider_of: Callable[[str], str],
+    accounts: dict[str, Account],
     policy: Policy,
     now: datetime,
+    *,
     allow_destroy: bool = False,
+    observed: Observations | None = None,
 ) -> Plan:
     """Decide, for every target and every record, what apply must do."""
+    seen = observed or Observations()
+    targets = desired.targets
+
+    def caps(account: str) -> Capabilities:
+        return capabilities(accounts[account].provider)
+
     changes: list[Change] = []
     for key in sorted(targets.keys() | state.pins.keys()):
         target, record = targets.get(key), state.pins.get(key)
-        if target is None:
-            assert record is not None
-            changes.append(_removed(key, record, policy.prune))
-        elif record is None:
-            due = target.publish_at is None or target.publish_at <= now
-            if due:
-                changes.append(Change("create", key, target))
-            else:
-                changes.append(
-                    Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
-                )
+        if record is None:
+            assert target is not None
+            changes.append(_new(key, target, now))
+        elif interrupted(record):
+            changes.append(_settle(key, target, record, seen.interrupted.get(key)))
+        elif target is None:
+            changes.append(_removed(key, record, policy.prune, desired.absent, seen.drift.get(key)))
         else:
-            changes.append(_compare(key, target, record, capabilities(provider_of(target.account))))
-        if record is not None and record.replaced and record.intent is None:
+            found = seen.drift.get(key)
+            changes.append(_compare(key, target, record, caps(target.account), found))
+        if record is not None and record.replaced and not interrupted(record):
             changes.append(
-                Change(
-                    "delete",
-                    key,
-                    record=record,
-                    remote_id=record.replaced,
-                    reason="replaced earlier",
-                )
+                Change("delete", key, record=record, remote_id=record.replaced, reason=REPLACED)
             )
-    result = tuple(changes)
-    blocked = _safety(result, state, policy) if not allow_destroy else ()
-    return Plan(
-        state.lineage, state.serial, result, blocked, _checksum(state.lineage, state.serial, result)
-    )
+    paced = tuple(_pace(changes, state, accounts, now))
+    blocked = () if allow_destroy else _safety(paced, state, policy)
+    checksum = _checksum(state.lineage, state.serial, paced)
+    drifted = tuple(seen.drift.values())
+    return Plan(state.lineage, state.serial, paced, blocked, drifted, checksum)
 
 
-def _removed(key: str, record: Record, prune: bool) -> Change:
-    if record.intent is not None and record.pin_id is None:
-        return _unresolved(key, record, None)
+REPLACED = "replaced earlier; the new pin is recorded"
+
+
+def _new(key: str, target: Target, now: datetime) -> Change:
+    if target.publish_at is not None and target.publish_at > now:
+        return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
+    return Change("create", key, target)
+
+
+def _settle(key: str, target: Target | None, record: Record, finding: Finding | None) -> Change:
+    started = record.intent.get("started_at", "?") if record.intent else "?"
+    if finding is None or finding.outcome == "unknown":
+        detail = f"; {finding.detail}" if finding else ""
+        return Change(
+            "unresolved",
+            key,
+            target,
+            record,
+            reason=(
+                f"an apply was interrupted while creating this pin (started {started}) and it "
+                f"may or may not exist{detail}; settle it with `pinops state resolve {key} "
+                "--published PIN_ID` or `--not-published`"
+            ),
+        )
+    if finding.outcome == "found" and finding.pin is not None:
+        return Change(
+            "adopt", key, target, record, reason=finding.detail, remote_id=finding.pin.pin_id
+        )
+    if target is None:
+        # Never created, and no longer wanted: only the pending record goes.
+        return Change("delete", key, record=record, reason=finding.detail)
+    return Change("create", key, target, record, reason=finding.detail)
+
+
+def _removed(
+    key: str, record: Record, prune: bool, absent: dict[str, Location], drift: Drift | None
+) -> Change:
+    if drift and drift.deleted:
+        return Change("delete", key, record=record, reason="already deleted outside pinops")
+    pin = key.split("@", 1)[0]
+    if pin in absent:
+        return Change(
+            "delete", key, record=record, remote_id=record.pin_id, reason="marked state: absent"
+        )
     if not prune:
         return Change("kept", key, record=record, reason="no longer declared; kept (prune is off)")
     return Change(
@@ -158,25 +219,15 @@ def _removed(key: str, record: Record, prune: bool) -> Change:
     )
 
 
-def _unresolved(key: str, record: Record, target: Target | None) -> Change:
-    started = record.intent.get("started_at", "?") if record.intent else "?"
-    return Change(
-        "unresolved",
-        key,
-        target,
-        record,
-        reason=(
-            f"an apply was interrupted while creating this pin (started {started}); "
-            "it may or may not have been published"
-        ),
-    )
-
-
-def _compare(key: str, target: Target, record: Record, caps: Capabilities) -> Change:
-    if record.intent is not None and record.pin_id is None:
-        return _unresolved(key, record, target)
+def _compare(
+    key: str, target: Target, record: Record, caps: Capabilities, drift: Drift | None
+) -> Change:
+    if drift and drift.deleted:
+        return Change(
+            "create", key, target, record, reason="deleted outside pinops; publishing it again"
+        )
     new, old = comparable(target.fields), comparable(record.fields)
-    changed = tuple(
+    planned = [
         name
         for name in FIELD_ORDER
         if (
@@ -184,39 +235,66 @@ def _compare(key: str, target: Target, record: Record, caps: Capabilities) -> Ch
             and target.fields.get(name, False) != record.fields.get(name, False)
         )
         or (name not in LOCAL_FIELDS and new.get(name) != old.get(name))
-    )
+    ]
+    restored = [name for name in (drift.fields if drift else ()) if name not in planned]
+    changed = tuple(name for name in FIELD_ORDER if name in planned or name in restored)
     if not changed:
         return Change("noop", key, target, record)
+    note = f"restoring what was edited outside pinops: {', '.join(restored)}" if restored else ""
     if target.account != record.account:
         return Change("replace", key, target, record, changed, "the account changed", record.pin_id)
     fixed = [name for name in changed if name not in caps.updatable and name not in LOCAL_FIELDS]
     if not fixed:
-        return Change("update", key, target, record, changed, remote_id=record.pin_id)
+        return Change("update", key, target, record, changed, note, remote_id=record.pin_id)
     reason = f"{', '.join(fixed)} cannot be changed on a published pin"
     return Change("replace", key, target, record, changed, reason, record.pin_id)
 
 
+def _pace(
+    changes: list[Change], state: State, accounts: dict[str, Account], now: datetime
+) -> list[Change]:
+    """Hold back creates beyond an account's pace; each waits for its slot on the timeline."""
+    published: dict[str, list[datetime]] = {}
+    for record in state.pins.values():
+        if record.published_at:
+            moment = datetime.fromisoformat(record.published_at.replace("Z", "+00:00"))
+            published.setdefault(record.account, []).append(moment)
+    result: list[Change] = []
+    for change in changes:
+        target = change.target
+        pace = accounts[target.account].pace if target and change.action == "create" else None
+        if pace is None or target is None:
+            result.append(change)
+            continue
+        window = timedelta(seconds=pace.seconds)
+        times = sorted(t for t in published.get(target.account, []) if t > now - window)
+        slot = now if len(times) < pace.count else times[-pace.count] + window
+        published.setdefault(target.account, []).append(slot)
+        if slot <= now:
+            result.append(change)
+        else:
+            reason = f"paced at {pace}: due about {_iso(slot.replace(microsecond=0))}"
+            result.append(Change("wait", change.key, target, change.record, reason=reason))
+    return result
+
+
 def _safety(changes: tuple[Change, ...], state: State, policy: Policy) -> tuple[str, ...]:
     managed = len(state.pins)
-    counts = Counter(change.action for change in changes)
+    destroys = [c for c in changes if c.action == "delete" and c.remote_id and c.reason != REPLACED]
+    replaces = [c for c in changes if c.action == "replace"]
     reasons: list[str] = []
-    deletes = sum(1 for c in changes if c.action == "delete" and c.reason != "replaced earlier")
-    if deletes and deletes >= managed:
-        reasons.append(f"the plan deletes every managed pin ({deletes})")
-    elif not policy.max_deletes.allows(deletes, managed):
+    if destroys and len(destroys) >= managed:
+        reasons.append(f"the plan deletes every managed pin ({len(destroys)})")
+    elif not policy.max_deletes.allows(len(destroys), managed):
         reasons.append(
-            f"{deletes} deletes exceed max_deletes ({policy.max_deletes} of {managed} pins)"
+            f"{len(destroys)} deletes exceed max_deletes ({policy.max_deletes} of {managed} pins)"
         )
-    if not policy.max_replaces.allows(counts["replace"], managed):
+    if not policy.max_replaces.allows(len(replaces), managed):
         reasons.append(
-            f"{counts['replace']} replaces exceed max_replaces "
+            f"{len(replaces)} replaces exceed max_replaces "
             f"({policy.max_replaces} of {managed} pins)"
         )
-    for change in changes:
-        protected = change.record is not None and change.record.protect
-        destroys = change.action == "replace" or (
-            change.action == "delete" and change.reason != "replaced earlier"
-        )
-        if protected and destroys:
+    for change in (*destroys, *replaces):
+        if change.record is not None and change.record.protect:
             reasons.append(f"'{change.key}' is protected and would be {change.action}d")
     return tuple(reasons)

@@ -10,7 +10,13 @@ from reconciler.apply import Outcome
 from reconciler.errors import Problem
 from reconciler.plan import SYMBOLS, Change, Plan
 
-_VERBS = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+_VERBS = {
+    "adopt": "adopted",
+    "create": "created",
+    "update": "updated",
+    "replace": "replaced",
+    "delete": "deleted",
+}
 _SHOWN_WIDTH = 72
 
 
@@ -63,8 +69,11 @@ def _heading(change: Change) -> str:
 def plan_text(plan: Plan) -> str:
     shown = [c for c in plan.changes if c.action != "noop"]
     if not plan.has_changes and not shown:
-        return "No changes. The published pins match the manifests.\n"
-    out = [
+        return "".join(f"{line}\n" for line in _drift_lines(plan)) + (
+            "No changes. The published pins match the manifests.\n"
+        )
+    out = _drift_lines(plan)
+    out += [
         "pinops will perform these actions:" if plan.has_changes else "No changes to make now.",
         "",
     ]
@@ -77,12 +86,26 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(out) + "\n"
 
 
+def _drift_lines(plan: Plan) -> list[str]:
+    if not plan.drift:
+        return []
+    out = ["Changed outside pinops since the last apply:", ""]
+    for drift in plan.drift:
+        if drift.deleted:
+            out.append(f"  - {drift.key}: deleted on the provider")
+        for name, recorded, found in drift.edited:
+            out.append(f"  ~ {drift.key}: {name} is {value(found)}, published as {value(recorded)}")
+    return [*out, ""]
+
+
 def summary(plan: Plan) -> str:
     counts = plan.counts
     text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['delete']} to delete."
     )
+    if counts["adopt"]:
+        text = text[:-1] + f", {counts['adopt']} to adopt."
     extra = [
         f"{counts[action]} {label}"
         for action, label in (("wait", "waiting"), ("unresolved", "unresolved"), ("kept", "kept"))
@@ -113,6 +136,8 @@ def apply_summary(outcomes: list[Outcome]) -> str:
         f"Apply complete: {done['create']} created, {done['update']} updated, "
         f"{done['replace']} replaced, {done['delete']} deleted."
     )
+    if done["adopt"]:
+        text = text[:-1] + f", {done['adopt']} adopted."
     if not failed:
         return text + "\n"
     lines = [text, f"{len(failed)} failed (run pinops apply again to retry them):"]

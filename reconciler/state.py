@@ -206,6 +206,23 @@ class StateFile:
         finally:
             handle.close()
 
+    def unlock(self) -> str:
+        """Clear the note a dead holder left; refuse while a live process holds the lock."""
+        if not self.lock_path.exists():
+            return "the state was not locked"
+        with self.lock_path.open("a+", encoding="utf-8") as handle:
+            handle.seek(0)
+            holder = handle.read().strip() or "an unknown process"
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StateError(
+                    f"the state is locked by {holder}, which is still running",
+                    hint="wait for it to finish, or stop that process first",
+                ) from None
+            handle.truncate(0)
+        return f"the lock was not held; its last holder, {holder}, is gone"
+
     def begin(self, state: State) -> None:
         """Start a journal for changes made on top of `state` (held under the lock)."""
         if not state.lineage:

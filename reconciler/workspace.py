@@ -7,16 +7,16 @@ arguments and prints what comes back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from reconciler import boards, config, desired, plan, providers
+from reconciler import boards, config, desired, drift, plan, providers, recovery
 from reconciler.apply import Applier, Outcome, Progress
-from reconciler.errors import PlanError, SafetyBlocked
+from reconciler.errors import PlanError, SafetyBlocked, StateError
 from reconciler.providers.base import Capabilities, Provider
-from reconciler.state import State, StateFile
+from reconciler.state import Record, State, StateFile
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,28 @@ class Workspace:
     def load_desired(self) -> desired.Desired:
         return desired.load(self.config, self.capabilities)
 
-    def plan(self, *, allow_destroy: bool = False, now: datetime | None = None) -> Planned:
+    def plan(
+        self, *, allow_destroy: bool = False, refresh: bool = False, now: datetime | None = None
+    ) -> Planned:
+        """Plan from the manifests and state; the provider is asked only what the state cannot
+        tell: unknown board names, interrupted creates, and (with `refresh`) drift."""
+        moment = now or datetime.now(UTC)
         wanted = self.load_desired()
         state = self.store.read()
         refreshed = boards.resolve(wanted.targets.values(), state, self.provider)
+        observed = plan.Observations(
+            interrupted=recovery.investigate(state, self.provider, self.capabilities, moment),
+            drift=drift.detect(state, self.provider) if refresh else {},
+        )
         made = plan.make(
-            wanted.targets,
+            wanted,
             state,
             self.capabilities,
-            self.provider_name,
+            self.config.accounts,
             self.config.policy,
-            now or datetime.now(UTC),
-            allow_destroy,
+            moment,
+            allow_destroy=allow_destroy,
+            observed=observed,
         )
         return Planned(made, state, wanted, refreshed)
 
@@ -78,12 +88,13 @@ class Workspace:
         *,
         expected_checksum: str | None = None,
         allow_destroy: bool = False,
+        refresh: bool = False,
         progress: Progress | None = None,
         confirm: Callable[[Planned], bool] | None = None,
     ) -> tuple[Planned, list[Outcome]]:
         """Plan under the state lock and execute it; refuse a saved plan that no longer matches."""
         with self.store.lock("apply"):
-            planned = self.plan(allow_destroy=allow_destroy)
+            planned = self.plan(allow_destroy=allow_destroy, refresh=refresh)
             if expected_checksum is not None and planned.plan.checksum != expected_checksum:
                 raise PlanError(
                     "the saved plan is stale: the state or the manifests changed since it was made",
@@ -102,3 +113,105 @@ def raise_blocked(made: plan.Plan) -> None:
         "the plan is blocked by a safety check: " + "; ".join(made.blocked),
         hint="review the plan; if it is intended, run again with --allow-destroy",
     )
+
+
+class StateEditor:
+    """Deliberate edits of the state by a person: import, move, resolve, forget.
+
+    Each takes the lock and writes the whole state once; none publishes or deletes a pin.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+
+    def _record(self, state: State, key: str) -> Record:
+        if key not in state.pins:
+            raise StateError(f"no record '{key}' in the state", hint="see: pinops state list")
+        return state.pins[key]
+
+    def forget(self, key: str) -> None:
+        with self.store.lock("state forget"):
+            state = self.store.read()
+            self._record(state, key)
+            del state.pins[key]
+            self.store.write(state)
+
+    def move(self, old: str, new: str) -> None:
+        with self.store.lock("state mv"):
+            state = self.store.read()
+            record = self._record(state, old)
+            if new in state.pins:
+                raise StateError(f"'{new}' is already in the state", hint="forget it first")
+            del state.pins[old]
+            state.pins[new] = record
+            self.store.write(state)
+
+    def resolve(self, key: str, published_pin: str | None) -> None:
+        """Settle an interrupted create: it published `published_pin`, or (None) nothing."""
+        with self.store.lock("state resolve"):
+            state = self.store.read()
+            record = self._record(state, key)
+            if not recovery.interrupted(record):
+                raise StateError(f"'{key}' has no interrupted create to resolve")
+            if published_pin is None:
+                previous = record.intent.get("previous") if record.intent else None
+                if previous:
+                    state.pins[key] = Record.from_json(previous)
+                else:
+                    del state.pins[key]
+            else:
+                state.pins[key] = replace(
+                    record, pin_id=published_pin, status="published", intent=None
+                )
+            self.store.write(state)
+
+    def import_pin(self, key: str, pin_id: str) -> Record:
+        """Adopt a pin that exists on the provider as the published form of a declared pin."""
+        workspace = self.workspace
+        with self.store.lock("import"):
+            wanted = workspace.load_desired()
+            target = wanted.targets.get(key)
+            if target is None:
+                raise PlanError(
+                    f"'{key}' is not declared in the manifests",
+                    hint="declare the pin first (its id, or id@board for a pin on several boards)",
+                )
+            state = self.store.read()
+            if key in state.pins:
+                raise StateError(
+                    f"'{key}' is already managed as pin {state.pins[key].pin_id}",
+                    hint="forget it first to import another pin",
+                )
+            boards.resolve([target], state, workspace.provider)
+            remote = workspace.provider(target.account).get(pin_id)
+            if remote is None:
+                raise PlanError(f"pin {pin_id} was not found in account '{target.account}'")
+            # The record holds what the pin really shows, so the next plan updates what differs.
+            fields = dict(target.fields)
+            for name in ("title", "description", "link", "alt_text"):
+                found = getattr(remote, name)
+                if found:
+                    fields[name] = found
+                else:
+                    fields.pop(name, None)
+            if remote.board_id != boards.lookup(state, target.account, target.board):
+                fields["board"] = remote.board_id  # planned as a move back to the declared board
+            media = target.media.get("image") or target.media.get("video")
+            record = Record(
+                provider=workspace.provider_name(target.account),
+                account=target.account,
+                content_hash=desired.content_hash(fields),
+                pin_id=remote.pin_id,
+                url=remote.url,
+                board=target.board,
+                board_id=remote.board_id,
+                section_id=remote.section_id,
+                media_hash=media.sha256 if media else None,
+                fields=fields,
+                published_at=remote.created_at,
+                protect=target.protect,
+            )
+            state.pins[key] = record
+            self.store.write(state)
+            return record

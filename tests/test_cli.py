@@ -150,7 +150,7 @@ def test_prune_off_keeps_removed_pins(pinops: Run, repo: Path) -> None:
     pinops("apply", "--yes")
     (repo / "pins/recipes/summer-salad.yaml").unlink()
     result = pinops("plan")
-    assert "  = kept summer-salad\n      # no longer declared; kept (prune is off)\n" in result.out
+    assert "  · kept summer-salad\n      # no longer declared; kept (prune is off)\n" in result.out
     assert (
         "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete. (1 waiting, 1 kept)"
         in result.out

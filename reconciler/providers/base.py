@@ -42,7 +42,8 @@ class Capabilities:
 
     updatable: frozenset[str]
     can_delete: bool
-    idempotency_key: bool = False
+    # Seconds a create's idempotency key is honoured (0: the provider has none).
+    idempotency_window: float = 0.0
     text_limits: TextLimits = field(default_factory=TextLimits)
     media_limits: MediaLimits = PINTEREST_LIMITS
 

@@ -1,0 +1,58 @@
+"""Drift: published pins deleted or edited on the provider, outside pinops.
+
+Found by reading every recorded pin back (`pinops refresh`, `plan --refresh`). A deleted pin is
+planned for re-creation; edited fields are reported apart from planned changes and restored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.providers.base import Provider, RemotePin
+from reconciler.state import Record, State
+
+# Remote attribute → the field of a state record it publishes.
+_COMPARED = ("title", "description", "link", "alt_text")
+
+
+@dataclass(frozen=True)
+class Drift:
+    key: str
+    deleted: bool = False
+    edited: tuple[tuple[str, Any, Any], ...] = ()  # (field, recorded, found on the provider)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for name, _, _ in self.edited)
+
+
+def _differences(record: Record, remote: RemotePin) -> tuple[tuple[str, Any, Any], ...]:
+    found: list[tuple[str, Any, Any]] = []
+    for name in _COMPARED:
+        recorded, actual = record.fields.get(name), getattr(remote, name)
+        # Providers return "" or null for an empty field; both mean "not set".
+        if (recorded or None) != (actual or None):
+            found.append((name, recorded, actual))
+    if record.board_id and remote.board_id and remote.board_id != record.board_id:
+        found.append(("board", record.board, remote.board_id))
+    if record.section_id != remote.section_id and (record.section_id or remote.section_id):
+        found.append(("section", record.fields.get("section"), remote.section_id))
+    return tuple(found)
+
+
+def detect(state: State, provider: Callable[[str], Provider]) -> dict[str, Drift]:
+    """Read back every published pin; return the ones that differ from their record."""
+    drifted: dict[str, Drift] = {}
+    for key, record in sorted(state.pins.items()):
+        if record.pin_id is None or record.intent is not None or record.status != "published":
+            continue
+        remote = provider(record.account).get(record.pin_id)
+        if remote is None:
+            drifted[key] = Drift(key, deleted=True)
+            continue
+        edited = _differences(record, remote)
+        if edited:
+            drifted[key] = Drift(key, edited=edited)
+    return drifted

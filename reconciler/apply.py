@@ -157,6 +157,12 @@ class Applier:
             assert previous.intent is not None
             reused = previous.content_hash == target.content_hash
             key = previous.intent.get("idempotency_key") if reused else None
+        elif previous is not None and previous.status == "pending":
+            # The service failed to publish it: post again, under a key of its own.
+            restore, replaced = previous, previous.replaced
+            key = idempotency_key(
+                self.state, f"{change.key}#{previous.post_id}", target.content_hash
+            )
         else:
             restore = previous
             replaced = previous.pin_id if previous and change.action == "replace" else None
@@ -198,12 +204,12 @@ class Applier:
     def _adopt(self, change: Change) -> Outcome:
         """Record a pin an interrupted create did publish, instead of publishing it again."""
         pending = change.record
-        assert pending is not None and pending.intent is not None
+        assert pending is not None
         done = replace(
             pending,
             pin_id=change.remote_id,
             status="published",
-            published_at=pending.intent.get("started_at"),
+            published_at=pending.intent.get("started_at") if pending.intent else utcnow(),
             intent=None,
         )
         self._put(change.key, done)

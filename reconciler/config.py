@@ -79,6 +79,8 @@ class Policy:
     prune: bool = False
     max_deletes: Limit = Limit(25, True)
     max_replaces: Limit = Limit(25, True)
+    # What to do when a provider cannot change or delete a published pin: error | republish | ignore
+    on_unsupported_change: str = "error"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def load(root: Path) -> Config:
         prune=policy_data.get("prune", False),
         max_deletes=Limit.parse(policy_data.get("max_deletes", "25%")),
         max_replaces=Limit.parse(policy_data.get("max_replaces", "25%")),
+        on_unsupported_change=policy_data.get("on_unsupported_change", "error"),
     )
     media_base_url = data.get("media_base_url")
     if media_base_url and not media_base_url.endswith("/"):

@@ -6,14 +6,14 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler.config import Account, Policy
 from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, comparable
 from reconciler.drift import Drift
-from reconciler.errors import Location
+from reconciler.errors import Location, PlanError
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, interrupted
 from reconciler.state import Record, State
@@ -149,18 +149,32 @@ def make(
         target, record = targets.get(key), state.pins.get(key)
         if record is None:
             assert target is not None
-            changes.append(_new(key, target, now))
-        elif interrupted(record):
+            changes.append(_new(key, target, now, caps(target.account)))
+        elif interrupted(record) or record.status == "pending":
             changes.append(_settle(key, target, record, seen.interrupted.get(key)))
         elif target is None:
-            changes.append(_removed(key, record, policy.prune, desired.absent, seen.drift.get(key)))
+            found = seen.drift.get(key)
+            change = _removed(key, record, policy.prune, desired.absent, found)
+            changes.append(_unsupported(change, caps(record.account), policy))
         else:
             found = seen.drift.get(key)
-            changes.append(_compare(key, target, record, caps(target.account), found))
+            change = _compare(key, target, record, caps(target.account), found)
+            changes.append(_unsupported(change, caps(target.account), policy))
         if record is not None and record.replaced and not interrupted(record):
             changes.append(
                 Change("delete", key, record=record, remote_id=record.replaced, reason=REPLACED)
             )
+    refused = [c for c in changes if c.action == "unsupported"]
+    if refused:
+        keys = ", ".join(c.key for c in refused)
+        raise PlanError(
+            f"the provider cannot change or delete published pins, and these need it: {keys}",
+            location=refused[0].target.location if refused[0].target else None,
+            hint=(
+                "undo those edits, or set policy.on_unsupported_change in pinops.yaml to "
+                "`republish` (publish a new pin, leave the old one) or `ignore`"
+            ),
+        )
     paced = tuple(_pace(changes, state, accounts, now))
     blocked = () if allow_destroy else _safety(paced, state, policy)
     checksum = _checksum(state.lineage, state.serial, paced)
@@ -171,15 +185,42 @@ def make(
 REPLACED = "replaced earlier; the new pin is recorded"
 
 
-def _new(key: str, target: Target, now: datetime) -> Change:
+def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:
     if target.publish_at is not None and target.publish_at > now:
+        if caps.schedules:
+            return Change("create", key, target, reason=f"scheduled for {_iso(target.publish_at)}")
         return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
     return Change("create", key, target)
 
 
+def _unsupported(change: Change, caps: Capabilities, policy: Policy) -> Change:
+    """A replace or delete the provider cannot carry out, decided by policy at plan time."""
+    if caps.can_delete or not change.remote_id or change.action not in ("replace", "delete"):
+        return change
+    why = "the provider cannot change or delete a published pin"
+    match policy.on_unsupported_change:
+        case "republish" if change.action == "replace":
+            reason = f"{why}: publishing a new pin, the old one stays"
+            return Change(
+                "create", change.key, change.target, change.record, change.changed, reason
+            )
+        case "republish" | "ignore":
+            reason = (
+                f"{why}: kept as published (on_unsupported_change: {policy.on_unsupported_change})"
+            )
+            return Change("kept", change.key, change.target, change.record, change.changed, reason)
+        case _:
+            return replace(change, action="unsupported")
+
+
 def _settle(key: str, target: Target | None, record: Record, finding: Finding | None) -> Change:
     started = record.intent.get("started_at", "?") if record.intent else "?"
-    if finding is None or finding.outcome == "unknown":
+    if not interrupted(record) and (finding is None or finding.outcome == "pending"):
+        detail = finding.detail if finding else f"post {record.post_id}, not checked this time"
+        return Change("wait", key, target, record, reason=f"still being published: {detail}")
+    if finding is not None and finding.outcome == "failed" and target is not None:
+        return Change("create", key, target, record, reason=finding.detail)
+    if finding is None or finding.outcome in ("unknown", "failed"):
         detail = f"; {finding.detail}" if finding else ""
         return Change(
             "unresolved",
@@ -192,10 +233,8 @@ def _settle(key: str, target: Target | None, record: Record, finding: Finding | 
                 "--published PIN_ID` or `--not-published`"
             ),
         )
-    if finding.outcome == "found" and finding.pin is not None:
-        return Change(
-            "adopt", key, target, record, reason=finding.detail, remote_id=finding.pin.pin_id
-        )
+    if finding.outcome == "found" and finding.pin_id is not None:
+        return Change("adopt", key, target, record, reason=finding.detail, remote_id=finding.pin_id)
     if target is None:
         # Never created, and no longer wanted: only the pending record goes.
         return Change("delete", key, record=record, reason=finding.detail)

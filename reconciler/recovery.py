@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reconciler.errors import ProviderError
-from reconciler.providers.base import Capabilities, PinContent, Provider, RemotePin
+from reconciler.providers.base import Capabilities, Follows, PinContent, Provider
 from reconciler.state import Record, State
 
 # Clocks of this machine and the provider's may disagree a little.
@@ -22,10 +22,10 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class Finding:
-    """What is known of one interrupted create."""
+    """What is known of one interrupted create, or of a post a service is still publishing."""
 
-    outcome: str  # "found" | "absent" | "replay" | "unknown"
-    pin: RemotePin | None = None
+    outcome: str  # "found" | "absent" | "replay" | "unknown" | "pending" | "failed"
+    pin_id: str | None = None
     detail: str = ""
 
 
@@ -60,6 +60,9 @@ def investigate(
     """Ask the providers about every interrupted create in the state."""
     findings: dict[str, Finding] = {}
     for key, record in state.pins.items():
+        if record.status == "pending" and not interrupted(record) and record.post_id:
+            findings[key] = _follow(provider(record.account), record.post_id)
+            continue
         if not interrupted(record):
             continue
         started = started_at(record)
@@ -73,10 +76,25 @@ def investigate(
             findings[key] = Finding("unknown", detail=f"could not look for it: {exc}")
             continue
         if len(matches) == 1:
-            findings[key] = Finding("found", matches[0], f"found as pin {matches[0].pin_id}")
+            findings[key] = Finding("found", matches[0].pin_id, f"found as pin {matches[0].pin_id}")
         elif not matches:
             findings[key] = Finding("absent", detail="not on the board: it was never created")
         else:
             ids = ", ".join(pin.pin_id for pin in matches)
             findings[key] = Finding("unknown", detail=f"several pins match it: {ids}")
     return findings
+
+
+def _follow(provider: Provider, post_id: str) -> Finding:
+    """Where a post the service answered for before publishing it has got to."""
+    if not isinstance(provider, Follows):
+        return Finding("unknown", detail=f"the provider cannot report on post {post_id}")
+    try:
+        published = provider.follow(post_id)
+    except ProviderError as exc:
+        return Finding("pending", detail=f"post {post_id}: could not ask the service: {exc}")
+    if published.status == "failed":
+        return Finding("failed", detail=f"the service failed to publish it: {published.reason}")
+    if published.status == "published" and published.pin_id:
+        return Finding("found", published.pin_id, f"published as pin {published.pin_id}")
+    return Finding("pending", detail=f"the service is still publishing it (post {post_id})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from reconciler.media import PINTEREST_LIMITS, MediaLimits
 
@@ -44,6 +44,10 @@ class Capabilities:
     can_delete: bool
     # Seconds a create's idempotency key is honoured (0: the provider has none).
     idempotency_window: float = 0.0
+    # Takes `publish_at` and publishes then by itself, so the pin need not wait for a later run.
+    schedules: bool = False
+    # Answers a create before the pin exists; the post is followed up with `Follows.follow`.
+    asynchronous: bool = False
     text_limits: TextLimits = field(default_factory=TextLimits)
     media_limits: MediaLimits = PINTEREST_LIMITS
 
@@ -85,13 +89,18 @@ class Board:
 
 @dataclass(frozen=True)
 class Published:
-    """The outcome of a create or update. Posting services may know the pin id only later."""
+    """The outcome of a create or update. Posting services may know the pin id only later.
+
+    status: "published"; "scheduled" (the provider publishes it at publish_at); "pending" (the
+    service is still publishing it); "failed" (the service gave up, saying why in `reason`).
+    """
 
     pin_id: str | None
     post_id: str | None = None
     url: str | None = None
     status: str = "published"
     published_at: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,10 @@ class Provider(Protocol):
     def find(self, content: PinContent, since: datetime) -> list[RemotePin]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Follows(Protocol):
+    """A provider whose posts are published after its create call answers (asynchronous)."""
+
+    def follow(self, post_id: str) -> Published: ...

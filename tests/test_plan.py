@@ -1,0 +1,129 @@
+"""The pure plan over real targets of the example repository, for provider capabilities the
+sandbox does not have: no deletes, native scheduling, asynchronous posts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reconciler import plan
+from reconciler.config import Policy
+from reconciler.desired import Desired
+from reconciler.errors import PlanError
+from reconciler.providers.base import Capabilities
+from reconciler.recovery import Finding
+from reconciler.state import Record, State
+from reconciler.workspace import Workspace
+from tests.conftest import Run, edit
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+CANNOT_DELETE = Capabilities(updatable=frozenset(), can_delete=False)
+
+
+def published(pinops: Run, repo: Path) -> tuple[Workspace, State]:
+    assert pinops("apply", "--yes").code == 0
+    workspace = Workspace(repo)
+    return workspace, workspace.store.read()
+
+
+def make(
+    workspace: Workspace,
+    state: State,
+    caps: Capabilities,
+    policy: Policy | None = None,
+    observed: plan.Observations | None = None,
+) -> plan.Plan:
+    return plan.make(
+        workspace.load_desired(),
+        state,
+        lambda _provider: caps,
+        workspace.config.accounts,
+        policy or Policy(),
+        NOW,
+        observed=observed,
+    )
+
+
+def actions(made: plan.Plan) -> dict[str, tuple[str, str]]:
+    return {c.key: (c.action, c.reason) for c in made.changes if c.action != "noop"}
+
+
+def test_an_edit_the_provider_cannot_make_is_a_plan_error_with_the_ways_out(
+    pinops: Run, repo: Path
+) -> None:
+    workspace, state = published(pinops, repo)
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy", "Crisp")
+    with pytest.raises(PlanError) as caught:
+        make(workspace, state, CANNOT_DELETE)
+    assert "these need it: summer-salad" in str(caught.value)
+    assert "on_unsupported_change" in caught.value.hint
+    assert caught.value.location is not None and caught.value.location.line == 3
+
+
+def test_republish_publishes_a_new_pin_and_leaves_the_old(pinops: Run, repo: Path) -> None:
+    workspace, state = published(pinops, repo)
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy", "Crisp")
+    made = make(workspace, state, CANNOT_DELETE, Policy(on_unsupported_change="republish"))
+    change = next(c for c in made.changes if c.key == "summer-salad")
+    assert (change.action, change.remote_id) == ("create", None)
+    assert "publishing a new pin, the old one stays" in change.reason
+
+
+def test_ignore_keeps_the_published_pin(pinops: Run, repo: Path) -> None:
+    workspace, state = published(pinops, repo)
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy", "Crisp")
+    (repo / "pins/home/living-spaces.yaml").unlink()
+    policy = Policy(prune=True, on_unsupported_change="ignore")
+    found = actions(make(workspace, state, CANNOT_DELETE, policy))
+    assert found["summer-salad"][0] == "kept"
+    assert found["cozy-living-room"][0] == "kept"
+    assert "on_unsupported_change: ignore" in found["cozy-living-room"][1]
+
+
+def test_a_provider_that_schedules_gets_future_pins_now(repo: Path) -> None:
+    workspace = Workspace(repo)
+    scheduling = Capabilities(updatable=frozenset(), can_delete=True, schedules=True)
+    found = actions(make(workspace, workspace.store.read(), scheduling))
+    assert found["calm-bedroom"] == ("create", "scheduled for 2027-03-01T09:00:00Z")
+
+
+def pending_post(state: State, desired: Desired, key: str) -> State:
+    target = desired.targets[key]
+    record = Record(
+        provider="sandbox",
+        account="main",
+        content_hash=target.content_hash,
+        board=target.board,
+        fields=target.fields,
+        status="pending",
+        post_id="post_42",
+    )
+    return replace(state, pins={**state.pins, key: record})
+
+
+@pytest.mark.parametrize(
+    ("finding", "expected"),
+    [
+        (Finding("found", "999", "published as pin 999"), ("adopt", "published as pin 999")),
+        (
+            Finding("pending", detail="the service is still publishing it (post post_42)"),
+            ("wait", "still being published: the service is still publishing it (post post_42)"),
+        ),
+        (
+            Finding("failed", detail="the service failed to publish it: image too small"),
+            ("create", "the service failed to publish it: image too small"),
+        ),
+        (None, ("wait", "still being published: post post_42, not checked this time")),
+    ],
+)
+def test_posts_still_being_published_are_followed(
+    repo: Path, finding: Finding | None, expected: tuple[str, str]
+) -> None:
+    workspace = Workspace(repo)
+    state = pending_post(State(), workspace.load_desired(), "summer-salad")
+    observed = plan.Observations(interrupted={"summer-salad": finding} if finding else {})
+    found = actions(make(workspace, state, Capabilities(frozenset(), True), observed=observed))
+    assert found["summer-salad"] == expected

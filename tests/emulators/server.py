@@ -463,6 +463,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _ConnectionHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; don't stall on ACKs
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,438 @@
+"""The HTTP client every provider adapter uses: auth, timeouts, error mapping, retries, pacing,
+request ids and redaction, in one place.
+
+    client = HttpClient(
+        "https://api.example.com/v1",
+        name="Example",                          # names the service in every message
+        auth=lambda: {"X-API-Key": key},         # called per request: a refreshed token is used
+        error_detail=example_error,              # (code, message) from the service's error body
+        explain=example_explain,                 # known failures → actionable errors (optional)
+        request_id_header="x-request-id",        # logged at debug with every response
+        pace=(Pace(100, "minute"),),             # writes per window; one client per account
+    )
+    pin = client.request("POST", "/pins", json=body).json()     # a create: never re-sent blindly
+    client.request("POST", "/posts", json=body, idempotent=True,   # the service dedupes by key
+                   headers={"Idempotency-Key": key})
+    client.request("DELETE", f"/pins/{pin_id}", allow=(404,))   # 404 returned, not raised
+    client.close()
+
+`request(method, path_or_url, ...)` returns the `httpx.Response` of a 2xx (or of a status listed
+in `allow`); anything else raises from reconciler.errors:
+
+    AuthError         401 (after `on_unauthorized` had its one chance to refresh credentials)
+    ProviderRejected  any other 4xx: the request was refused, nothing happened
+    RateLimited       429 once retries are spent, or when the wait asked for exceeds
+                      `Retry.max_wait`; carries `retry_after` (seconds)
+    TransientError    5xx or a network failure of a safe request once retries are spent, or a
+                      connection that never reached the server
+    OutcomeUnknown    an unsafe request (a POST that creates) that may have reached the server:
+                      a timeout after sending, a reset, a lost response, or a 5xx
+
+Safety: GET, HEAD, OPTIONS, PUT, PATCH and DELETE are safe to send again; POST is not, unless
+the adapter passes `idempotent=True` (an idempotency key, an upload to a presigned URL, an OAuth
+refresh). Safe requests are retried on 429, 5xx, timeouts and resets; unsafe ones only when the
+request provably did not reach the server (connect errors) or was refused with 429. Delays are
+`Retry-After` (seconds or an HTTP date) when given, else jittered exponential backoff.
+
+Hooks (all optional):
+    error_detail(response) -> (code, message)   read the service's error body
+    explain(failure) -> ProviderError | None    an actionable error for a known failure; a
+        RateLimited or TransientError it returns is retried like the default, anything else
+        (e.g. SpamBlocked) is raised at once
+    on_unauthorized() -> bool                   called on the first 401; True when credentials
+        were renewed, and the request is sent once more
+
+Every value `auth` returns is registered with reconciler.redact, and every message this module
+builds (errors and logs) passes through `redact`, so credentials cannot be printed.
+
+Tests run with tiny delays through the constructor: `retry=Retry(backoff=0.01)`,
+`timeout=0.5`, `connect_timeout=0.5`.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reconciler import redact
+from reconciler.config import Pace
+from reconciler.errors import (
+    AuthError,
+    OutcomeUnknown,
+    ProviderError,
+    ProviderRejected,
+    RateLimited,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+USER_AGENT = "pinops/0.1"
+# Longest provider message kept: an echoed request body (say, base64 media) must not flood output.
+_MESSAGE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How often and how patiently safe requests are retried.
+
+    attempts: tries in all, the first included. backoff: the first delay in seconds, doubled per
+    try, with full jitter, capped at max_delay. max_wait: the longest wait (Retry-After or pacing)
+    honoured in-process; beyond it the call raises RateLimited so the run goes on with other pins.
+    """
+
+    attempts: int = 4
+    backoff: float = 1.0
+    max_delay: float = 30.0
+    max_wait: float = 120.0
+
+    def delay(self, attempt: int) -> float:
+        """The jittered backoff before try number `attempt + 1`."""
+        return random.uniform(0.5, 1.0) * min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An error response as hooks see it; `message` is already redacted and shortened."""
+
+    method: str
+    path: str
+    status: int
+    code: str | None
+    message: str
+    retry_after: float | None = None
+    request_id: str | None = None
+    body: Any = None  # the parsed JSON body, or None
+
+    def describe(self, name: str) -> str:
+        code = f" (code {self.code})" if self.code is not None else ""
+        return f"{name} answered {self.status} to {self.method} {self.path}: {self.message}{code}"
+
+
+ErrorDetail = Callable[[httpx.Response], tuple[str | None, str]]
+Explain = Callable[[Failure], ProviderError | None]
+
+
+def generic_error(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) from a JSON error body in any of the usual shapes, else from its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.text.strip() or response.reason_phrase
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict):
+            body = {**body, **inner}
+        message = next(
+            (
+                str(body[key])
+                for key in ("message", "error", "detail", "error_description", "title")
+                if isinstance(body.get(key), str | int) and body.get(key) != ""
+            ),
+            response.reason_phrase,
+        )
+        code = body.get("code")
+        return (None if code is None else str(code)), message
+    return None, response.reason_phrase
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass
+class _Pacer:
+    """At most `count` writes in any `period`, for each pace; waits (or refuses) before a write."""
+
+    paces: Sequence[Pace]
+    sent: collections.deque[float] = field(default_factory=collections.deque)
+
+    def wait_time(self, now: float) -> float:
+        longest = max((pace.seconds for pace in self.paces), default=0.0)
+        while self.sent and self.sent[0] <= now - longest:
+            self.sent.popleft()
+        wait = 0.0
+        for pace in self.paces:
+            recent = [t for t in self.sent if t > now - pace.seconds]
+            if len(recent) >= pace.count:
+                wait = max(wait, recent[-pace.count] + pace.seconds - now)
+        return wait
+
+
+class HttpClient:
+    """One service's API for one account. See the module docstring for the contract."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        auth: Callable[[], Mapping[str, str]] | None = None,
+        error_detail: ErrorDetail = generic_error,
+        explain: Explain | None = None,
+        on_unauthorized: Callable[[], bool] | None = None,
+        request_id_header: str | None = None,
+        pace: Sequence[Pace] = (),
+        retry: Retry | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self._auth = auth
+        self._error_detail = error_detail
+        self._explain = explain
+        self._on_unauthorized = on_unauthorized
+        self._request_id_header = request_id_header
+        self._pacer = _Pacer(pace)
+        self.retry = retry or Retry()
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            headers={"User-Agent": USER_AGENT},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        allow: Collection[int] = (),
+        auth: bool = True,
+        paced: bool | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one request with the policy in the module docstring.
+
+        path: appended to base_url, or an absolute http(s) URL (e.g. a presigned upload URL;
+        pass auth=False so that no credential goes to another host). idempotent: override the
+        method's safety. paced: override whether this counts as a write for pacing.
+        timeout: seconds for this request instead of the client's.
+        """
+        method = method.upper()
+        safe = method in SAFE_METHODS if idempotent is None else idempotent
+        write = method not in READ_METHODS if paced is None else paced
+        absolute = path.startswith(("http://", "https://"))
+        url = path if absolute else self.base_url + path
+        shown = httpx.URL(url).path if absolute else path
+        renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            if write:
+                self._pace(method, shown)
+            request = self._client.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                headers={**(self._auth_headers() if auth else {}), **(headers or {})},
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
+            started = time.monotonic()
+            try:
+                response = self._client.send(request)
+            except httpx.HTTPError as exc:
+                if write:
+                    self._pacer.sent.append(time.monotonic())
+                error = self._transport_error(exc, method, shown, safe)
+                if isinstance(error, TransientError) and attempt < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt), method, shown, str(error))
+                    continue
+                raise error from None
+            if write:  # counted from its answer: the service saw it no later than that
+                self._pacer.sent.append(time.monotonic())
+            self._log_response(method, shown, response, time.monotonic() - started)
+            status = response.status_code
+            if 200 <= status < 300 or status in allow:
+                return response
+            failure = self._failure(method, shown, response)
+            if status == 401 and not renewed and self._on_unauthorized is not None:
+                renewed = True
+                if self._on_unauthorized():
+                    attempt -= 1
+                    continue
+            error = (self._explain and self._explain(failure)) or self._default(failure, safe)
+            if isinstance(error, RateLimited | TransientError) and attempt < self.retry.attempts:
+                delay = (
+                    failure.retry_after
+                    if failure.retry_after is not None
+                    else self.retry.delay(attempt)
+                )
+                if delay <= self.retry.max_wait:
+                    self._sleep(delay, method, shown, failure.describe(self.name))
+                    continue
+            raise error
+
+    # The pieces of request()
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self._auth is None:
+            return {}
+        headers = dict(self._auth())
+        for value in headers.values():
+            scheme, _, credential = value.partition(" ")
+            redact.register(value, credential if scheme.lower() in ("bearer", "basic") else None)
+        return headers
+
+    def _pace(self, method: str, path: str) -> None:
+        wait = self._pacer.wait_time(time.monotonic())
+        if wait > self.retry.max_wait:
+            paces = ", ".join(str(pace) for pace in self._pacer.paces)
+            raise RateLimited(
+                f"{self.name}: {method} {path} held back: writes are paced at {paces}",
+                retry_after=wait,
+                hint=f"the next write is allowed in {wait:.0f}s; run again later",
+            )
+        if wait > 0:
+            log.debug("pacing writes to %s: waiting %.2fs", self.name, wait)
+            time.sleep(wait)
+
+    def _sleep(self, delay: float, method: str, path: str, why: str) -> None:
+        log.info(redact.redact(f"retrying {method} {path} in {delay:.2f}s after: {why}"))
+        time.sleep(delay)
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, method: str, path: str, safe: bool
+    ) -> ProviderError:
+        reason = redact.redact(str(exc) or type(exc).__name__)
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            return TransientError(
+                f"could not reach {self.name} for {method} {path}: {reason}",
+                hint="check the network and the account's base_url",
+            )
+        if isinstance(exc, httpx.TransportError) and not isinstance(
+            exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError
+        ):
+            what = "timed out" if isinstance(exc, httpx.TimeoutException) else "lost its answer"
+            if not safe:
+                return OutcomeUnknown(
+                    f"{method} {path} to {self.name} {what} ({reason}); it may have been acted on",
+                    hint="it is not sent again blindly: the next plan looks for its result",
+                )
+            return TransientError(f"{method} {path} to {self.name} {what}: {reason}")
+        return ProviderError(
+            f"cannot send {method} {path} to {self.name}: {reason}",
+            hint="check the account's base_url in pinops.yaml",
+        )
+
+    def _failure(self, method: str, path: str, response: httpx.Response) -> Failure:
+        code, message = self._error_detail(response)
+        message = redact.redact(" ".join(message.split()))
+        if len(message) > _MESSAGE_LIMIT:
+            message = message[:_MESSAGE_LIMIT] + "…"
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return Failure(
+            method=method,
+            path=path,
+            status=response.status_code,
+            code=code,
+            message=message,
+            retry_after=retry_after(response.headers.get("retry-after")),
+            request_id=self._request_id(response),
+            body=body,
+        )
+
+    def _default(self, failure: Failure, safe: bool) -> ProviderError:
+        text = failure.describe(self.name)
+        status = failure.status
+        if status == 401:
+            return AuthError(text, hint="the credentials were rejected: renew them")
+        if status == 429:
+            wait = failure.retry_after
+            return RateLimited(
+                text,
+                retry_after=wait,
+                hint=f"retry after {wait:g}s" if wait is not None else "slow down and retry",
+            )
+        if status >= 500:
+            if not safe:
+                return OutcomeUnknown(
+                    text, hint="it is not sent again blindly: the next plan looks for its result"
+                )
+            return TransientError(text, hint="the service failed; try again later")
+        if status == 403:
+            return ProviderRejected(text, hint="check the account's access and scopes")
+        return ProviderRejected(text)
+
+    def _request_id(self, response: httpx.Response) -> str | None:
+        if self._request_id_header is None:
+            return None
+        rid: str | None = response.headers.get(self._request_id_header)
+        return rid
+
+    def _log_response(
+        self, method: str, path: str, response: httpx.Response, elapsed: float
+    ) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        rid = self._request_id(response)
+        label = f" {self._request_id_header}={rid}" if rid else ""
+        log.debug(
+            redact.redact(
+                f"{self.name} {method} {path} -> {response.status_code} in {elapsed:.3f}s{label}"
+            )
+        )
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The parsed JSON body of a successful response; a clear error when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        raise ProviderError(
+            f"unexpected answer to {response.request.method} {response.request.url.path}: not JSON",
+            hint="check the account's base_url in pinops.yaml",
+        ) from None

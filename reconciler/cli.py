@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reconciler import report, schema
+from reconciler import redact, report, schema
 from reconciler.errors import ConfirmationRefused, PinopsError, StateError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, redact.LogFilter) for f in handler.filters):
+            handler.addFilter(redact.LogFilter())
     try:
         return _run(args)
     except ValidationFailed as exc:
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except PinopsError as exc:
         if args.debug:
             logging.exception("error")
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -168,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            redact.redact(f"internal error: {type(exc).__name__}: {exc}")
+            + " (run with --debug for details)",
             file=sys.stderr,
         )
         return EXIT_ERROR

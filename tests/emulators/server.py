@@ -257,7 +257,7 @@ class EmulatorServer:
         self._httpd = _HTTPServer(self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.02},
+            kwargs={"poll_interval": 0.01},
             name=f"{type(self).__name__}-server",
             daemon=True,
         )

@@ -4,20 +4,16 @@ takes or gives checked against the component schemas of Pinterest's own OpenAPI 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft4Validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT4
 
+from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.pinterest import (
     ACCESS_TOKEN,
     CLIENT_ID,
@@ -29,15 +25,6 @@ from tests.emulators.pinterest import (
 )
 from tests.emulators.server import Fault, Faults, Request, Response, route
 
-SPEC_PATH = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "reference"
-    / "pinterest-v5"
-    / "openapi.json"
-)
-SPEC_URI = "urn:pinterest:api-v5"
-
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(24)
 GIF = b"GIF89a" + bytes(24)
@@ -45,63 +32,9 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(48)
 BEARER = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
 
 
-def _nullable_as_null(node: Any) -> Any:
-    """OpenAPI 3.0's `nullable: true` in JSON Schema terms: the value may also be null."""
-    if isinstance(node, list):
-        return [_nullable_as_null(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {key: _nullable_as_null(value) for key, value in node.items()}
-    if converted.get("nullable") is True:
-        del converted["nullable"]
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
-
-
-class Spec:
-    """The OpenAPI document as JSON Schema (draft 4, as OpenAPI 3.0 uses), $refs resolved."""
-
-    def __init__(self, path: Path) -> None:
-        self.document = _nullable_as_null(json.loads(path.read_text(encoding="utf-8")))
-        self._registry = Registry().with_resource(SPEC_URI, DRAFT4.create_resource(self.document))
-
-    def errors(self, instance: object, pointer: str) -> list[str]:
-        validator = Draft4Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self._registry)
-        return [f"{list(error.path)}: {error.message}" for error in validator.iter_errors(instance)]
-
-    def check(self, instance: object, schema: str) -> None:
-        """Assert `instance` is valid against the component schema named `schema`."""
-        assert self.errors(instance, f"/components/schemas/{schema}") == []
-
-    def valid(self, instance: object, schema: str) -> bool:
-        return not self.errors(instance, f"/components/schemas/{schema}")
-
-    def check_response(self, instance: object, path: str, method: str, status: int) -> None:
-        """Assert `instance` is valid against an operation's (inline) response schema."""
-        escaped = path.replace("~", "~0").replace("/", "~1")
-        pointer = f"/paths/{escaped}/{method}/responses/{status}/content/application~1json/schema"
-        assert self.errors(instance, pointer) == []
-
-    def properties(self, schema: str) -> set[str]:
-        """The property names a component schema defines, through allOf and $ref."""
-        return self._properties(self.document["components"]["schemas"][schema])
-
-    def _properties(self, node: dict[str, Any]) -> set[str]:
-        if "$ref" in node:
-            return self.properties(node["$ref"].rsplit("/", 1)[1])
-        names = set(node.get("properties", {}))
-        for part in node.get("allOf", []):
-            names |= self._properties(part)
-        return names
-
-    def check_fields(self, instance: dict[str, Any], schema: str) -> None:
-        """Assert `instance` uses only field names that `schema` defines."""
-        assert set(instance) <= self.properties(schema), set(instance) - self.properties(schema)
-
-
 @pytest.fixture(scope="module")
 def spec() -> Spec:
-    return Spec(SPEC_PATH)
+    return Spec(REFERENCE / "pinterest-v5" / "openapi.json")
 
 
 @pytest.fixture

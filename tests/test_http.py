@@ -279,6 +279,15 @@ def test_writes_are_paced_per_client(api: Things) -> None:
     assert third.arrived - first.arrived >= 1.0
 
 
+def test_writes_keep_their_spacing(api: Things) -> None:
+    with client(api, spacing=0.3) as http:
+        http.request("POST", "/things", json={"name": "a"})
+        http.request("GET", "/things/1")
+        http.request("DELETE", "/things/1")
+    create, delete = api.writes()
+    assert delete.arrived - create.arrived >= 0.3
+
+
 def test_a_pace_that_would_wait_too_long_refuses_without_sending(api: Things) -> None:
     with client(api, pace=(Pace(1, "hour"),)) as http:
         http.request("POST", "/things", json={"name": "a"})

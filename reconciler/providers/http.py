@@ -8,7 +8,8 @@ request ids and redaction, in one place.
         error_detail=example_error,              # (code, message) from the service's error body
         explain=example_explain,                 # known failures → actionable errors (optional)
         request_id_header="x-request-id",        # logged at debug with every response
-        pace=(Pace(100, "minute"),),             # writes per window; one client per account
+        pace=(Pace(100, "minute"),),             # the documented write quota: bursts allowed
+        spacing=account.pace.interval,           # and/or seconds between writes (config `pace`)
     )
     pin = client.request("POST", "/pins", json=body).json()     # a create: never re-sent blindly
     client.request("POST", "/posts", json=body, idempotent=True,   # the service dedupes by key
@@ -41,6 +42,11 @@ Hooks (all optional):
         (e.g. SpamBlocked) is raised at once
     on_unauthorized() -> bool                   called on the first 401; True when credentials
         were renewed, and the request is sent once more
+
+Pacing is per client, so one client per account: before a write (any method but GET, HEAD and
+OPTIONS, unless `paced` says otherwise) the client waits for `spacing` since the last write and
+for room in every `pace` window. A window wait longer than `Retry.max_wait` raises RateLimited
+instead of blocking the run.
 
 Every value `auth` returns is registered with reconciler.redact, and every message this module
 builds (errors and logs) passes through `redact`, so credentials cannot be printed.
@@ -118,7 +124,10 @@ class Failure:
 
     def describe(self, name: str) -> str:
         code = f" (code {self.code})" if self.code is not None else ""
-        return f"{name} answered {self.status} to {self.method} {self.path}: {self.message}{code}"
+        rid = f" [request id {self.request_id}]" if self.request_id else ""
+        return (
+            f"{name} answered {self.status} to {self.method} {self.path}: {self.message}{code}{rid}"
+        )
 
 
 ErrorDetail = Callable[[httpx.Response], tuple[str | None, str]]
@@ -167,14 +176,18 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
 
 @dataclass
 class _Pacer:
-    """At most `count` writes in any `period`, for each pace; waits (or refuses) before a write."""
+    """Writes at most `count` per `period` for each pace, and `spacing` seconds apart."""
 
     paces: Sequence[Pace]
+    spacing: float = 0.0
     sent: collections.deque[float] = field(default_factory=collections.deque)
 
-    def wait_time(self, now: float) -> float:
+    def spacing_wait(self, now: float) -> float:
+        return max(0.0, self.sent[-1] + self.spacing - now) if self.sent else 0.0
+
+    def window_wait(self, now: float) -> float:
         longest = max((pace.seconds for pace in self.paces), default=0.0)
-        while self.sent and self.sent[0] <= now - longest:
+        while len(self.sent) > 1 and self.sent[0] <= now - longest:
             self.sent.popleft()
         wait = 0.0
         for pace in self.paces:
@@ -198,6 +211,7 @@ class HttpClient:
         on_unauthorized: Callable[[], bool] | None = None,
         request_id_header: str | None = None,
         pace: Sequence[Pace] = (),
+        spacing: float = 0.0,
         retry: Retry | None = None,
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
@@ -210,7 +224,7 @@ class HttpClient:
         self._explain = explain
         self._on_unauthorized = on_unauthorized
         self._request_id_header = request_id_header
-        self._pacer = _Pacer(pace)
+        self._pacer = _Pacer(pace, spacing)
         self.retry = retry or Retry()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -325,7 +339,8 @@ class HttpClient:
         return headers
 
     def _pace(self, method: str, path: str) -> None:
-        wait = self._pacer.wait_time(time.monotonic())
+        now = time.monotonic()
+        wait = self._pacer.window_wait(now)
         if wait > self.retry.max_wait:
             paces = ", ".join(str(pace) for pace in self._pacer.paces)
             raise RateLimited(
@@ -333,6 +348,7 @@ class HttpClient:
                 retry_after=wait,
                 hint=f"the next write is allowed in {wait:.0f}s; run again later",
             )
+        wait = max(wait, self._pacer.spacing_wait(now))
         if wait > 0:
             log.debug("pacing writes to %s: waiting %.2fs", self.name, wait)
             time.sleep(wait)

@@ -256,6 +256,7 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         allow: Collection[int] = (),
@@ -266,7 +267,8 @@ class HttpClient:
         """Send one request with the policy in the module docstring.
 
         path: appended to base_url, or an absolute http(s) URL (e.g. a presigned upload URL;
-        pass auth=False so that no credential goes to another host). idempotent: override the
+        pass auth=False so that no credential goes to another host). content: raw body bytes
+        (e.g. a file PUT to a presigned URL). idempotent: override the
         method's safety. paced: override whether this counts as a write for pacing.
         timeout: seconds for this request instead of the client's.
         """
@@ -289,6 +291,7 @@ class HttpClient:
                 json=json,
                 data=data,
                 files=files,
+                content=content,
                 headers={**(self._auth_headers() if auth else {}), **(headers or {})},
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )

@@ -14,6 +14,7 @@ from reconciler.providers.base import Capabilities, Provider
 
 MODULES = {
     "sandbox": "reconciler.providers.sandbox",
+    "pinterest": "reconciler.providers.pinterest",
 }
 
 

@@ -59,8 +59,10 @@ from __future__ import annotations
 
 import collections
 import email.utils
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -197,6 +199,12 @@ class _Pacer:
         return wait
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context per process: building one loads the CA bundle, which is slow."""
+    return httpx.create_ssl_context()
+
+
 class HttpClient:
     """One service's API for one account. See the module docstring for the contract."""
 
@@ -230,6 +238,7 @@ class HttpClient:
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             headers={"User-Agent": USER_AGENT},
             transport=transport,
+            verify=_tls(),
             follow_redirects=False,
         )
 

@@ -1,0 +1,178 @@
+"""Pinterest OAuth: the access token from the environment, and refreshing it when it is rejected.
+
+PINTEREST_ACCESS_TOKEN is sent as a Bearer token. When Pinterest rejects it (401), or when it is
+not set at all, and PINTEREST_REFRESH_TOKEN, PINTEREST_CLIENT_ID and PINTEREST_CLIENT_SECRET are
+set, a new one is fetched once per run with POST /oauth/token (form-encoded, HTTP Basic auth with
+the app's id and secret) and the run carries on.
+
+Pinterest's continuous refresh tokens rotate: every refresh answers with a new refresh token and
+the old one must not be used again. When PINTEREST_TOKEN_FILE names a file, the new tokens are
+written there (mode 0600, as KEY=value lines) so that CI can store them back as secrets; without
+it, a warning says the stored refresh token is now stale.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import redact
+from reconciler.errors import AuthError, ProviderError
+from reconciler.providers.http import HttpClient, json_body
+
+ACCESS_TOKEN = "PINTEREST_ACCESS_TOKEN"
+REFRESH_TOKEN = "PINTEREST_REFRESH_TOKEN"
+CLIENT_ID = "PINTEREST_CLIENT_ID"
+CLIENT_SECRET = "PINTEREST_CLIENT_SECRET"
+TOKEN_FILE = "PINTEREST_TOKEN_FILE"
+REFRESH_VARIABLES = (REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET)
+TOKEN_PATH = "/oauth/token"
+
+log = logging.getLogger(__name__)
+
+TOKEN_HINT = (
+    f"set {ACCESS_TOKEN} to a current token of your Pinterest app (scopes boards:read, "
+    f"boards:write, pins:read, pins:write), or set {', '.join(REFRESH_VARIABLES)} so that pinops "
+    "can refresh it; sandbox tokens work only with base_url https://api-sandbox.pinterest.com/v5"
+)
+REFRESH_HINT = (
+    f"the refresh token or the app's id and secret were refused: refresh tokens expire after 60 "
+    f"days unused and change on every refresh; authorize the app again and update "
+    f"{REFRESH_TOKEN} (and {ACCESS_TOKEN})"
+)
+
+
+@dataclass
+class Credentials:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    token_file: Path | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Credentials:
+        def value(name: str) -> str | None:
+            return environ.get(name, "").strip() or None
+
+        token_file = value(TOKEN_FILE)
+        credentials = cls(
+            access_token=value(ACCESS_TOKEN),
+            refresh_token=value(REFRESH_TOKEN),
+            client_id=value(CLIENT_ID),
+            client_secret=value(CLIENT_SECRET),
+            token_file=Path(token_file) if token_file else None,
+        )
+        redact.register(credentials.access_token, credentials.refresh_token)
+        redact.register(credentials.client_secret)
+        return credentials
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.refresh_token and self.client_id and self.client_secret)
+
+
+class OAuth:
+    """The Authorization header for HttpClient, and its `on_unauthorized` hook."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.refreshed = False
+        self._http: HttpClient | None = None
+
+    def attach(self, http: HttpClient) -> None:
+        """The client that refreshes go through (the one this object authorizes)."""
+        self._http = http
+
+    def header(self) -> dict[str, str]:
+        if self.credentials.access_token is None:
+            if not self.credentials.can_refresh or self.refreshed:
+                missing = [name for name in REFRESH_VARIABLES if not self._is_set(name)]
+                hint = TOKEN_HINT
+                if 0 < len(missing) < len(REFRESH_VARIABLES):
+                    hint += f" ({', '.join(missing)} not set)"
+                raise AuthError(f"{ACCESS_TOKEN} is not set", hint=hint)
+            self.refresh()
+        return {"Authorization": f"Bearer {self.credentials.access_token}"}
+
+    def renew(self) -> bool:
+        """After a 401: refresh once per run when refresh credentials are set."""
+        if self.refreshed or not self.credentials.can_refresh:
+            return False
+        self.refresh()
+        return True
+
+    def refresh(self) -> None:
+        """Trade the refresh token for a new access token (and, rotated, a new refresh token)."""
+        assert self._http is not None, "attach() the HTTP client first"
+        credentials = self.credentials
+        self.refreshed = True
+        pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
+        basic = base64.b64encode(pair).decode("ascii")
+        redact.register(basic)
+        response = self._http.request(
+            "POST",
+            TOKEN_PATH,
+            data={"grant_type": "refresh_token", "refresh_token": credentials.refresh_token},
+            headers={"Authorization": f"Basic {basic}"},
+            auth=False,
+            idempotent=True,
+            paced=False,
+        )
+        body = json_body(response)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProviderError(
+                "Pinterest's answer to the token refresh holds no access_token",
+                hint="check the account's base_url in pinops.yaml",
+            )
+        redact.register(token)
+        credentials.access_token = token
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != credentials.refresh_token:
+            redact.register(rotated)
+            credentials.refresh_token = rotated
+        log.info("refreshed the Pinterest access token")
+        self._keep(rotated_refresh=credentials.refresh_token if rotated else None)
+
+    def _keep(self, rotated_refresh: str | None) -> None:
+        path = self.credentials.token_file
+        if path is None:
+            if rotated_refresh:
+                log.warning(
+                    "Pinterest rotated the refresh token: the one in %s will not work again. "
+                    "Set %s to save the new tokens (see README, 'Refresh tokens in CI').",
+                    REFRESH_TOKEN,
+                    TOKEN_FILE,
+                )
+            return
+        lines = [f"{ACCESS_TOKEN}={self.credentials.access_token}"]
+        if self.credentials.refresh_token:
+            lines.append(f"{REFRESH_TOKEN}={self.credentials.refresh_token}")
+        temp = path.with_name(path.name + ".tmp")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            temp.replace(path)
+        except OSError as exc:
+            raise ProviderError(
+                f"cannot save the refreshed Pinterest tokens to {path}: {exc.strerror}",
+                hint=f"point {TOKEN_FILE} at a writable file",
+            ) from None
+
+    def _is_set(self, name: str) -> bool:
+        credentials = self.credentials
+        return bool(
+            {
+                REFRESH_TOKEN: credentials.refresh_token,
+                CLIENT_ID: credentials.client_id,
+                CLIENT_SECRET: credentials.client_secret,
+            }[name]
+        )

@@ -9,16 +9,22 @@ would fail every pin alike (authentication, Pinterest's spam block), which stop 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from reconciler import boards
 from reconciler.desired import LOCAL_FIELDS, Target
-from reconciler.errors import AuthError, OutcomeUnknown, ProviderError, SpamBlocked
+from reconciler.errors import AuthError, OutcomeUnknown, ProviderError, RateLimited, SpamBlocked
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers.base import PinContent, Provider
 from reconciler.recovery import interrupted
 from reconciler.state import Record, State, StateFile, utcnow
+
+# A rate-limited change is tried again this many times, waiting as long as the provider asks,
+# unless it asks for longer than this: then the run stops and a later run resumes.
+RATE_LIMIT_ROUNDS = 8
+MAX_RATE_LIMIT_WAIT = 300.0
 
 
 @dataclass(frozen=True)
@@ -114,20 +120,35 @@ class Applier:
         self._write({"op": "record", "key": key, "record": record.to_json()})
 
     def _one(self, change: Change) -> Outcome:
-        try:
-            match change.action:
-                case "adopt":
-                    return self._adopt(change)
-                case "create" | "replace":
-                    return self._create(change)
-                case "update":
-                    return self._update(change)
-                case _:
-                    return self._delete(change)
-        except (AuthError, SpamBlocked) as exc:
-            return _Stop(change, error=str(exc))
-        except ProviderError as exc:
-            return Outcome(change, error=str(exc))
+        """Carry out one change; a rate limit pauses the run, then the same change is tried again
+        (a 429 means the provider did nothing, and the record was restored)."""
+        rounds = 0
+        while True:
+            try:
+                return self._attempt(change)
+            except RateLimited as exc:
+                rounds += 1
+                wait = exc.retry_after
+                if wait is None or wait > MAX_RATE_LIMIT_WAIT:
+                    return _Stop(change, error=str(exc))
+                if rounds == RATE_LIMIT_ROUNDS:
+                    return Outcome(change, error=str(exc))
+                time.sleep(wait)
+            except (AuthError, SpamBlocked) as exc:
+                return _Stop(change, error=str(exc))
+            except ProviderError as exc:
+                return Outcome(change, error=str(exc))
+
+    def _attempt(self, change: Change) -> Outcome:
+        match change.action:
+            case "adopt":
+                return self._adopt(change)
+            case "create" | "replace":
+                return self._create(change)
+            case "update":
+                return self._update(change)
+            case _:
+                return self._delete(change)
 
     def _new_record(self, target: Target) -> Record:
         media = target.media.get("image") or target.media.get("video")

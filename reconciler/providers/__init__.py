@@ -15,6 +15,7 @@ from reconciler.providers.base import Capabilities, Provider
 MODULES = {
     "sandbox": "reconciler.providers.sandbox",
     "pinterest": "reconciler.providers.pinterest",
+    "postpeer": "reconciler.providers.postpeer",
 }
 
 

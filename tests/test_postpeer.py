@@ -1,0 +1,409 @@
+"""PostPeer over real HTTP: the example repository published through a strict emulator of its
+API, request and response bodies checked against PostPeer's own OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.config import load as load_config
+from reconciler.errors import ProviderRejected
+from reconciler.providers import postpeer
+from reconciler.providers.base import Media, PinContent
+from reconciler.providers.http import HttpClient, Retry
+from tests.conftest import Run, edit
+from tests.emulators.openapi import Spec
+from tests.emulators.posting import point_repo_at
+from tests.emulators.postpeer import ACCESS_KEY, ACCOUNT_ID, SPEC, PostPeerEmulator
+from tests.emulators.server import Fault
+from tests.mediafiles import write_gif
+
+BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
+TARGETS = [
+    "calm-bedroom",
+    "cozy-living-room",
+    "easy-pasta@Recipes",
+    "easy-pasta@Weeknight Dinners",
+    "pasta-howto-video",
+    "summer-salad",
+]
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return Spec(SPEC)
+
+
+@pytest.fixture
+def api() -> Iterator[PostPeerEmulator]:
+    with PostPeerEmulator() as emulator:
+        for name in BOARDS:
+            emulator.add_board(name)
+        yield emulator
+
+
+@pytest.fixture
+def configured(repo: Path, api: PostPeerEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
+    point_repo_at(repo, "postpeer", api.base_url, ACCOUNT_ID)
+    return repo
+
+
+def state(repo: Path) -> dict[str, Any]:
+    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
+    return pins
+
+
+def creates(api: PostPeerEmulator) -> list[dict[str, Any]]:
+    return [request.json for request in api.requests("POST", "/v1/posts")]
+
+
+def provider(api: PostPeerEmulator, repo: Path, **options: Any) -> postpeer.PostPeerProvider:
+    client = HttpClient(
+        api.base_url,
+        name="PostPeer",
+        auth=lambda: {"x-access-key": ACCESS_KEY},
+        explain=postpeer._explain,
+        retry=Retry(backoff=0.01),
+        timeout=2.0,
+    )
+    return postpeer.PostPeerProvider(client, load_config(repo), ACCOUNT_ID, **options)
+
+
+def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
+    configured: Path, pinops: Run, api: PostPeerEmulator, spec: Spec
+) -> None:
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "Plan: 6 to create" in result.out
+    assert sorted(state(configured)) == TARGETS
+    live = {entry["platformPostId"] for entry in api.live_pins()}
+    records = state(configured)
+    assert {records[key]["pin_id"] for key in TARGETS if key != "calm-bedroom"} == live
+    assert records["summer-salad"]["url"].startswith("https://www.pinterest.com/pin/")
+    assert records["summer-salad"]["post_id"] in api.posts
+    scheduled = records["calm-bedroom"]
+    assert scheduled["status"] == "scheduled" and "pin_id" not in scheduled
+    assert api.posts[scheduled["post_id"]]["scheduledFor"] == "2027-03-01T09:00:00.000Z"
+    # Every create is valid against PostPeer's document, and the media went up presigned.
+    bodies = creates(api)
+    for body in bodies:
+        spec.check_request(body, "/v1/posts/", "post")
+    assert len(api.uploads) == 6  # four images, the video and its cover, each uploaded once
+    assert all("x-access-key" not in r.headers for r in api.requests("PUT", "/upload/"))
+    video = next(b for b in bodies if b["mediaItems"][0]["type"] == "video")
+    assert video["platforms"][0]["platformSpecificData"]["coverImageUrl"].startswith("https://")
+    salad = next(
+        b
+        for b in bodies
+        if b["platforms"][0]["platformSpecificData"].get("title", "").startswith("Crunchy")
+    )
+    assert salad["publishNow"] is True and "scheduledFor" not in salad
+    assert salad["platforms"][0]["platformSpecificData"]["dominantColor"] == "#7BA05B"
+    assert salad["content"].startswith("Cucumber, radish")
+    bedroom = next(b for b in bodies if "scheduledFor" in b)
+    assert (bedroom["scheduledFor"], bedroom["timezone"]) == ("2027-03-01T09:00:00Z", "UTC")
+    writes = len(api.writes())
+    again = pinops("apply", "--yes")
+    assert again.code == 0, again.err
+    assert "No changes" in again.out
+    assert len(api.writes()) == writes
+    assert ACCESS_KEY not in (configured / "pinops.state.json").read_text()
+    assert ACCESS_KEY not in result.out + result.err + again.out + again.err
+
+
+def test_responses_match_the_document(
+    configured: Path, pinops: Run, api: PostPeerEmulator, spec: Spec
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    headers = {"x-access-key": ACCESS_KEY}
+    with httpx.Client(base_url=api.base_url, headers=headers, timeout=5.0) as http:
+        boards = http.get("/pinterest/boards", params={"accountId": ACCOUNT_ID})
+        spec.check_response(boards.json(), "/v1/pinterest/boards", "get", 200)
+        listing = http.get("/posts/", params={"platform": "pinterest", "limit": 100})
+        spec.check_response(listing.json(), "/v1/posts/", "get", 200)
+        post_id = state(configured)["summer-salad"]["post_id"]
+        post = http.get(f"/posts/{post_id}")
+        spec.check_response(post.json(), "/v1/posts/{postId}", "get", 200)
+        missing = http.get("/posts/000000000000000000000000")
+        assert missing.status_code == 404
+        spec.check_response(missing.json(), "/v1/posts/{postId}", "get", 404)
+        upload = http.post("/media/upload", json={"filename": "a.jpg", "mimeType": "image/jpeg"})
+        spec.check_response(upload.json(), "/v1/media/upload", "post", 200)
+        bad = http.post("/posts/", json={"content": "x", "platforms": [], "bogus": 1})
+        assert bad.status_code == 400
+        spec.check_response(bad.json(), "/v1/posts/", "post", 400)
+        deleted = http.delete(f"/posts/{post_id}", params={"deleteFromPlatforms": "true"})
+        spec.check_response(deleted.json(), "/v1/posts/{postId}", "delete", 200)
+        unauthorized = httpx.get(f"{api.base_url}/posts/", headers={"x-access-key": "wrong"})
+        assert unauthorized.status_code == 401
+        spec.check(unauthorized.json(), "ErrorResponse")
+
+
+def test_media_under_media_base_url_is_not_uploaded(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    point_repo_at(
+        configured, "postpeer", api.base_url, ACCOUNT_ID, media_base_url="https://cdn.example.com/"
+    )
+    assert pinops("apply", "--yes").code == 0
+    assert api.uploads == {} and not api.requests("POST", "/v1/media")
+    urls = {body["mediaItems"][0]["url"] for body in creates(api)}
+    assert "https://cdn.example.com/pins/media/salad.jpg" in urls
+
+
+def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    old = state(configured)["summer-salad"]
+    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+    plan = pinops("plan")
+    assert "-/+ replace summer-salad" in plan.out, plan.out
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    new = state(configured)["summer-salad"]
+    assert new["pin_id"] != old["pin_id"]
+    live = {entry["platformPostId"] for entry in api.live_pins()}
+    assert new["pin_id"] in live and old["pin_id"] not in live
+    (delete,) = api.requests("DELETE")
+    assert delete.path == f"/v1/posts/{old['post_id']}"
+    assert delete.query == {"deleteFromPlatforms": ["true"]}
+    assert pinops("plan", "--detailed-exitcode").code == 0
+
+
+def publish_bedroom_now(repo: Path) -> None:
+    """Drop calm-bedroom's publish_at, so that every create publishes now."""
+    edit(repo / "pins/home/living-spaces.yaml", "    publish_at: 2027-03-01T09:00:00Z", "")
+
+
+def test_a_lost_create_response_is_found_in_the_listing_not_posted_twice(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    publish_bedroom_now(configured)
+    api.faults.add(Fault(kind="lost_response", method="POST", path="/v1/posts"))
+    first = pinops("apply", "--yes")
+    assert first.code == 1
+    assert "it may have been acted on" in first.err + first.out
+    assert len(api.posts) == 6  # the service did publish the first one
+    plan = pinops("plan")
+    assert "= adopt" in plan.out, plan.out
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.posts) == 6 and len(creates(api)) == 6
+    assert sorted(state(configured)) == TARGETS
+    assert all("intent" not in record for record in state(configured).values())
+
+
+@pytest.mark.usefixtures("configured")
+def test_a_lost_scheduled_create_is_left_for_a_person_naming_the_post(
+    pinops: Run, api: PostPeerEmulator
+) -> None:
+    api.faults.add(Fault(kind="lost_response", method="POST", path="/v1/posts"))
+    assert pinops("apply", "--yes").code == 1
+    (post_id,) = [p for p, post in api.posts.items() if post["status"] == "scheduled"]
+    plan = pinops("plan")
+    assert "? unresolved calm-bedroom" in plan.out
+    assert f"post {post_id} matches the pin: it was created, scheduled for" in plan.out
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.posts) == 6  # nothing posted twice
+
+
+def test_a_reset_before_the_service_acted_is_posted_again(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    api.faults.add(Fault(kind="reset", method="POST", path="/v1/posts"))
+    assert pinops("apply", "--yes").code == 1
+    assert len(api.posts) == 5
+    plan = pinops("plan")
+    assert "not on the board: it was never created" in plan.out, plan.out
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.posts) == 6 and sorted(state(configured)) == TARGETS
+
+
+def test_429_is_retried_and_a_5xx_create_is_never_resent(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    publish_bedroom_now(configured)
+    api.faults.add(
+        Fault(kind="status", status=429, method="POST", path="/v1/posts", retry_after=0.01)
+    )
+    api.faults.add(Fault(kind="status", status=500, method="POST", path="/v1/posts"))
+    api.faults.add(
+        Fault(kind="status", status=503, method="GET", path="/v1/posts/", retry_after=0.01)
+    )
+    result = pinops("apply", "--yes")
+    # The 429 was retried; the 500 that answered the retry was not: a create without a key is
+    # never sent twice. Status reads are retried.
+    assert result.code == 1
+    assert "PostPeer answered 500 to POST /posts/" in result.err + result.out
+    posts = api.requests("POST", "/v1/posts")
+    assert [r.fault.status if r.fault else 202 for r in posts] == [429, 500] + [202] * 5
+    assert api.requests("GET", "/v1/posts/")[0].fault is not None
+    assert len(api.posts) == 5
+    # The next plan looks for the unanswered create in the listing: it never happened.
+    assert "not on the board" in pinops("plan").out
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.posts) == 6
+
+
+def test_out_of_credits_is_a_clear_error(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    api.credits = 2
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    text = result.out + result.err
+    assert "PostPeer answered 402 to POST /posts/: Not enough credits" in text
+    assert "add credits to the PostPeer project" in text
+    assert len(state(configured)) == 2
+    api.credits = 10
+    assert pinops("apply", "--yes").code == 0
+    assert len(state(configured)) == 6
+
+
+def test_a_failed_publish_reports_the_reason_and_records_nothing(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    api.fail_next("Pinterest: the destination link is blocked as spam")
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "the destination link is blocked as spam" in result.out + result.err
+    assert len(state(configured)) == 5
+    assert pinops("apply", "--yes").code == 0
+    assert len(state(configured)) == 6
+
+
+def test_a_post_still_publishing_is_followed_by_later_plans(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    # Status reads fail while apply runs: the posts are recorded pending, with their post ids.
+    api.publish_polls = 1
+    api.faults.add(
+        Fault(kind="status", status=503, method="GET", path="/v1/posts/", times=None, retry_after=0)
+    )
+    assert pinops("apply", "--yes").code == 0
+    records = state(configured)
+    pending = [key for key, record in records.items() if record["status"] == "pending"]
+    assert len(pending) == 5 and all(records[key]["post_id"] for key in pending)
+    api.faults.clear()
+    assert "⏲ wait" in pinops("plan").out  # the first read still sees it publishing
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    assert all(record["status"] != "pending" for record in state(configured).values())
+    assert len(api.posts) == 6 and len(creates(api)) == 6
+
+
+def test_follow_reports_a_failure_and_the_pin_is_posted_again(
+    configured: Path, pinops: Run, api: PostPeerEmulator
+) -> None:
+    api.publish_polls = 1
+    api.fail_next("Pinterest rejected the image")
+    api.faults.add(
+        Fault(kind="status", status=503, method="GET", path="/v1/posts/", times=None, retry_after=0)
+    )
+    assert pinops("apply", "--yes").code == 0
+    api.faults.clear()
+    pinops("plan")  # the failing post is still publishing at this read
+    plan = pinops("plan")
+    assert "the service failed to publish it: Pinterest rejected the image" in plan.out, plan.out
+    assert pinops("apply", "--yes").code == 0
+    assert len(creates(api)) == 7
+    assert all(record["status"] != "pending" for record in state(configured).values())
+
+
+def test_create_waits_for_the_pin_then_leaves_it_pending(
+    configured: Path, api: PostPeerEmulator
+) -> None:
+    api.publish_polls = 2
+    content = PinContent(
+        board_id=next(iter(api.accounts[ACCOUNT_ID])),
+        title="Title",
+        media=Media(kind="image", url="https://example.com/a.jpg"),
+    )
+    patient = provider(api, configured, publish_wait=5.0, poll_interval=0.01)
+    published = patient.create(content, "k" * 32)
+    assert published.status == "published" and published.pin_id
+    impatient = provider(api, configured, publish_wait=0.0, poll_interval=0.01)
+    pending = impatient.create(content, "k" * 32)
+    assert pending.status == "pending" and pending.post_id and pending.pin_id is None
+    assert impatient.follow(pending.post_id).status == "pending"
+    assert impatient.follow(pending.post_id).pin_id
+    patient.close()
+    impatient.close()
+
+
+def test_find_and_get_read_the_listing(configured: Path, api: PostPeerEmulator) -> None:
+    board = next(iter(api.accounts[ACCOUNT_ID]))
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    content = PinContent(
+        board_id=board,
+        title="Find me",
+        link="https://example.com/find",
+        media=Media(kind="image", url="https://example.com/a.jpg"),
+    )
+    peer = provider(api, configured)
+    assert peer.find(content, since) == []
+    published = peer.create(content, "k" * 32)
+    (found,) = peer.find(content, since)
+    assert found.pin_id == published.pin_id and found.board_id == board
+    assert peer.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert peer.get(published.pin_id or "") == found
+    peer.delete(published.pin_id or "")
+    assert peer.get(published.pin_id or "") is None
+    peer.delete(published.pin_id or "")  # already gone: nothing to do
+    peer.close()
+
+
+def test_a_cover_frame_is_refused(configured: Path, api: PostPeerEmulator) -> None:
+    board = next(iter(api.accounts[ACCOUNT_ID]))
+    peer = provider(api, configured)
+    video = PinContent(
+        board_id=board,
+        media=Media(kind="video", url="https://example.com/a.mp4"),
+        cover_frame=2.0,
+    )
+    with pytest.raises(ProviderRejected, match="cover_frame"):
+        peer.create(video, "k" * 32)
+    peer.close()
+    assert not api.writes()
+
+
+def test_missing_key_and_account_id_are_clear_errors(
+    configured: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POSTPEER_API_KEY")
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "POSTPEER_API_KEY is not set" in result.err
+    monkeypatch.setenv("POSTPEER_API_KEY", "pp_wrong_key_0123456789")
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "PostPeer answered 401" in result.err and "pp_wrong_key_0123456789" not in result.err
+    monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
+    text = (configured / "pinops.yaml").read_text().replace(f'    account_id: "{ACCOUNT_ID}"\n', "")
+    (configured / "pinops.yaml").write_text(text)
+    result = pinops("plan")
+    assert result.code == 1
+    assert "account 'main' has no account_id" in result.err
+
+
+def test_an_unknown_board_names_the_boards_there(configured: Path, pinops: Run) -> None:
+    edit(configured / "pins/home/living-spaces.yaml", "board: Home Decor", "board: Garden")
+    result = pinops("plan")
+    assert result.code == 1
+    assert "board 'Garden'" in result.err and "Home Decor, Recipes, Weeknight Dinners" in result.err
+
+
+def test_a_gif_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
+    write_gif(configured / "pins/media/salad.gif", 600, 900)
+    edit(configured / "pins/recipes/summer-salad.yaml", "../media/salad.jpg", "../media/salad.gif")
+    result = pinops("validate")
+    assert result.code == 1
+    assert "pins/recipes/summer-salad.yaml:" in result.out + result.err
+    assert "GIF" in result.out + result.err

@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reconciler import manifest, media, templating
+from reconciler import manifest, media, templating, urls
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
 from reconciler.providers.base import Capabilities, Media
 
 MEDIA_FIELDS = ("image", "video", "cover")
+# A media value with one of these schemes is a URL (and refused unless https), not a path.
+_URL_SCHEMES = frozenset({"http", "https", "javascript", "data", "file", "ftp", "vbscript"})
 # Published fields, in the order plans show them.
 FIELD_ORDER = (
     "account",
@@ -149,6 +151,7 @@ class _Checker:
         self._cover_rules(pin)
         publish_at = self._publish_at(pin)
         self._text_limits(pin, caps)
+        self._link(pin)
         published = {name: fields[name] for name in FIELD_ORDER if name in fields}
         published["account"] = account
         resolved: dict[str, Media] = {}
@@ -254,11 +257,19 @@ class _Checker:
                     f"shorten it by {len(value) - limit}",
                 )
 
+    def _link(self, pin: manifest.Pin) -> None:
+        link = pin.fields.get("link")
+        if isinstance(link, str):
+            wrong = urls.problem(link, fetched=False)
+            if wrong:
+                self.error(pin.origins["link"], f"link {wrong[0]}", wrong[1])
+
     def _media(self, name: str, value: str, location: Location, caps: Capabilities) -> Media | None:
         kind = "image" if name == "cover" else name
-        if "://" in value or value.startswith(("http:", "https:")):
-            if not value.startswith("https://"):
-                self.error(location, f"{name} URL must use https", "use an https:// URL")
+        if "://" in value or value.split(":", 1)[0].lower() in _URL_SCHEMES:
+            wrong = urls.problem(value, fetched=True)
+            if wrong:
+                self.error(location, f"{name} URL {wrong[0]}", wrong[1])
                 return None
             return Media(kind=kind, url=value)
         declaring = self.config.root / location.file

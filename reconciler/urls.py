@@ -1,0 +1,56 @@
+"""Checks of the URLs manifests give: destination links and media that providers fetch.
+
+Manifests come from strangers' pull requests. A link must be a plain https URL to a real host;
+a media URL is fetched by Pinterest or a posting service, so it must not point at loopback,
+private or otherwise internal addresses either (no request forgery through a pin).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+_INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
+
+
+def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
+    """What is wrong with the URL, and how to fix it; None when it is fine."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "contains spaces or control characters", "percent-encode them, e.g. %20"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})", "write a full https URL"
+    if parts.scheme.lower() != "https":
+        scheme = parts.scheme or "no scheme"
+        return f"uses {scheme}, not https", "use an https:// URL"
+    if parts.username is not None or parts.password is not None:
+        return "carries credentials (user:password@)", "remove them; links must be public"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        return "has no host", "write a full https URL, e.g. https://example.com/page"
+    if port == 0:
+        return "has port 0", "remove the port"
+    address = _address(host)
+    if fetched and _internal(host, address):
+        return (
+            f"points at an internal address ({host}) that the provider would be asked to fetch",
+            "serve the media from a public https address",
+        )
+    if address is None and "." not in host:
+        return f"has the host '{host}', which is not a public domain", "use a full domain name"
+    return None
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _internal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    if address is not None:
+        return not address.is_global
+    return host == "localhost" or host.endswith(_INTERNAL_SUFFIXES)

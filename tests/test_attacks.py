@@ -1,0 +1,156 @@
+"""Hostile manifests from strangers' pull requests: each attack gets a clear, located error and
+leaves the state file exactly as it was."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+from tests.emulators.pinterest import ACCESS_TOKEN, PinterestEmulator
+from tests.emulators.server import Fault
+
+PIN = "id: {id}\nboard: Recipes\ntitle: T\nlink: https://example.com/x\nimage: {image}\n"
+
+
+@pytest.fixture
+def published(pinops: Run, repo: Path) -> Iterator[Path]:
+    """The example published once; yields the state file, checked untouched afterwards."""
+    assert pinops("apply", "--yes").code == 0
+    state = repo / "pinops.state.json"
+    before = state.read_bytes(), state.stat().st_mtime_ns
+    yield state
+    assert (state.read_bytes(), state.stat().st_mtime_ns) == before
+
+
+def refused(pinops: Run, expected: str) -> None:
+    for command in (("validate",), ("plan",), ("apply", "--yes")):
+        result = pinops(*command)
+        assert result.code == 1, result
+        assert "Traceback" not in result.err
+        assert expected in result.err, result.err
+
+
+@pytest.mark.usefixtures("published")
+def test_alias_bomb(pinops: Run, repo: Path) -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [
+        f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 9)}]" for n in range(8)
+    ]
+    (repo / "pins/bomb.yaml").write_text("\n".join(lines) + "\n")
+    refused(pinops, "pins/bomb.yaml:1:4: error: YAML anchors and aliases are not allowed")
+
+
+@pytest.mark.usefixtures("published")
+def test_deeply_nested_document(pinops: Run, repo: Path) -> None:
+    (repo / "pins/deep.yaml").write_text("id: deep\nboard: " + "[" * 5000 + "]" * 5000 + "\n")
+    refused(pinops, "pins/deep.yaml:2:")
+    assert "nested more than" in pinops("validate").err
+
+
+@pytest.mark.usefixtures("published")
+def test_fifty_megabyte_manifest(pinops: Run, repo: Path) -> None:
+    with (repo / "pins/huge.yaml").open("w") as out:
+        out.write("id: huge\ndescription: ")
+        out.write("x" * (50 * 1024 * 1024))
+    refused(pinops, "pins/huge.yaml: error: the file is 52,428,822 bytes; the limit is")
+
+
+@pytest.mark.usefixtures("published")
+def test_duplicate_keys(pinops: Run, repo: Path) -> None:
+    (repo / "pins/dupe.yaml").write_text(
+        "id: a\nlink: https://example.com/\nlink: https://evil.example/\n"
+    )
+    refused(pinops, "pins/dupe.yaml:3:1: error: duplicate key 'link' (first set on line 2)")
+
+
+@pytest.mark.usefixtures("published")
+def test_symlink_escaping_the_repository(pinops: Run, repo: Path) -> None:
+    outside = repo.parent / "outside.jpg"
+    outside.write_bytes((repo / "pins/media/pasta.jpg").read_bytes())
+    (repo / "pins/media/innocent.jpg").symlink_to(outside)
+    (repo / "pins/link.yaml").write_text(PIN.format(id="link", image="media/innocent.jpg"))
+    refused(pinops, "pins/link.yaml:5:8: error: ")
+
+
+@pytest.mark.usefixtures("published")
+def test_dot_dot_media_path(pinops: Run, repo: Path) -> None:
+    (repo / "pins/up.yaml").write_text(PIN.format(id="up", image="../../../../etc/hostname"))
+    refused(pinops, "pins/up.yaml:5:8: error: ")
+
+
+@pytest.mark.usefixtures("published")
+def test_absolute_and_device_paths(pinops: Run, repo: Path) -> None:
+    (repo / "pins/abs.yaml").write_text(PIN.format(id="abs", image="/dev/zero"))
+    refused(pinops, "pins/abs.yaml:5:8: error: ")
+
+
+@pytest.mark.usefixtures("published")
+def test_fifo_is_never_opened(pinops: Run, repo: Path) -> None:
+    os.mkfifo(repo / "pins/media/pipe.jpg")
+    (repo / "pins/fifo.yaml").write_text(PIN.format(id="fifo", image="media/pipe.jpg"))
+    refused(pinops, "pins/fifo.yaml:5:8: error: ")
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(
+    ("field", "url", "expected"),
+    [
+        ("image", "file:///etc/passwd", "image URL uses file, not https"),
+        ("image", "https://127.0.0.1/x.jpg", "image URL points at an internal address (127.0.0.1)"),
+        ("image", "https://localhost/x.jpg", "image URL points at an internal address (localhost)"),
+        ("image", "https://169.254.169.254/latest/meta-data", "internal address (169.254.169.254)"),
+        ("image", "https://[::1]/x.jpg", "internal address (::1)"),
+        ("image", "https://10.0.0.8/x.jpg", "internal address (10.0.0.8)"),
+        ("image", "https://metadata.internal/x.jpg", "internal address (metadata.internal)"),
+        ("image", "data:image/png;base64,AAAA", "image URL uses data, not https"),
+        ("image", "javascript:alert(1)", "image URL uses javascript, not https"),
+        ("link", "https://user:secret@example.com/", "link carries credentials"),
+        ("link", "javascript:alert(1)", "link 'javascript:alert(1)' is not valid"),
+        ("image", "https://intranet/x.jpg", "image URL has the host 'intranet', which is not"),
+        (
+            "link",
+            "https://intranet/x",
+            "link 'https://intranet/x' is not valid",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("published")
+def test_hostile_urls(pinops: Run, repo: Path, field: str, url: str, expected: str) -> None:
+    text = PIN.format(id="url", image="media/pasta.jpg")
+    if field == "image":
+        text = text.replace("image: media/pasta.jpg", f"image: '{url}'")
+    else:
+        text = text.replace("link: https://example.com/x", f"link: '{url}'")
+    (repo / "pins/url.yaml").write_text(text)
+    refused(pinops, expected)
+
+
+def test_a_provider_error_echoing_the_token_never_prints_it(
+    pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", ACCESS_TOKEN)
+    with PinterestEmulator() as api:
+        api.add_board("Recipes")
+        api.add_board("Weeknight Dinners")
+        api.add_board("Home Decor")
+        config = repo / "pinops.yaml"
+        config.write_text(
+            config.read_text().replace(
+                "provider: sandbox", f"provider: pinterest\n    base_url: {api.base_url}"
+            )
+        )
+        echo = {"code": 1, "message": f"Invalid token {ACCESS_TOKEN} (Bearer {ACCESS_TOKEN})"}
+        api.faults.add(Fault(kind="status", status=400, body=echo, path="/v5/pins", times=None))
+        result = pinops("--debug", "apply", "--yes")
+    assert result.code == 1
+    everything = (
+        result.out
+        + result.err
+        + "".join(path.read_text(errors="replace") for path in repo.rglob("*") if path.is_file())
+    )
+    assert ACCESS_TOKEN not in everything
+    assert "Invalid token" in result.out

@@ -1,4 +1,10 @@
-"""JSON Schema validation against the files in schemas/, errors mapped back to file positions."""
+"""JSON Schema validation against the files in schemas/, errors mapped back to file positions.
+
+Two validators: jsonschema-rs, compiled and about a hundred times faster, answers whether a
+document is valid, which it nearly always is; only an invalid one goes through the `jsonschema`
+package, whose detailed errors say which keyword failed and where, for the located messages below.
+`jsonschema` is imported only then.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,16 @@ import difflib
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+import jsonschema_rs
 
 from reconciler.errors import Problem
 from reconciler.yamlsafe import Document, JsonPath
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 PIN_FILE = "pin-file.schema.json"
 CONFIG = "config.schema.json"
@@ -36,18 +44,45 @@ def _schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def _target(name: str, definition: str | None) -> dict[str, Any]:
+    root = _schema(name)
+    return {"$ref": f"{root['$id']}#/$defs/{definition}"} if definition else root
+
+
+@cache
+def _fast_validator(name: str, definition: str | None) -> jsonschema_rs.Draft202012Validator:
+    root = _schema(name)
+    registry = jsonschema_rs.Registry([(root["$id"], root)])
+    # Formats are annotations in draft 2020-12, as the `jsonschema` validator below treats them.
+    return jsonschema_rs.Draft202012Validator(
+        _target(name, definition), registry=registry, validate_formats=False
+    )
+
+
 @cache
 def _validator(name: str, definition: str | None) -> jsonschema.Draft202012Validator:
+    import jsonschema
+    from referencing import Registry, Resource
+
     root = _schema(name)
     registry: Registry[Any] = Registry().with_resource(root["$id"], Resource.from_contents(root))
-    target = {"$ref": f"{root['$id']}#/$defs/{definition}"} if definition else root
-    return jsonschema.Draft202012Validator(target, registry=registry)
+    return jsonschema.Draft202012Validator(_target(name, definition), registry=registry)
+
+
+def is_valid(data: Any, name: str, definition: str | None = None) -> bool:
+    """Whether `data` is valid, by the compiled validator."""
+    try:
+        return bool(_fast_validator(name, definition).is_valid(data))
+    except ValueError:
+        return False  # not JSON-like (a non-string key): let the detailed path say what is wrong
 
 
 def check(
     data: Any, name: str, definition: str | None = None, document: Document | None = None
 ) -> list[Problem]:
     """Validate `data` against a schema (or one of its $defs); one located problem per error."""
+    if is_valid(data, name, definition):
+        return []
     validator = _validator(name, definition)
     doc = document or Document(name, data)
     problems = [_problem(error, doc) for error in validator.iter_errors(data)]
@@ -150,6 +185,7 @@ _PATTERN_HINTS = {
     "dominant_color": "write it as #RRGGBB, e.g. #6E7874",
     "pace": "write it as COUNT/PERIOD, e.g. 30/hour",
     "media_base_url": "use an https URL",
+    "state_branch": "use a git branch name, e.g. pinops-state",
     "base_url": "use an http(s) URL",
     "max_deletes": "a count, or a percentage such as 25%",
     "max_replaces": "a count, or a percentage such as 25%",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -146,6 +148,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    credentials = [os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES]
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # GitHub masks these in the job log too; this is the one place a credential is written.
+        for value in filter(None, credentials):
+            sys.stdout.write(f"::add-mask::{value}\n")
+    redact.register(*credentials)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = redact.Stream(stdout), redact.Stream(stderr)
+    try:
+        return _guarded(args)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _guarded(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -169,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the boundary: no traceback for users unless they ask
         if args.debug:
-            raise
+            sys.stderr.write(traceback.format_exc())
+            return EXIT_ERROR
         print(
             redact.redact(f"internal error: {type(exc).__name__}: {exc}")
             + " (run with --debug for details)",

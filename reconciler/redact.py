@@ -13,9 +13,22 @@ import json
 import logging
 import re
 import threading
+from typing import Any, TextIO
 from urllib.parse import quote
 
 MASK = "[redacted]"
+
+# Every credential pinops reads, only ever from these environment variables.
+CREDENTIAL_VARIABLES = (
+    "PINTEREST_ACCESS_TOKEN",
+    "PINTEREST_REFRESH_TOKEN",
+    "PINTEREST_CLIENT_SECRET",
+    "CROSSPOSTIFY_API_KEY",
+    "POSTPEER_API_KEY",
+    "POSTPROXY_API_KEY",
+    "ZERNIO_API_KEY",
+    "RELAYAPI_API_KEY",
+)
 
 # Shorter values would mask ordinary words; real credentials are far longer.
 _MIN_LENGTH = 4
@@ -67,3 +80,24 @@ class LogFilter(logging.Filter):
             record.exc_text = redact(formatter.formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+class Stream:
+    """A text stream that redacts everything written to it: the CLI wraps stdout and stderr in
+    it, so no output channel can carry a credential, whatever code wrote the text."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        self.wrapped.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def isatty(self) -> bool:
+        return self.wrapped.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)

@@ -154,3 +154,20 @@ def test_a_provider_error_echoing_the_token_never_prints_it(
     )
     assert ACCESS_TOKEN not in everything
     assert "Invalid token" in result.out
+
+
+def test_credentials_are_masked_in_every_output_channel(
+    pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "pina_TESTSECRETVALUE0123456789abcdef"
+    monkeypatch.setenv("POSTPEER_API_KEY", secret)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    (repo / "pins/leak.yaml").write_text(
+        PIN.format(id="leak", image="media/pasta.jpg").replace("title: T", f"title: {secret}")
+    )
+    result = pinops("plan", "--json")
+    # GitHub is told to mask it in the job log: the one line that names it, by design.
+    assert result.out.startswith(f"::add-mask::{secret}\n")
+    rest = result.out.split("\n", 1)[1]
+    assert secret not in rest + result.err
+    assert '"title": "[redacted]"' in rest

@@ -57,7 +57,6 @@ Tests run with tiny delays through the constructor: `retry=Retry(backoff=0.01)`,
 
 from __future__ import annotations
 
-import collections
 import email.utils
 import functools
 import logging
@@ -65,7 +64,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -82,6 +81,7 @@ from reconciler.errors import (
     RateLimited,
     TransientError,
 )
+from reconciler.providers.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -176,29 +176,6 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-@dataclass
-class _Pacer:
-    """Writes at most `count` per `period` for each pace, and `spacing` seconds apart."""
-
-    paces: Sequence[Pace]
-    spacing: float = 0.0
-    sent: collections.deque[float] = field(default_factory=collections.deque)
-
-    def spacing_wait(self, now: float) -> float:
-        return max(0.0, self.sent[-1] + self.spacing - now) if self.sent else 0.0
-
-    def window_wait(self, now: float) -> float:
-        longest = max((pace.seconds for pace in self.paces), default=0.0)
-        while len(self.sent) > 1 and self.sent[0] <= now - longest:
-            self.sent.popleft()
-        wait = 0.0
-        for pace in self.paces:
-            recent = [t for t in self.sent if t > now - pace.seconds]
-            if len(recent) >= pace.count:
-                wait = max(wait, recent[-pace.count] + pace.seconds - now)
-        return wait
-
-
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """One verifying TLS context per process: building one loads the CA bundle, which is slow."""
@@ -232,7 +209,7 @@ class HttpClient:
         self._explain = explain
         self._on_unauthorized = on_unauthorized
         self._request_id_header = request_id_header
-        self._pacer = _Pacer(pace, spacing)
+        self._pacer = Pacer(pace, spacing)
         self.retry = retry or Retry()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -309,14 +286,14 @@ class HttpClient:
                 response = self._client.send(request)
             except httpx.HTTPError as exc:
                 if write:
-                    self._pacer.sent.append(time.monotonic())
+                    self._pacer.sent()
                 error = self._transport_error(exc, method, shown, safe)
                 if isinstance(error, TransientError) and attempt < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt), method, shown, str(error))
                     continue
                 raise error from None
-            if write:  # counted from its answer: the service saw it no later than that
-                self._pacer.sent.append(time.monotonic())
+            if write:
+                self._pacer.sent()
             self._log_response(method, shown, response, time.monotonic() - started)
             status = response.status_code
             if 200 <= status < 300 or status in allow:
@@ -351,16 +328,15 @@ class HttpClient:
         return headers
 
     def _pace(self, method: str, path: str) -> None:
-        now = time.monotonic()
-        wait = self._pacer.window_wait(now)
+        wait = self._pacer.window_wait()
         if wait > self.retry.max_wait:
-            paces = ", ".join(str(pace) for pace in self._pacer.paces)
+            paces = ", ".join(str(pace) for pace in self._pacer.windows)
             raise RateLimited(
                 f"{self.name}: {method} {path} held back: writes are paced at {paces}",
                 retry_after=wait,
                 hint=f"the next write is allowed in {wait:.0f}s; run again later",
             )
-        wait = max(wait, self._pacer.spacing_wait(now))
+        wait = max(wait, self._pacer.spacing_wait())
         if wait > 0:
             log.debug("pacing writes to %s: waiting %.2fs", self.name, wait)
             time.sleep(wait)

@@ -16,6 +16,7 @@ MODULES = {
     "sandbox": "reconciler.providers.sandbox",
     "pinterest": "reconciler.providers.pinterest",
     "postpeer": "reconciler.providers.postpeer",
+    "zernio": "reconciler.providers.zernio",
 }
 
 

@@ -1,0 +1,369 @@
+"""Zernio (formerly Late, https://zernio.com/api): pins as posts to one Pinterest account.
+
+Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATORS.md §4.
+- Bearer auth. `POST /v1/posts`: the pin in `platforms[].platformSpecificData` (`boardId`, `title`,
+  `link`, `coverImageUrl` | `coverImageKeyFrameTime`), the description as `content`, the medium
+  and its `altText` in `mediaItems`; always `publishNow: true` or `scheduledFor` + `timezone`, as a
+  post with neither is saved as a draft. Publish-now publishes inside the request.
+- Exactly once: `x-request-id` (a UUID derived from the intent's key) replays the original post
+  (200, `existingPost`) for about five minutes. Later, the same description and media to the
+  account within 24 h is a 409 naming `existingPostId`: taken when it is this pin (same board,
+  title, link), else refused clearly. Older interrupted creates are settled by `find`.
+- Pinterest: 25 posts a day and 25 an hour per account, then 429.
+- A published pin is never edited (`/edit` changes only the description and is refused until
+  Pinterest admits Zernio to its pin-update beta, ⚠️): a change is a replace, and `POST
+  /v1/posts/{id}/unpublish {"platform": "pinterest"}` deletes the old pin. pinops records the pin
+  id, so get, delete and find reach posts through the listing.
+- ⚠️ "cancelled", the status unpublish sets, is missing from the document's status enum.
+- Zernio has no dominant colour and no board sections.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.config import Account, Config
+from reconciler.errors import (
+    AuthError,
+    OutcomeUnknown,
+    ProviderError,
+    ProviderRejected,
+    RateLimited,
+    TransientError,
+)
+from reconciler.providers import posting
+from reconciler.providers.base import Board, Capabilities, Media, PinContent, Published, RemotePin
+from reconciler.providers.http import Failure, HttpClient, Retry, json_body
+
+DEFAULT_BASE_URL = "https://zernio.com/api"
+NAME = "Zernio"
+PAGE = 100
+# A publish-now create is answered once the pin is published; Zernio's own SDK waits 300 s.
+PUBLISH_TIMEOUT = 300.0
+# Namespace of the x-request-id UUIDs derived from pinops' idempotency keys.
+REQUEST_IDS = uuid.UUID("8a4e2f0c-5b1d-4c8e-9f3a-2d6b7c1e0a95")
+# 403s that stop the run: every pin of the account would fail alike.
+FORBIDDEN = {
+    None: "the account_id in pinops.yaml is not one of this API key's accounts",
+    "ACCOUNT_DISCONNECTED": "reconnect the Pinterest account in Zernio's dashboard",
+}
+CAPPED = (
+    "Zernio publishes at most 25 pins a day and 25 posts an hour per Pinterest account: a later "
+    "run publishes the rest; `pace: 25/day` on the account plans for it"
+)
+
+CAPABILITIES = Capabilities(
+    updatable=frozenset(),
+    can_delete=True,
+    # Zernio replays an x-request-id for "~5 minutes" after the first request completed.
+    idempotency_window=240.0,
+    schedules=True,
+)
+
+
+def _explain(failure: Failure) -> ProviderError | None:
+    code = failure.body.get("code") if isinstance(failure.body, dict) else None
+    if failure.status == 401:
+        return AuthError(failure.describe(NAME), hint="check ZERNIO_API_KEY (keys start sk_)")
+    if failure.status == 403 and code in FORBIDDEN:
+        return AuthError(failure.describe(NAME), hint=FORBIDDEN[code])
+    if failure.status == 429 and (failure.method, failure.path) == ("POST", "/v1/posts"):
+        # The per-account caps; a short Retry-After (the per-minute limit) is waited as usual.
+        return RateLimited(failure.describe(NAME), retry_after=failure.retry_after, hint=CAPPED)
+    return None
+
+
+class ZernioProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: HttpClient,
+        config: Config,
+        account_id: str,
+        *,
+        publish_wait: float = posting.PUBLISH_WAIT,
+        poll_interval: float = posting.POLL_INTERVAL,
+        publish_timeout: float = PUBLISH_TIMEOUT,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.account_id = account_id
+        self.publish_wait = publish_wait
+        self.poll_interval = poll_interval
+        self.publish_timeout = publish_timeout
+
+    def boards(self) -> list[Board]:
+        path = f"/v1/accounts/{self.account_id}/pinterest-boards"
+        body = json_body(self.client.request("GET", path))
+        return [Board(id=str(board["id"]), name=board["name"]) for board in body["boards"]]
+
+    def create(self, content: PinContent, idempotency_key: str) -> Published:
+        body = self._post_body(content)
+        request_id = uuid.uuid5(REQUEST_IDS, idempotency_key)
+        post, replayed = self._send(body, request_id, content)
+        if replayed and self._published(post).status == "failed":
+            # The replay of an earlier attempt that failed, or was deleted since: post anew.
+            post, _ = self._send(body, uuid.uuid5(request_id, post["_id"]), content)
+        return self._settled(post)
+
+    def follow(self, post_id: str) -> Published:
+        return self._published(self._post(post_id))
+
+    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
+        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+
+    def delete(self, pin_id: str) -> None:
+        post = self._post_of(pin_id)
+        if post is None or _gone(post):
+            return  # unpublished already, or deleted on Pinterest
+        # Repeated after a lost answer, it is a 400 "not published": the post read again decides.
+        path = f"/v1/posts/{post['_id']}/unpublish"
+        response = self.client.request(
+            "POST", path, json={"platform": "pinterest"}, idempotent=True, allow=(400,)
+        )
+        if response.status_code == 400 and not _gone(self._post(post["_id"])):
+            why = json_body(response).get("error", "unpublish refused")
+            raise ProviderRejected(f"{NAME} could not delete pin {pin_id}: {why}")
+
+    def get(self, pin_id: str) -> RemotePin | None:
+        post = self._post_of(pin_id)
+        if post is None:
+            raise ProviderError(
+                f"pin {pin_id} is not among the {NAME} posts of this account",
+                hint="if it was published another way, `pinops state forget` it",
+            )
+        return None if _gone(post) else _remote(post)
+
+    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+        found = []
+        for post in self._posts(since):
+            if not _sent_as(post, content, self.account_id) or post["status"] in DEAD:
+                continue
+            if not _pinterest(post).get("platformPostId"):
+                raise ProviderError(
+                    f"{NAME} post {post['_id']} matches the pin and is still {post['status']}",
+                    hint="run plan again once Zernio has published it",
+                )
+            found.append(_remote(post))
+        return found
+
+    def close(self) -> None:
+        self.client.close()
+
+    # The pieces
+
+    def _post_body(self, content: PinContent) -> dict[str, Any]:
+        if content.media is None:
+            raise ProviderRejected("a pin needs an image or a video")
+        data: dict[str, Any] = {"boardId": content.board_id}
+        if content.title:
+            data["title"] = content.title
+        if content.link:
+            data["link"] = content.link
+        if content.cover is not None:
+            data["coverImageUrl"] = self._url(content.cover)
+        elif content.cover_frame is not None:
+            data["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
+        item: dict[str, Any] = {"type": content.media.kind, "url": self._url(content.media)}
+        if content.alt_text:
+            item["altText"] = content.alt_text
+        target = {"platform": "pinterest", "accountId": self.account_id}
+        body: dict[str, Any] = {
+            "mediaItems": [item],
+            "platforms": [{**target, "platformSpecificData": data}],
+        }
+        if content.description:
+            body["content"] = content.description
+        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
+            body["scheduledFor"] = posting.iso_utc(content.publish_at)
+            body["timezone"] = "UTC"
+        else:
+            body["publishNow"] = True  # without it (or a schedule) Zernio saves a draft
+        return body
+
+    def _url(self, media: Media) -> str:
+        """A public URL of the media: as given, under media_base_url, or uploaded to Zernio.
+
+        Each pin uploads its own copy: Zernio's duplicate check compares media URLs, so the same
+        file on two boards would otherwise be refused as one post made twice.
+        """
+        url = posting.public_url(media, self.config)
+        if url is not None:
+            return url
+        assert media.path is not None and media.content_type is not None
+        data = media.path.read_bytes()
+        presign = {"filename": media.path.name, "contentType": media.content_type}
+        answer = self.client.request(
+            "POST", "/v1/media/presign", json={**presign, "size": len(data)}, idempotent=True
+        )
+        target = json_body(answer)
+        self.client.request(
+            "PUT",
+            target["uploadUrl"],
+            content=data,
+            headers={"Content-Type": media.content_type},
+            auth=False,
+            timeout=300.0,
+        )
+        return str(target["publicUrl"])
+
+    def _send(
+        self, body: dict[str, Any], request_id: uuid.UUID, content: PinContent
+    ) -> tuple[dict[str, Any], bool]:
+        """The post the create made (or an earlier attempt made), and whether it was a replay."""
+        try:
+            response = self.client.request(
+                "POST",
+                "/v1/posts",
+                json=body,
+                headers={"x-request-id": str(request_id)},
+                idempotent=True,  # a repeat carries the same x-request-id
+                allow=(409,),
+                timeout=self.publish_timeout,
+            )
+        except TransientError as exc:
+            # Retried and still unanswered, it may have been acted on: the intent stays, and the
+            # next plan replays it (same x-request-id) or looks for it (find).
+            raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
+        answer = json_body(response)
+        if response.status_code == 409:
+            return self._duplicate(answer, content), True
+        post = answer.get("post") or answer.get("existingPost")
+        if not isinstance(post, dict):
+            raise ProviderError(f"{NAME} answered the create without its post")
+        return post, response.status_code == 200
+
+    def _duplicate(self, answer: dict[str, Any], content: PinContent) -> dict[str, Any]:
+        """The post a 409 names, when it is this very pin (an earlier attempt of this create)."""
+        existing = str((answer.get("details") or {}).get("existingPostId", ""))
+        post = self._post(existing) if existing else {}
+        if post and _sent_as(post, content, self.account_id):
+            return post
+        raise ProviderRejected(
+            f"{NAME} refused the pin as a duplicate of post {existing or '?'}: the same "
+            "description and media went to this account within 24 hours",
+            hint=(
+                "Zernio compares only the description and media URLs: give this pin its own "
+                "description, or publish it after 24 hours; without media_base_url every pin "
+                "uploads its own copy and is no duplicate"
+            ),
+        )
+
+    def _settled(self, post: dict[str, Any]) -> Published:
+        published = self._published(post)
+        if published.status == "pending":
+            post_id = str(post["_id"])
+            published = posting.wait_for_publish(
+                lambda: self.follow(post_id), post_id, self.publish_wait, self.poll_interval
+            )
+        if published.status == "failed":
+            raise ProviderRejected(
+                f"{NAME} could not publish the pin: {published.reason}",
+                hint=f"see post {published.post_id} in Zernio's dashboard",
+            )
+        return published
+
+    def _published(self, post: dict[str, Any]) -> Published:
+        post_id, status, entry = str(post["_id"]), post.get("status"), _pinterest(post)
+        if _gone(post):
+            reason = "the pin was deleted since (unpublished, or removed on Pinterest)"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if entry.get("status") == "published" and entry.get("platformPostId"):
+            return Published(
+                pin_id=str(entry["platformPostId"]),
+                post_id=post_id,
+                url=entry.get("platformPostUrl"),
+                published_at=entry.get("publishedAt") or post.get("publishedAt"),
+            )
+        if status in ("failed", "partial") or entry.get("status") == "failed":
+            reason = entry.get("errorMessage") or f"the post is {status}"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "draft":
+            raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
+        return Published(
+            pin_id=None, post_id=post_id, status="scheduled" if status == "scheduled" else "pending"
+        )
+
+    def _post(self, post_id: str) -> dict[str, Any]:
+        post: dict[str, Any] = json_body(self.client.request("GET", f"/v1/posts/{post_id}"))["post"]
+        return post
+
+    def _posts(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """This account's Pinterest posts, newest first; only those created since `since`."""
+        posts: list[dict[str, Any]] = []
+        query = {"accountId": self.account_id, "platform": "pinterest", "sortBy": "created-desc"}
+        page = 1
+        while True:
+            params = {**query, "page": str(page), "limit": str(PAGE)}
+            answer = json_body(self.client.request("GET", "/v1/posts", params=params))
+            for post in answer["posts"]:
+                created = post.get("createdAt")
+                if since and created and datetime.fromisoformat(created) < since:
+                    return posts
+                posts.append(post)
+            if page >= int(answer.get("pagination", {}).get("pages", page)):
+                return posts
+            page += 1
+
+    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
+        return next(
+            (p for p in self._posts() if _pinterest(p).get("platformPostId") == pin_id), None
+        )
+
+
+DEAD = ("draft", "failed", "cancelled")
+
+
+def _pinterest(post: dict[str, Any]) -> dict[str, Any]:
+    """The post's Pinterest entry (pinops sends exactly one)."""
+    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
+    return entries[0] if entries else {}
+
+
+def _gone(post: dict[str, Any]) -> bool:
+    """Unpublished through Zernio, or found deleted on Pinterest by Zernio's sync."""
+    return post.get("status") == "cancelled" or bool(_pinterest(post).get("removedFromPlatformAt"))
+
+
+def _sent_as(post: dict[str, Any], content: PinContent, account_id: str) -> bool:
+    """Whether the post is this pin: account, board, title and link as pinops sent them."""
+    entry = _pinterest(post)
+    account, data = entry.get("accountId"), entry.get("platformSpecificData") or {}
+    sent_to = account.get("_id") if isinstance(account, dict) else account  # answers expand it
+    sent = (sent_to, data.get("boardId"), data.get("title"), data.get("link"))
+    return sent == (account_id, content.board_id, content.title, content.link)
+
+
+def _remote(post: dict[str, Any]) -> RemotePin:
+    entry = _pinterest(post)
+    data = entry.get("platformSpecificData") or {}
+    media = (post.get("mediaItems") or [{}])[0]
+    return RemotePin(
+        pin_id=str(entry["platformPostId"]),
+        board_id=data.get("boardId"),
+        title=data.get("title"),
+        description=post.get("content") or None,
+        link=data.get("link"),
+        alt_text=media.get("altText"),
+        url=entry.get("platformPostUrl"),
+        created_at=entry.get("publishedAt") or post.get("createdAt"),
+    )
+
+
+def open_provider(config: Config, account: Account) -> ZernioProvider:
+    key = posting.api_key("ZERNIO_API_KEY", NAME)
+    account_id = posting.account_id(account, NAME, "the _id of its Pinterest account")
+    # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
+    # as well would sleep an hour between pins at 25 a day.
+    client = HttpClient(
+        account.base_url or DEFAULT_BASE_URL,
+        name=NAME,
+        auth=lambda: {"Authorization": f"Bearer {key}"},
+        explain=_explain,
+        request_id_header="x-request-id",
+        retry=Retry(),
+    )
+    return ZernioProvider(client, config, account_id)

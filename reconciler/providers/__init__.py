@@ -16,6 +16,7 @@ MODULES = {
     "sandbox": "reconciler.providers.sandbox",
     "pinterest": "reconciler.providers.pinterest",
     "postpeer": "reconciler.providers.postpeer",
+    "postproxy": "reconciler.providers.postproxy",
     "zernio": "reconciler.providers.zernio",
 }
 

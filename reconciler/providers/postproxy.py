@@ -1,0 +1,343 @@
+"""Postproxy (https://api.postproxy.dev/api): pins as posts to one Pinterest profile.
+
+Contract: shared/reference/postproxy/README.md and AGGREGATORS.md §3 (no OpenAPI document exists;
+its SDKs, MCP server and docs pages).
+- Auth `Authorization: Bearer`. Create `POST /posts` with the description as `post.body` (≤ 500
+  characters for Pinterest), the profile in `profiles[]`, the pin in `platforms.pinterest`
+  (`format: pin`, `board_id`, `title`, `destination_link`, and for video `cover_url` or
+  `cover_file` or `thumb_offset`). Publish now by leaving `post.scheduled_at` out; with it,
+  Postproxy publishes at that time by itself.
+- Media: a public URL in `media[]` (the manifest's URL, or the file under media_base_url), else
+  the file itself in a multipart create (`media[]`, `platforms[pinterest][cover_file]`).
+- The create answers at once with the post pending; `GET /posts/{id}` shows the Pinterest entry
+  `published` with `post_id` and `url` (⚠️ only Postproxy's MCP server reads those two; its SDK
+  models omit them: without `post_id`, pinops records Postproxy's post id as the pin id).
+- Exactly once: `Idempotency-Key` (the intent's key) replays a create answered 2xx within 24 h;
+  the multipart boundary is derived from the key, so that a replay's body is byte-identical.
+  A replayed post that failed on Pinterest would be replayed for 24 h: an earlier run's failed
+  post is posted again under a key named after it.
+  A 409 naming `duplicate_post_id` (the same content posted again) is taken as this pin's post.
+- No edit of a published pin (⚠️ `PATCH /posts/{id}` edits Postproxy's record; nothing says it
+  reaches the live pin). `DELETE /posts/{id}?delete_on_platform=true` deletes it on Pinterest
+  (⚠️ generic; Pinterest is not named). pinops records the pin id, so get, delete and find reach
+  the post through the listing.
+- Not sent, as Postproxy has no field for them: alt text, dominant colour, board sections.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from reconciler.config import Account, Config
+from reconciler.errors import ProviderError, ProviderRejected, TransientError
+from reconciler.providers import posting
+from reconciler.providers.base import (
+    Board,
+    Capabilities,
+    Media,
+    PinContent,
+    Published,
+    RemotePin,
+    TextLimits,
+)
+from reconciler.providers.http import Failure, HttpClient, generic_error, json_body
+
+DEFAULT_BASE_URL = "https://api.postproxy.dev/api"
+NAME = "Postproxy"
+PAGE = 100
+# A create's own retries replay within seconds; a post older than this came from an earlier run.
+REPLAY_AGE = 120.0
+
+CAPABILITIES = Capabilities(
+    updatable=frozenset(),
+    can_delete=True,
+    idempotency_window=24 * 3600.0,
+    schedules=True,
+    asynchronous=True,
+    text_limits=TextLimits(description=500),
+)
+
+
+def _error_detail(response: httpx.Response) -> tuple[str | None, str]:
+    """Postproxy's four error shapes: {error}, {status, error, message}, {errors: [...]}."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return None, "; ".join(str(error) for error in body["errors"])
+    return generic_error(response)
+
+
+class _Duplicate(ProviderRejected):
+    """A 409: this content was posted already, as `post_id`."""
+
+    def __init__(self, message: str, post_id: str) -> None:
+        super().__init__(message)
+        self.post_id = post_id
+
+
+def _explain(failure: Failure) -> ProviderError | None:
+    body = failure.body if isinstance(failure.body, dict) else {}
+    if failure.status == 409 and body.get("duplicate_post_id"):
+        return _Duplicate(failure.describe(NAME), str(body["duplicate_post_id"]))
+    if failure.status == 409:
+        # The same Idempotency-Key is still being handled: its answer can be replayed shortly.
+        return TransientError(failure.describe(NAME))
+    return None
+
+
+class PostproxyProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: HttpClient,
+        config: Config,
+        profile_id: str,
+        *,
+        publish_wait: float = posting.PUBLISH_WAIT,
+        poll_interval: float = posting.POLL_INTERVAL,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.profile_id = profile_id
+        self.publish_wait = publish_wait
+        self.poll_interval = poll_interval
+
+    def boards(self) -> list[Board]:
+        response = self.client.request("GET", f"/profiles/{self.profile_id}/placements")
+        return [
+            Board(id=str(item["id"]), name=item["name"]) for item in json_body(response)["data"]
+        ]
+
+    def create(self, content: PinContent, idempotency_key: str) -> Published:
+        key = idempotency_key
+        while True:
+            try:
+                response = self._send(content, key)
+            except _Duplicate as duplicate:
+                return self._settle(self.follow(duplicate.post_id))
+            post = json_body(response)
+            post_id = str(post["id"])
+            published = self._published(post)
+            if published.status == "pending":
+                published = posting.wait_for_publish(
+                    functools.partial(self.follow, post_id),
+                    post_id,
+                    self.publish_wait,
+                    self.poll_interval,
+                )
+            if published.status != "failed" or not _replayed(response, post):
+                return self._settle(published)
+            # The key replayed a post an earlier run made, which failed: that key is spent.
+            # The next is named after the failed post, so that it too replays if need be.
+            key = f"{idempotency_key}.{post_id}"
+
+    def follow(self, post_id: str) -> Published:
+        response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))
+        if response.status_code == 404:
+            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
+        return self._published(json_body(response))
+
+    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
+        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+
+    def delete(self, pin_id: str) -> None:
+        post = self._post_of(pin_id)
+        if post is None:
+            return  # no post carries this pin any more: nothing left to delete
+        self.client.request(
+            "DELETE",
+            f"/posts/{post['id']}",
+            params={"delete_on_platform": "true"},
+            allow=(404,),
+        )
+
+    def get(self, pin_id: str) -> RemotePin | None:
+        post = self._post_of(pin_id)
+        return _remote(post, pin_id) if post else None
+
+    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+        found = []
+        for post in self._posts():
+            created = datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
+            params = _pinterest(post).get("params") or {}
+            if (
+                created < since
+                or params.get("board_id") != content.board_id
+                or params.get("title") != content.title
+                or params.get("destination_link") != content.link
+            ):
+                continue
+            published = self._published(post)
+            if published.status == "failed":
+                continue
+            if published.pin_id is None:
+                raise ProviderError(
+                    f"{NAME} post {post['id']} matches the pin and is {post['status']}",
+                    hint="run plan again once Postproxy has published it",
+                )
+            found.append(_remote(post, published.pin_id))
+        return found
+
+    def close(self) -> None:
+        self.client.close()
+
+    # The pieces
+
+    def _send(self, content: PinContent, key: str) -> httpx.Response:
+        """POST /posts: JSON when the media has a public URL, else multipart with the files."""
+        if content.media is None:
+            raise ProviderRejected("a pin needs an image or a video")
+        pinterest: dict[str, Any] = {"format": "pin", "board_id": content.board_id}
+        if content.title:
+            pinterest["title"] = content.title
+        if content.link:
+            pinterest["destination_link"] = content.link
+        if content.cover_frame is not None:
+            frame = content.cover_frame
+            pinterest["thumb_offset"] = int(frame) if float(frame).is_integer() else frame
+        post: dict[str, Any] = {"body": content.description or ""}
+        if content.publish_at is not None:
+            post["scheduled_at"] = posting.iso_utc(content.publish_at)
+        media = posting.public_url(content.media, self.config)
+        cover = posting.public_url(content.cover, self.config) if content.cover else None
+        if cover:
+            pinterest["cover_url"] = cover
+        headers = {"Idempotency-Key": key}
+        if media is not None and (content.cover is None or cover is not None):
+            body = {
+                "post": post,
+                "profiles": [self.profile_id],
+                "media": [media],
+                "platforms": {"pinterest": pinterest},
+            }
+            return self.client.request(
+                "POST", "/posts", json=body, headers=headers, idempotent=True
+            )
+        # Rails-style names; the boundary is fixed by the key so that a replay is the same body.
+        fields: dict[str, Any] = {f"post[{name}]": value for name, value in post.items()}
+        fields["profiles[]"] = [self.profile_id]
+        fields |= {f"platforms[pinterest][{name}]": str(v) for name, v in pinterest.items()}
+        files = []
+        if media is None:
+            files.append(("media[]", _file(content.media)))
+        else:
+            fields["media[]"] = [media]
+        if content.cover is not None and cover is None:
+            files.append(("platforms[pinterest][cover_file]", _file(content.cover)))
+        headers["Content-Type"] = f"multipart/form-data; boundary=pinops-{key}"
+        return self.client.request(
+            "POST", "/posts", data=fields, files=files, headers=headers, idempotent=True
+        )
+
+    def _published(self, post: dict[str, Any]) -> Published:
+        post_id = str(post["id"])
+        entry = _pinterest(post)
+        status = entry.get("status")
+        if post.get("status") == "media_processing_failed":
+            errors = [m.get("error_message") for m in post.get("media", [])]
+            reason = "; ".join(e for e in errors if e) or "its media could not be processed"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "failed":
+            details = entry.get("error_details") or {}
+            reason = details.get("platform_error_message") or entry.get("error") or "failed"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "published":
+            pin_id = entry.get("post_id") or post_id  # ⚠️ see the module docstring
+            url = entry.get("url")
+            return Published(
+                pin_id=str(pin_id), post_id=post_id, url=url, published_at=entry.get("attempted_at")
+            )
+        if post.get("status") == "scheduled":
+            return Published(pin_id=None, post_id=post_id, status="scheduled")
+        return Published(pin_id=None, post_id=post_id, status="pending")
+
+    @staticmethod
+    def _settle(published: Published) -> Published:
+        """A create that failed on Pinterest is an error: nothing was published."""
+        if published.status == "failed":
+            raise ProviderRejected(
+                f"{NAME} could not publish the pin: {published.reason}",
+                hint=f"see post {published.post_id} in the Postproxy dashboard",
+            )
+        return published
+
+    def _posts(self) -> list[dict[str, Any]]:
+        """Every Pinterest post the listing shows, newest first."""
+        posts: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            params = {"platforms": "pinterest", "page": str(page), "per_page": str(PAGE)}
+            body = json_body(self.client.request("GET", "/posts", params=params))
+            posts += body["data"]
+            if not body["data"] or len(posts) >= body["total"]:
+                return posts
+            page += 1
+
+    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
+        for post in self._posts():
+            if _pinterest(post).get("post_id") == pin_id or str(post["id"]) == pin_id:
+                return post
+        return None
+
+
+def _replayed(response: httpx.Response, post: dict[str, Any]) -> bool:
+    """Whether the answer is a replay of a post made before this create began: older, by the
+    service's own clock (its Date header), than a create's retries take."""
+    try:
+        answered = email.utils.parsedate_to_datetime(response.headers["date"])
+        created = datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (answered - created).total_seconds() > REPLAY_AGE
+
+
+def _pinterest(post: dict[str, Any]) -> dict[str, Any]:
+    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
+    return entries[0] if entries else {}
+
+
+def _file(media: Media) -> tuple[str, bytes, str]:
+    assert media.path is not None
+    return (
+        media.path.name,
+        media.path.read_bytes(),
+        media.content_type or "application/octet-stream",
+    )
+
+
+def _remote(post: dict[str, Any], pin_id: str) -> RemotePin:
+    entry = _pinterest(post)
+    params = entry.get("params") or {}
+    return RemotePin(
+        pin_id=pin_id,
+        board_id=params.get("board_id"),
+        title=params.get("title"),
+        description=post.get("body") or None,
+        link=params.get("destination_link"),
+        url=entry.get("url"),
+        created_at=post.get("created_at"),
+    )
+
+
+def open_provider(config: Config, account: Account) -> PostproxyProvider:
+    key = posting.api_key("POSTPROXY_API_KEY", NAME)
+    profile_id = posting.account_id(
+        account, NAME, "the id of the Pinterest profile (GET /api/profiles)"
+    )
+    client = HttpClient(
+        account.base_url or DEFAULT_BASE_URL,
+        name=NAME,
+        auth=lambda: {"Authorization": f"Bearer {key}"},
+        error_detail=_error_detail,
+        explain=_explain,
+        spacing=account.pace.interval if account.pace else 0.0,
+    )
+    return PostproxyProvider(client, config, profile_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import manifest, media, templating, urls
+from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
 from reconciler.providers.base import Capabilities, Media
@@ -130,6 +131,9 @@ class _Checker:
         self.capabilities = capabilities
         self.problems = problems
         self.inspected: dict[Path, media.MediaInfo] = {}
+        # The pins of a manifest often name the same few files: each is resolved once per run.
+        self.resolved: dict[tuple[str, str], Path] = {}
+        self.media_cache = Cache.default("media")
 
     def error(self, location: Location, message: str, hint: str = "") -> None:
         self.problems.append(Problem(location, message, hint))
@@ -273,15 +277,18 @@ class _Checker:
                 return None
             return Media(kind=kind, url=value)
         declaring = self.config.root / location.file
-        try:
-            path = media.resolve_media_path(self.config.root, declaring, value)
-        except media.MediaPathError as exc:
-            self.error(location, exc.message, exc.hint)
-            return None
+        path = self.resolved.get((location.file, value))
+        if path is None:
+            try:
+                path = media.resolve_media_path(self.config.root, declaring, value)
+            except media.MediaPathError as exc:
+                self.error(location, exc.message, exc.hint)
+                return None
+            self.resolved[location.file, value] = path
         info = self.inspected.get(path)
         if info is None:
             try:
-                info = media.inspect_media(path)
+                info = media_info(path, self.media_cache)
             except (media.MediaTypeError, media.MediaPathError) as exc:
                 self.error(location, exc.message, exc.hint)
                 return None

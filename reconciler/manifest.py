@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import schema, yamlsafe
+from reconciler.cache import Cache
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
 
@@ -60,24 +61,56 @@ def discover(pins_dir: Path) -> list[Path]:
 
 
 def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
-    """Parse and schema-check every manifest; problems of all files are collected, not raised."""
+    """Parse and schema-check every manifest; problems of all files are collected, not raised.
+
+    A file whose bytes were parsed and checked before is taken from the cache instead.
+    """
     manifests: list[Manifest] = []
     problems: list[Problem] = []
+    parsed = Cache.default("manifest")
     for path in discover(config.pins_dir):
         name = config.relative(path)
         try:
-            document = yamlsafe.load(path.read_bytes(), name)
-        except InputError as exc:
-            problems.append(Problem(exc.location or Location(name), exc.message, exc.hint))
-            continue
+            raw = path.read_bytes()
         except OSError as exc:
             problems.append(Problem(Location(name), f"cannot read the file: {exc.strerror}"))
             continue
-        found = _check(path, document)
+        key = parsed.key(name, raw)
+        hit = parsed.get(key)
+        if hit is not None:
+            document, found = _restored(name, hit)
+        else:
+            document, found = _parse(path, name, raw)
+            parsed.put(key, _stored(document, found))
         problems += found
-        if not found:
+        if document is not None and not found:
             manifests.append(Manifest(path, document))
     return manifests, problems
+
+
+def _parse(path: Path, name: str, raw: bytes) -> tuple[yamlsafe.Document | None, list[Problem]]:
+    try:
+        document = yamlsafe.load(raw, name)
+    except InputError as exc:
+        return None, [Problem(exc.location or Location(name), exc.message, exc.hint)]
+    return document, _check(path, document)
+
+
+def _stored(document: yamlsafe.Document | None, problems: list[Problem]) -> Any:
+    """A parse result as plain data for the cache."""
+    parsed = (document.data, document.values, document.keys) if document else None
+    found = [(p.location.line, p.location.column, p.message, p.hint, p.severity) for p in problems]
+    return parsed, found
+
+
+def _restored(name: str, entry: Any) -> tuple[yamlsafe.Document | None, list[Problem]]:
+    parsed, found = entry
+    document = yamlsafe.Document(name, *parsed) if parsed else None
+    problems = [
+        Problem(Location(name, line, column), message, hint, severity)
+        for line, column, message, hint, severity in found
+    ]
+    return document, problems
 
 
 def _check(path: Path, document: yamlsafe.Document) -> list[Problem]:

@@ -24,6 +24,16 @@ class Result:
 Run = Callable[..., Result]
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test gets an empty parse cache of its own, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("PINOPS_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A fresh copy of the example content repository (pinops.yaml and pins/)."""

@@ -56,8 +56,11 @@ class Record:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in _RECORD_FIELDS})
+
+
+# Read once: a state holds a record per pin, and fields() is slow to ask each time.
+_RECORD_FIELDS = frozenset(f.name for f in fields(Record))
 
 
 @dataclass

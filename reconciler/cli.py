@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reconciler import redact, report, schema
+from reconciler import redact
 from reconciler.errors import ConfirmationRefused, PinopsError, StateError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -197,12 +197,17 @@ def _guarded(args: argparse.Namespace) -> int:
 
 
 def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
+    from reconciler import report
+
     stream.write(report.problems_text(exc.problems))
     print(f"error: {exc.message}", file=stream)
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Each command imports what it needs, so that `pinops --help` starts quickly.
     if args.command == "schema":
+        from reconciler import schema
+
         name = schema.CONFIG if args.config else schema.STATE if args.state else schema.PIN_FILE
         sys.stdout.write(schema.schema_text(name))
         return EXIT_OK
@@ -227,6 +232,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler import report
+
     try:
         wanted = workspace.load_desired()
     except ValidationFailed as exc:
@@ -248,6 +255,8 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler import report
+
     planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh)
     made = planned.plan
     if not args.json:
@@ -285,6 +294,8 @@ def _read_checksum(path: Path) -> str:
 
 
 def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler import report
+
     expected = _read_checksum(args.planfile) if args.planfile else None
     approved = args.yes or expected is not None
 
@@ -376,6 +387,8 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _refresh(workspace: Workspace) -> int:
+    from reconciler import report
+
     planned = workspace.plan(refresh=True)
     if not planned.plan.drift:
         print("No drift: every published pin is as pinops left it.")

@@ -314,6 +314,18 @@ def test_trial_access_in_production_says_to_use_the_sandbox(
     assert "api-sandbox.pinterest.com/v5" in caught.value.hint
 
 
+def test_an_update_refused_by_pinterest_mentions_the_beta(
+    api: PinterestEmulator, pinterest: PinterestProvider, board: str, jpeg: Media
+) -> None:
+    pin_id = pinterest.create(pin(board, jpeg), "key").pin_id or ""
+    refusal = {"code": 29, "message": "Not authorized to update Pin."}
+    api.faults.add(Fault(kind="status", status=403, body=refusal, method="PATCH"))
+    with pytest.raises(ProviderRejected) as caught:
+        pinterest.update(pin_id, pin(board, jpeg, title="New"), frozenset({"title"}))
+    assert "Not authorized to update Pin. (code 29)" in str(caught.value)
+    assert "in beta" in caught.value.hint
+
+
 def test_an_image_pinterest_cannot_fetch_gets_a_hint(
     pinterest: PinterestProvider, board: str
 ) -> None:

@@ -105,6 +105,12 @@ def explain(failure: Failure) -> ProviderError | None:
             hint="apps with Trial access may create pins only in Pinterest's sandbox: set "
             f"base_url: {SANDBOX_BASE_URL} with a sandbox token, or apply for Standard access",
         )
+    if failure.method == "PATCH" and failure.status in (403, 404) and code not in _NOT_FOUND_HINTS:
+        return ProviderRejected(
+            said,
+            hint="Pinterest's PATCH /pins is in beta and not open to every app: ask Pinterest "
+            "for access, and check the token's scopes and that the pin is this account's",
+        )
     if code == "29" or (failure.status == 403 and code not in ("233", "235")):
         return ProviderRejected(
             said,

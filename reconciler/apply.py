@@ -186,7 +186,7 @@ class Applier:
             )
         else:
             restore = previous
-            replaced = previous.pin_id if previous and change.action == "replace" else None
+            replaced = change.remote_id if previous and change.action == "replace" else None
             key = None
         key = key or idempotency_key(self.state, change.key, target.content_hash)
         intent: dict[str, object] = {

@@ -187,7 +187,9 @@ REPLACED = "replaced earlier; the new pin is recorded"
 
 def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:
     if target.publish_at is not None and target.publish_at > now:
-        if caps.schedules:
+        horizon = caps.schedule_horizon
+        reach = now + timedelta(seconds=horizon) if horizon is not None else target.publish_at
+        if caps.schedules and target.publish_at <= reach:
             return Change("create", key, target, reason=f"scheduled for {_iso(target.publish_at)}")
         return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
     return Change("create", key, target)
@@ -241,6 +243,12 @@ def _settle(key: str, target: Target | None, record: Record, finding: Finding | 
     return Change("create", key, target, record, reason=finding.detail)
 
 
+def _remote(record: Record) -> str | None:
+    """What a replace or delete acts on: the pin, or the service's post while it has no pin id
+    (scheduled, or published through a service that never reports one)."""
+    return record.pin_id or record.post_id
+
+
 def _removed(
     key: str, record: Record, prune: bool, absent: dict[str, Location], drift: Drift | None
 ) -> Change:
@@ -249,12 +257,12 @@ def _removed(
     pin = key.split("@", 1)[0]
     if pin in absent:
         return Change(
-            "delete", key, record=record, remote_id=record.pin_id, reason="marked state: absent"
+            "delete", key, record=record, remote_id=_remote(record), reason="marked state: absent"
         )
     if not prune:
         return Change("kept", key, record=record, reason="no longer declared; kept (prune is off)")
     return Change(
-        "delete", key, record=record, remote_id=record.pin_id, reason="no longer declared"
+        "delete", key, record=record, remote_id=_remote(record), reason="no longer declared"
     )
 
 
@@ -281,12 +289,14 @@ def _compare(
         return Change("noop", key, target, record)
     note = f"restoring what was edited outside pinops: {', '.join(restored)}" if restored else ""
     if target.account != record.account:
-        return Change("replace", key, target, record, changed, "the account changed", record.pin_id)
+        return Change(
+            "replace", key, target, record, changed, "the account changed", _remote(record)
+        )
     fixed = [name for name in changed if name not in caps.updatable and name not in LOCAL_FIELDS]
     if not fixed:
         return Change("update", key, target, record, changed, note, remote_id=record.pin_id)
     reason = f"{', '.join(fixed)} cannot be changed on a published pin"
-    return Change("replace", key, target, record, changed, reason, record.pin_id)
+    return Change("replace", key, target, record, changed, reason, _remote(record))
 
 
 def _pace(

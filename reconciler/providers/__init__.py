@@ -17,7 +17,9 @@ MODULES = {
     "pinterest": "reconciler.providers.pinterest",
     "postpeer": "reconciler.providers.postpeer",
     "postproxy": "reconciler.providers.postproxy",
+    "crosspostify": "reconciler.providers.crosspostify",
     "zernio": "reconciler.providers.zernio",
+    "relayapi": "reconciler.providers.relayapi",
 }
 
 

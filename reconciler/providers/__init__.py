@@ -19,7 +19,6 @@ MODULES = {
     "postproxy": "reconciler.providers.postproxy",
     "crosspostify": "reconciler.providers.crosspostify",
     "zernio": "reconciler.providers.zernio",
-    "relayapi": "reconciler.providers.relayapi",
 }
 
 

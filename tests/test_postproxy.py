@@ -146,6 +146,22 @@ def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
     assert pinops("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_changed_scheduled_pin_replaces_its_scheduled_post(
+    configured: Path, pinops: Run, api: PostproxyEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    old = state(configured)["calm-bedroom"]
+    assert old["status"] == "scheduled" and "pin_id" not in old
+    edit(configured / "pins/home/living-spaces.yaml", "A Calm Bedroom", "A Quiet Bedroom")
+    assert "-/+ replace calm-bedroom" in pinops("plan").out
+    assert pinops("apply", "--yes").code == 0
+    new = state(configured)["calm-bedroom"]
+    assert new["status"] == "scheduled" and new["post_id"] != old["post_id"]
+    (delete,) = api.requests("DELETE")
+    assert delete.path == f"/api/posts/{old['post_id']}"
+    assert old["post_id"] not in api.posts and new["post_id"] in api.posts
+
+
 @pytest.mark.usefixtures("configured")
 def test_a_lost_response_is_replayed_by_its_idempotency_key(
     pinops: Run, api: PostproxyEmulator

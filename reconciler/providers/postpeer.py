@@ -12,7 +12,8 @@ Contract: shared/reference/postpeer (PostPeer's OpenAPI 3.0.0 document) and AGGR
   it as `rawRequestBody`, ⚠️ its shape is not typed in the document).
 - No edit of a published pin. `DELETE /posts/{postId}?deleteFromPlatforms=true` deletes it on
   Pinterest for 1 credit (⚠️ the document does not list which platforms are "supported"). pinops
-  records the pin id, so get and delete find the post through the listing.
+  records the pin id, so get and delete find the post through the listing (by pin id, or by post
+  id for a scheduled post, which has no pin yet).
 - Every published or scheduled post costs a credit; 402 when the project has too few.
 - Media: local files go through `POST /media/upload` (a presigned PUT, then its `publicUrl`)
   unless media_base_url serves them. PostPeer's Pinterest page names JPG, PNG and WebP images.
@@ -233,7 +234,10 @@ class PostPeerProvider:
             return url
         assert media.path is not None and media.content_type is not None and media.sha256
         presign = {"filename": media.path.name, "mimeType": media.content_type}
-        answer = self.client.request("POST", "/media/upload", json=presign, paced=False)
+        # A presigned upload publishes nothing: asking again is harmless.
+        answer = self.client.request(
+            "POST", "/media/upload", json=presign, idempotent=True, paced=False
+        )
         target = json_body(answer)["data"]
         self.client.request(
             "PUT",
@@ -258,10 +262,11 @@ class PostPeerProvider:
             if not page["posts"] or len(posts) >= page["total"]:
                 return posts
 
-    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
+    def _post_of(self, remote_id: str) -> dict[str, Any] | None:
+        """The post of a pin id, or of a post id (a scheduled post has no pin id yet)."""
         for post in self._posts({}):
             entry = _pinterest(post)
-            if entry and entry.get("platformPostId") == pin_id:
+            if remote_id in (post["postId"], entry and entry.get("platformPostId")):
                 return post
         return None
 

@@ -11,7 +11,7 @@ its SDKs, MCP server and docs pages).
   the file itself in a multipart create (`media[]`, `platforms[pinterest][cover_file]`).
 - The create answers at once with the post pending; `GET /posts/{id}` shows the Pinterest entry
   `published` with `post_id` and `url` (⚠️ only Postproxy's MCP server reads those two; its SDK
-  models omit them: without `post_id`, pinops records Postproxy's post id as the pin id).
+  models omit them: without `post_id`, the record holds the post only, and plans act on it).
 - Exactly once: `Idempotency-Key` (the intent's key) replays a create answered 2xx within 24 h;
   the multipart boundary is derived from the key, so that a replay's body is byte-identical.
   A replayed post that failed on Pinterest would be replayed for 24 h: an earlier run's failed
@@ -250,10 +250,12 @@ class PostproxyProvider:
             reason = details.get("platform_error_message") or entry.get("error") or "failed"
             return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
         if status == "published":
-            pin_id = entry.get("post_id") or post_id  # ⚠️ see the module docstring
-            url = entry.get("url")
+            pin_id = entry.get("post_id")  # ⚠️ see the module docstring
             return Published(
-                pin_id=str(pin_id), post_id=post_id, url=url, published_at=entry.get("attempted_at")
+                pin_id=str(pin_id) if pin_id else None,
+                post_id=post_id,
+                url=entry.get("url"),
+                published_at=entry.get("attempted_at"),
             )
         if post.get("status") == "scheduled":
             return Published(pin_id=None, post_id=post_id, status="scheduled")
@@ -281,9 +283,10 @@ class PostproxyProvider:
                 return posts
             page += 1
 
-    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
+    def _post_of(self, remote_id: str) -> dict[str, Any] | None:
+        """The post of a pin id, or of a post id (a scheduled post has no pin id yet)."""
         for post in self._posts():
-            if _pinterest(post).get("post_id") == pin_id or str(post["id"]) == pin_id:
+            if remote_id in (_pinterest(post).get("post_id"), str(post["id"])):
                 return post
         return None
 

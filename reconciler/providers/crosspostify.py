@@ -1,0 +1,137 @@
+"""Crosspostify (https://v1.api.crosspostify.com): pins as posts to one Pinterest social account.
+
+Contract: shared/reference/crosspostify/README.md and AGGREGATORS.md §1. The least documented of
+the services: only the opening parts of its docs pages could be read, and its Swagger file
+could not be obtained. Confirmed:
+- Auth `X-API-Key`. Media first: `POST /media` returns a `mediaId` (media go by id, never by
+  URL). Then `POST /post/image` (or `/post/video`) `{mediaId, posts: [{accountId, boardId,
+  title, caption, link}]}`: `caption` is the description (≤ 500), `title` ≤ 100.
+- Boards: `GET /pinterest-boards/{accountId}`.
+- Limits: 250 requests an hour, 50 a minute, and 3 posts a minute per social account (429).
+  Posts are paced at 3 a minute unless the account's `pace` says otherwise.
+- No status, edit, delete, listing or idempotency key: a pin, once posted, cannot be changed or
+  removed through the API, and a create whose answer was lost cannot be looked up (`find`
+  says so, and the plan leaves it for a person).
+Unsure (⚠️), so kept to the least:
+- The create's answer is not documented: the post id is read from `postId` (or `id`); if the
+  answer names none, the record keeps pinops' idempotency key as the post's handle. No pin id is
+  known, so records carry the post only.
+- The schedule field's name is unknown: pins wait for `publish_at` in pinops (no `schedules`).
+- The upload's form: a multipart `file` part is sent. JSON post bodies are sent (the docs say
+  form-encoded; the nested `posts` array suggests JSON works).
+- No field is known for alt text, dominant colour, board sections or a video's cover: they are
+  not sent. Media given as URLs cannot be used: Crosspostify takes uploaded files only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from reconciler.config import Account, Config, Pace
+from reconciler.errors import ProviderError, ProviderRejected
+from reconciler.providers import posting
+from reconciler.providers.base import (
+    Board,
+    Capabilities,
+    Media,
+    PinContent,
+    Published,
+    RemotePin,
+    TextLimits,
+)
+from reconciler.providers.http import HttpClient, json_body
+
+DEFAULT_BASE_URL = "https://v1.api.crosspostify.com"
+NAME = "Crosspostify"
+POSTS_PER_MINUTE = Pace(3, "minute")
+
+CAPABILITIES = Capabilities(
+    updatable=frozenset(),
+    can_delete=False,
+    text_limits=TextLimits(description=500),
+)
+
+
+class CrosspostifyProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(self, client: HttpClient, account_id: str) -> None:
+        self.client = client
+        self.account_id = account_id
+        self._uploaded: dict[str, str] = {}  # sha256 -> mediaId: a file used twice goes up once
+
+    def boards(self) -> list[Board]:
+        body = json_body(self.client.request("GET", f"/pinterest-boards/{self.account_id}"))
+        # ⚠️ The listing's shape is undocumented: a list, or one under "boards" or "data".
+        items = body if isinstance(body, list) else body.get("boards", body.get("data", []))
+        return [Board(id=str(item["id"]), name=item["name"]) for item in items]
+
+    def create(self, content: PinContent, idempotency_key: str) -> Published:
+        if content.media is None:
+            raise ProviderRejected("a pin needs an image or a video")
+        post: dict[str, Any] = {"accountId": self.account_id, "boardId": content.board_id}
+        for name, value in (
+            ("title", content.title),
+            ("caption", content.description),
+            ("link", content.link),
+        ):
+            if value:
+                post[name] = value
+        body = {"mediaId": self._upload(content.media), "posts": [post]}
+        kind = "video" if content.media.kind == "video" else "image"
+        answer = json_body(self.client.request("POST", f"/post/{kind}", json=body))
+        post_id = answer.get("postId") or answer.get("id") if isinstance(answer, dict) else None
+        # No pin id is known: the record holds the post, which plans act on in its stead.
+        return Published(pin_id=None, post_id=str(post_id or f"pinops-{idempotency_key}"))
+
+    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
+        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+
+    def delete(self, pin_id: str) -> None:
+        raise ProviderRejected(f"{NAME} cannot delete a published pin (pin {pin_id})")
+
+    def get(self, pin_id: str) -> RemotePin | None:
+        raise ProviderError(
+            f"{NAME} cannot read a post back (pin {pin_id}): it has no such route",
+            hint="drift cannot be checked for pins published through Crosspostify",
+        )
+
+    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:  # noqa: ARG002
+        raise ProviderError(
+            f"{NAME} has no post listing to look for the pin in",
+            hint="check the Crosspostify dashboard for a post to this board since then",
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _upload(self, media: Media) -> str:
+        """The mediaId of a repository file, uploaded once per run."""
+        if media.path is None or media.sha256 is None:
+            raise ProviderRejected(
+                f"{NAME} takes uploaded files only, not media URLs ({media.url})",
+                hint="put the file in the repository and point the pin at its path",
+            )
+        if media.sha256 not in self._uploaded:
+            file = (media.path.name, media.path.read_bytes(), media.content_type or "")
+            # An upload publishes nothing: sending it again is harmless.
+            answer = self.client.request(
+                "POST", "/media", files={"file": file}, idempotent=True, paced=False
+            )
+            self._uploaded[media.sha256] = str(json_body(answer)["mediaId"])
+        return self._uploaded[media.sha256]
+
+
+def open_provider(config: Config, account: Account) -> CrosspostifyProvider:  # noqa: ARG001
+    key = posting.api_key("CROSSPOSTIFY_API_KEY", NAME)
+    account_id = posting.account_id(
+        account, NAME, "the id of the Pinterest social account (GET /social-accounts)"
+    )
+    client = HttpClient(
+        account.base_url or DEFAULT_BASE_URL,
+        name=NAME,
+        auth=lambda: {"X-API-Key": key},
+        pace=(account.pace or POSTS_PER_MINUTE,),
+    )
+    return CrosspostifyProvider(client, account_id)

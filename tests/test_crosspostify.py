@@ -1,0 +1,260 @@
+"""Crosspostify over real HTTP: the example repository published through a strict emulator of
+what its docs confirm. It can neither change, delete nor list posts: changes are plan errors
+unless policy.on_unsupported_change says otherwise, and a lost create is left for a person."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.config import Pace
+from reconciler.errors import ProviderError, ProviderRejected, RateLimited
+from reconciler.providers import crosspostify
+from reconciler.providers.base import Media, PinContent
+from reconciler.providers.http import HttpClient, Retry
+from tests.conftest import Run, edit
+from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
+from tests.emulators.posting import point_repo_at
+from tests.emulators.server import Fault
+
+BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
+# calm-bedroom waits for its publish_at: Crosspostify's schedule field is unknown.
+PUBLISHED = [
+    "cozy-living-room",
+    "easy-pasta@Recipes",
+    "easy-pasta@Weeknight Dinners",
+    "pasta-howto-video",
+    "summer-salad",
+]
+SALAD = "pins/recipes/summer-salad.yaml"
+
+
+@pytest.fixture
+def api() -> Iterator[CrosspostifyEmulator]:
+    with CrosspostifyEmulator(posts_per_minute=100) as emulator:
+        for name in BOARDS:
+            emulator.add_board(name)
+        yield emulator
+
+
+@pytest.fixture
+def configured(repo: Path, api: CrosspostifyEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CROSSPOSTIFY_API_KEY", API_KEY)
+    point_repo_at(repo, "crosspostify", api.base_url, ACCOUNT_ID, pace="100/second")
+    return repo
+
+
+def state(repo: Path) -> dict[str, Any]:
+    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
+    return pins
+
+
+def provider(api: CrosspostifyEmulator, pace: Pace) -> crosspostify.CrosspostifyProvider:
+    client = HttpClient(
+        api.base_url,
+        name="Crosspostify",
+        auth=lambda: {"X-API-Key": API_KEY},
+        pace=(pace,),
+        retry=Retry(backoff=0.01),
+        timeout=2.0,
+    )
+    return crosspostify.CrosspostifyProvider(client, ACCOUNT_ID)
+
+
+def image_pin(api: CrosspostifyEmulator, repo: Path, title: str = "Title") -> PinContent:
+    path = repo / "pins/media/salad.jpg"
+    media = Media(kind="image", path=path, content_type="image/jpeg", sha256="ab" * 32)
+    return PinContent(board_id=next(iter(api.boards[ACCOUNT_ID])), title=title, media=media)
+
+
+def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "(1 waiting)" in result.out
+    assert sorted(state(configured)) == PUBLISHED
+    records = state(configured).values()
+    assert {record["post_id"] for record in records} == set(api.posts)
+    assert not [record for record in records if "pin_id" in record]  # none is ever reported
+    assert len(api.media) == 4  # three images and the video; pasta.jpg went up once
+    posts = api.requests("POST", "/post/")
+    assert [request.path for request in posts].count("/post/video") == 1
+    for request in posts:
+        body = request.json
+        assert set(body) == {"mediaId", "posts"} and body["mediaId"] in api.media
+        (post,) = body["posts"]
+        assert set(post) <= {"accountId", "boardId", "title", "caption", "link"}
+        assert post["accountId"] == ACCOUNT_ID and post["boardId"] in api.boards[ACCOUNT_ID]
+    salad = next(r.json["posts"][0] for r in posts if "salad" in r.json["posts"][0]["link"])
+    assert salad["title"] == "Crunchy Summer Salad with Lemon Dressing"
+    assert salad["caption"].startswith("Cucumber, radish")
+    writes = len(api.writes())
+    again = pinops("apply", "--yes")
+    assert again.code == 0 and "No changes" in again.out
+    assert len(api.writes()) == writes
+    assert API_KEY not in result.out + again.out + (configured / "pinops.state.json").read_text()
+
+
+def test_a_change_is_a_plan_error_with_the_ways_out(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    edit(configured / SALAD, "Crunchy Summer", "Crisp Summer")
+    writes = len(api.writes())
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "the provider cannot change or delete published pins" in result.err
+    assert "on_unsupported_change" in result.err and "summer-salad" in result.err
+    assert len(api.writes()) == writes
+
+
+def test_republish_posts_a_new_pin_and_leaves_the_old_one(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    old = state(configured)["summer-salad"]["post_id"]
+    edit(configured / SALAD, "Crunchy Summer", "Crisp Summer")
+    policy = "on_unsupported_change: republish"
+    point_repo_at(
+        configured, "crosspostify", api.base_url, ACCOUNT_ID, pace="100/second", policy=policy
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    new = state(configured)["summer-salad"]["post_id"]
+    assert new != old and {old, new} <= set(api.posts)
+    assert not api.requests("DELETE")
+
+
+def test_ignore_keeps_the_published_pin(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    edit(configured / SALAD, "Crunchy Summer", "Crisp Summer")
+    point_repo_at(
+        configured,
+        "crosspostify",
+        api.base_url,
+        ACCOUNT_ID,
+        pace="100/second",
+        policy="on_unsupported_change: ignore",
+    )
+    writes = len(api.writes())
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "kept as published (on_unsupported_change: ignore)" in result.out
+    assert len(api.writes()) == writes
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(kind="lost_response", method="POST", path="/post/"),
+        Fault(kind="status", status=500, method="POST", path="/post/"),
+    ],
+)
+@pytest.mark.usefixtures("configured")
+def test_a_create_that_may_have_happened_is_left_for_a_person(
+    pinops: Run, api: CrosspostifyEmulator, fault: Fault
+) -> None:
+    api.faults.add(fault)
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "it may have been acted on" in result.out + result.err or "500" in result.out
+    posts = len(api.posts)
+    plan = pinops("plan")
+    assert "? unresolved cozy-living-room" in plan.out
+    assert "Crosspostify has no post listing to look for the pin in" in plan.out
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.posts) == posts  # never posted again blindly
+    assert len(api.requests("POST", "/post/")) == 5
+
+
+def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator) -> None:
+    cross = provider(api, Pace(100, "second"))
+    api.faults.add(Fault(kind="status", status=429, method="POST", path="/post/", times=2))
+    published = cross.create(image_pin(api, configured), "a" * 32)
+    assert published.post_id in api.posts and published.pin_id is None
+    assert [bool(r.fault) for r in api.requests("POST", "/post/")] == [True, True, False]
+    api.faults.add(Fault(kind="status", status=429, method="POST", path="/post/", times=None))
+    with pytest.raises(RateLimited, match="Too many requests hit the API too quickly"):
+        cross.create(image_pin(api, configured), "b" * 32)
+    cross.close()
+
+
+def test_posts_are_paced_to_the_account_limit(configured: Path) -> None:
+    with CrosspostifyEmulator(posts_per_minute=3, minute=0.5) as api:
+        api.add_board("Recipes")
+        cross = provider(api, Pace(3, "second"))
+        for number in range(5):
+            cross.create(image_pin(api, configured, f"Pin {number}"), f"{number}" * 32)
+        assert len(api.posts) == 5
+        assert not [r for r in api.requests() if r.path.startswith("/post/") and r.fault]
+        assert len(api.requests("POST", "/media")) == 1  # paced posts; one upload, not paced
+        cross.close()
+
+
+def test_media_urls_are_refused_clearly(configured: Path, api: CrosspostifyEmulator) -> None:
+    del configured
+    cross = provider(api, Pace(100, "second"))
+    board = next(iter(api.boards[ACCOUNT_ID]))
+    content = PinContent(board_id=board, media=Media(kind="image", url="https://e.com/a.jpg"))
+    with pytest.raises(ProviderRejected, match="takes uploaded files only"):
+        cross.create(content, "a" * 32)
+    assert not api.writes()
+    cross.close()
+
+
+def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
+    edit(configured / SALAD, "A side for every barbecue.", "A side for every barbecue." + "!" * 450)
+    result = pinops("plan")
+    assert result.code == 1
+    assert "pins/recipes/summer-salad.yaml:5:14: error: description is 545 characters" in (
+        result.err
+    )
+
+
+def test_refresh_leaves_posts_it_cannot_read_back(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    requests = len(api.requests())
+    result = pinops("plan", "--refresh", "--detailed-exitcode")
+    assert result.code == 0, result.err
+    assert len(api.requests()) == requests
+    cross = provider(api, Pace(100, "second"))
+    with pytest.raises(ProviderError, match="Crosspostify cannot read a post back"):
+        cross.get(state(configured)["summer-salad"]["post_id"])
+    cross.close()
+
+
+def test_the_emulator_takes_form_bodies_and_refuses_unknown_fields(
+    api: CrosspostifyEmulator, configured: Path
+) -> None:
+    cross = provider(api, Pace(100, "second"))
+    media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
+    board = next(iter(api.boards[ACCOUNT_ID]))
+    form = {"mediaId": media_id, "posts[0][accountId]": ACCOUNT_ID, "posts[0][boardId]": board}
+    answer = cross.client.request("POST", "/post/image", data=form)
+    assert answer.json()["postId"] in api.posts
+    scheduled = {"mediaId": media_id, "posts": [{"accountId": ACCOUNT_ID, "boardId": board}]}
+    scheduled["scheduledAt"] = "2027-01-01T00:00:00Z"
+    with pytest.raises(ProviderRejected, match="Unknown parameter: scheduledAt"):
+        cross.client.request("POST", "/post/image", json=scheduled)
+    no_board = {"mediaId": media_id, "posts": [{"accountId": ACCOUNT_ID}]}
+    with pytest.raises(ProviderRejected, match="boardId is mandatory for Pinterest"):
+        cross.client.request("POST", "/post/image", json=no_board)
+    cross.close()
+
+
+def test_missing_key_is_a_clear_error(
+    configured: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CROSSPOSTIFY_API_KEY")
+    result = pinops("apply", "--yes")
+    assert result.code == 1 and "CROSSPOSTIFY_API_KEY is not set" in result.err
+    assert not (configured / "pinops.state.json").exists()

@@ -53,6 +53,9 @@ builds (errors and logs) passes through `redact`, so credentials cannot be print
 
 Tests run with tiny delays through the constructor: `retry=Retry(backoff=0.01)`,
 `timeout=0.5`, `connect_timeout=0.5`.
+
+Also here: `json_body(response)` (the parsed body, or a clear error when it is not JSON),
+`generic_error` (the default `error_detail`), `retry_after(header)` and the `Failure` record.
 """
 
 from __future__ import annotations

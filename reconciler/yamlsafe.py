@@ -106,9 +106,13 @@ def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
                 location=Location(file),
                 hint="save it as UTF-8",
             ) from None
-    parser = yaml.CSafeLoader(text) if libyaml else yaml.SafeLoader(text)
     try:
-        return _Builder(file, parser.get_event).document()
+        # The pure parser's reader already refuses unprintable characters here.
+        parser = yaml.CSafeLoader(text) if libyaml else yaml.SafeLoader(text)
+        try:
+            return _Builder(file, parser.get_event).document()
+        finally:
+            parser.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise InputError(
@@ -118,8 +122,6 @@ def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", location=Location(file)) from None
-    finally:
-        parser.dispose()
 
 
 class _Collection:

@@ -4,6 +4,7 @@ import pytest
 
 from reconciler import yamlsafe
 from reconciler.errors import InputError
+from tests.conftest import PROJECT
 
 
 def error_of(text: str) -> InputError:
@@ -83,3 +84,84 @@ def test_several_documents_are_refused() -> None:
 def test_invalid_utf8_is_refused() -> None:
     with pytest.raises(InputError, match="not valid UTF-8"):
         yamlsafe.load(b"a: \xff\n", "f.yaml")
+
+
+# libyaml's C parser and PyYAML's pure one feed the same builder: same data, same positions.
+
+SAME_EITHER_WAY = [
+    "pins:\n  - id: a\n    title: Hello\n",
+    "a: 0o17\nb: 0x1F\nc: 1_000\nd: .inf\ne: ~\nf: 1e3\ng: 0017\nh: yes\ni: 2026-12-01\n",
+    "a: 'x\u2028y'\nb: c\r\nd: é\u0085e: 1\n",
+    "\ufeffa: 1\n",
+    "a: |\n  x\n   y\nb: >\n  p\n\n  q\nc: >-\n  folded\n  text\n",
+    "a: {b: [c, {d: e}]}\nf: [ 'g' , \"h\" ]\n",
+    'key: "\\u00e9\\x41\\t"\n"quoted key": 1\n',
+    "# only a comment\n",
+    "",
+    "---\n",
+    "- 東京 ラーメン\n- Москва: борщ\n-   - nested\n    - list\n",
+    "a: !!str 12\nb: !!int '7'\nc: ! 3\n",
+]
+
+
+@pytest.mark.skipif(not yamlsafe.LIBYAML, reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize("text", SAME_EITHER_WAY)
+def test_c_and_pure_parsers_give_the_same_data_and_positions(text: str) -> None:
+    fast = yamlsafe.load(text, "f.yaml", libyaml=True)
+    pure = yamlsafe.load(text, "f.yaml", libyaml=False)
+    assert (fast.data, fast.values, fast.keys) == (pure.data, pure.values, pure.keys)
+
+
+@pytest.mark.skipif(not yamlsafe.LIBYAML, reason="PyYAML was built without libyaml")
+def test_c_and_pure_parsers_agree_on_the_example_manifests() -> None:
+    for path in sorted((PROJECT / "pins").rglob("*.yaml")):
+        raw = path.read_bytes()
+        fast = yamlsafe.load(raw, path.name, libyaml=True)
+        pure = yamlsafe.load(raw, path.name, libyaml=False)
+        assert (fast.data, fast.values, fast.keys) == (pure.data, pure.values, pure.keys)
+
+
+@pytest.mark.skipif(not yamlsafe.LIBYAML, reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: a\ntitle: [unclosed\n",
+        "a: b: c\n",
+        "- a\nb: c\n",
+        "a:\n  - b\n - c\n",
+        "a: 1\n---\nb: 2\n",
+        "a: &x [1, 2]\nb: *x\n",
+        "a: *nowhere\n",
+        "yes: 1\n",
+        "? [a]\n: b\n",
+        "{a: 1, a: 2}",
+        "a: !!int x\n",
+        "a: !custom x\n",
+        "a: " + "[" * 40 + "]" * 40,
+    ],
+)
+def test_c_and_pure_parsers_refuse_the_same_input_at_the_same_place(text: str) -> None:
+    fast, pure = error_of_parser(text, libyaml=True), error_of_parser(text, libyaml=False)
+    assert fast.location == pure.location
+    if not fast.message.startswith("invalid YAML:"):  # syntax errors are worded by each parser
+        assert fast.message == pure.message
+
+
+def error_of_parser(text: str, *, libyaml: bool) -> InputError:
+    with pytest.raises(InputError) as caught:
+        yamlsafe.load(text, "pins/x.yaml", libyaml=libyaml)
+    return caught.value
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_nesting_far_deeper_than_the_limit_is_refused_without_crashing(libyaml: bool) -> None:
+    # PyYAML's C composer would recurse a million levels on the C stack and crash.
+    text = "a: " + "[" * 1_000_000 + "]" * 1_000_000
+    error = error_of_parser(text, libyaml=libyaml and yamlsafe.LIBYAML)
+    assert "nested more than 32 levels" in error.message
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_unprintable_characters_are_an_input_error(libyaml: bool) -> None:
+    error = error_of_parser("a: \x01\n", libyaml=libyaml and yamlsafe.LIBYAML)
+    assert error.message.startswith("invalid YAML:")

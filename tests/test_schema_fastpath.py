@@ -1,0 +1,73 @@
+"""The compiled validator agrees with the detailed one, which still locates every error."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from reconciler import schema, yamlsafe
+
+PIN = {
+    "id": "easy-pasta",
+    "title": "Easy 15-Minute Pasta — crème fraîche, 東京",
+    "description": "Creamy garlic pasta.",
+    "link": "https://example.com/pasta?utm_source=pinterest&x=1",
+    "alt_text": "A bowl of pasta",
+    "image": "media/pasta.jpg",
+    "board": "Recipes",
+    "dominant_color": "#C8553D",
+    "protect": True,
+}
+
+VARIANTS: list[tuple[str, Any]] = [
+    ("valid", lambda pin: pin.get("id")),
+    ("title too long", lambda pin: pin.update(title="x" * 101)),
+    ("title at the limit", lambda pin: pin.update(title="é" * 100)),
+    ("unknown field", lambda pin: pin.update(titel="x")),
+    ("http link", lambda pin: pin.update(link="http://example.com/")),
+    ("link without a dot", lambda pin: pin.update(link="https://localhost/x")),
+    ("bad colour", lambda pin: pin.update(dominant_color="red")),
+    ("number title", lambda pin: pin.update(title=12)),
+    ("no id", lambda pin: pin.pop("id")),
+    ("bad id", lambda pin: pin.update(id="-x")),
+    ("empty board", lambda pin: pin.update(board="")),
+    ("boards repeated", lambda pin: pin.update(boards=["A", "A"])),
+    ("negative cover frame", lambda pin: pin.update(cover_frame=-1)),
+    ("huge cover frame", lambda pin: pin.update(cover_frame=10**30)),
+    ("float cover frame", lambda pin: pin.update(cover_frame=2.5)),
+    ("protect not boolean", lambda pin: pin.update(protect="yes")),
+    ("null title", lambda pin: pin.update(title=None)),
+]
+
+
+@pytest.mark.parametrize("change", [c for _, c in VARIANTS], ids=[n for n, _ in VARIANTS])
+@pytest.mark.parametrize("definition", ["pin", "pinList"])
+def test_the_fast_verdict_matches_the_detailed_validator(change: Any, definition: str) -> None:
+    pin = copy.deepcopy(PIN)
+    change(pin)
+    data = pin if definition == "pin" else {"defaults": {"board": "Recipes"}, "pins": [pin]}
+    expected = not list(schema._validator(schema.PIN_FILE, definition).iter_errors(data))
+    assert schema.is_valid(data, schema.PIN_FILE, definition) is expected
+    assert (schema.check(data, schema.PIN_FILE, definition) == []) is expected
+
+
+def test_an_invalid_document_still_gets_every_error_located() -> None:
+    text = (
+        "pins:\n"
+        "  - id: a\n    title: " + "x" * 101 + "\n"
+        "  - id: b\n    titel: typo\n"
+        "  - id: c\n    link: http://example.com\n"
+    )
+    document = yamlsafe.load(text, "pins/x.yaml")
+    problems = schema.check(document.data, schema.PIN_FILE, "pinList", document)
+    assert [str(p.location) for p in problems] == [
+        "pins/x.yaml:3:12",
+        "pins/x.yaml:5:5",
+        "pins/x.yaml:7:11",
+    ]
+
+
+def test_data_that_is_not_json_like_goes_to_the_detailed_path() -> None:
+    assert schema.is_valid({1: "x"}, schema.PIN_FILE, "pin") is False

@@ -1,0 +1,265 @@
+"""Measure pinops against the performance targets and print each figure next to its target.
+
+    python benchmarks/run.py            # everything (the corpora are made on the first run)
+    python benchmarks/run.py --quick    # fewer runs, no 100,000-pin plan and no apply
+
+Every figure is the median wall time of several cold processes (`python -m reconciler ...`),
+started the way a user or CI starts pinops. "Cold" runs start with an empty parse cache; "warm"
+runs follow a run that filled it, with no manifest changed since. Peak memory is the child's
+maximum resident set size. Corpora (see corpus.py) are kept in benchmarks/.corpus/ and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from benchmarks.corpus import BOARDS, Spec, ensure  # noqa: E402
+
+CORPORA = PROJECT / "benchmarks" / ".corpus"
+PINOPS = [sys.executable, "-m", "reconciler"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    code: int
+    out: str
+    err: str
+
+
+def run(argv: list[str], env: dict[str, str]) -> Run:
+    """Run a command to completion; its wall time and its own peak resident memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=PROJECT)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            seconds,
+            usage.ru_maxrss / 1024,
+            child.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
+
+
+class Bench:
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+        self.cache = Path(tempfile.mkdtemp(prefix="pinops-bench-cache-"))
+        self.env = {**os.environ, "PINOPS_CACHE_DIR": str(self.cache)}
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def clear_cache(self) -> None:
+        shutil.rmtree(self.cache, ignore_errors=True)
+        self.cache.mkdir()
+
+    def repeat(
+        self, argv: list[str], *, cold: bool, runs: int | None = None, expect: int = 0
+    ) -> list[Run]:
+        results = []
+        if not cold:
+            self.clear_cache()
+            run(argv, self.env)  # fills the cache
+        for _ in range(runs or self.runs):
+            if cold:
+                self.clear_cache()
+            result = run(argv, self.env)
+            if result.code != expect:
+                raise SystemExit(
+                    f"{' '.join(argv)} exited {result.code}, not {expect}:\n{result.err[-2000:]}"
+                )
+            results.append(result)
+        return results
+
+    def row(self, figure: str, measured: str, target: str, met: bool | None) -> None:
+        verdict = "" if met is None else ("met" if met else "NOT MET")
+        self.rows.append((figure, measured, target, verdict))
+        print(f"  {figure:<52} {measured:>16}   {target:<10} {verdict}", flush=True)
+
+    def seconds(self, figure: str, results: list[Run], target: float | None) -> float:
+        median = statistics.median(r.seconds for r in results)
+        met = None if target is None else median <= target
+        self.row(figure, f"{median:.3f} s", f"≤ {target} s" if target else "", met)
+        return median
+
+
+def plans(bench: Bench, quick: bool) -> None:
+    for per_file, label in ((100, "100 files"), (1, "one pin per file")):
+        root = ensure(Spec(10_000, per_file), CORPORA, state=True)
+        argv = [*PINOPS, "-C", str(root), "plan", "--detailed-exitcode"]
+        main = per_file == 100
+        bench.seconds(
+            f"plan, 10,000 pins in {label}, cold",
+            bench.repeat(argv, cold=True),
+            0.5 if main else None,
+        )
+        bench.seconds(
+            f"plan, 10,000 pins in {label}, no manifest changed",
+            bench.repeat(argv, cold=False),
+            0.15 if main else None,
+        )
+    if quick:
+        return
+    root = ensure(Spec(100_000, 100), CORPORA, state=True)
+    argv = [*PINOPS, "-C", str(root), "plan", "--detailed-exitcode"]
+    results = bench.repeat(argv, cold=True, runs=max(1, bench.runs // 2))
+    bench.seconds("plan, 100,000 pins in 1,000 files, cold", results, 5.0)
+    peak = max(r.peak_mb for r in results)
+    bench.row("  peak memory", f"{peak:.0f} MB", "≤ 500 MB", peak <= 500)
+    bench.seconds(
+        "plan, 100,000 pins in 1,000 files, no manifest changed",
+        bench.repeat(argv, cold=False, runs=max(1, bench.runs // 2)),
+        None,
+    )
+
+
+def validate(bench: Bench) -> None:
+    root = ensure(Spec(10_000, 100, errors=100), CORPORA, state=False)
+    results = bench.repeat([*PINOPS, "-C", str(root), "validate"], cold=True, expect=1)
+    bench.seconds("validate, 10,000 pins with 100 errors, cold", results, 1.0)
+    errors = [line for line in results[0].err.splitlines() if ": error: " in line]
+    located = [line for line in errors if _located(line)]
+    bench.row(
+        "  errors reported, each at file:line:col",
+        f"{len(located)} of {len(errors)}",
+        "100 of 100",
+        len(located) == len(errors) == 100,
+    )
+
+
+def _located(line: str) -> bool:
+    where = line.split(": ", 1)[0].rsplit(":", 2)
+    return len(where) == 3 and where[1].isdigit() and where[2].isdigit() and int(where[1]) > 0
+
+
+def startup(bench: Bench) -> None:
+    runs = max(bench.runs * 2, 5)
+    bare = bench.repeat([sys.executable, "-c", "pass"], cold=True, runs=runs)
+    bench.seconds("python -c pass (this machine's floor)", bare, None)
+    bench.seconds("pinops --help", bench.repeat([*PINOPS, "--help"], cold=True, runs=runs), 0.15)
+
+
+BARE_LOOP = """
+import json, sys, httpx
+base, token, path = sys.argv[1:]
+bodies = json.load(open(path, encoding="utf-8"))
+with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+    for body in bodies:
+        client.post("/pins", json=body).raise_for_status()
+"""
+
+
+def apply(bench: Bench) -> None:
+    """10,000 creates through the Pinterest provider against the local emulator, against a bare
+    httpx loop that sends the same request bodies one after another."""
+    try:
+        from tests.emulators.pinterest import ACCESS_TOKEN, PinterestEmulator
+    except ImportError:
+        bench.row("apply, 10,000 creates vs a bare httpx loop", "skipped", "≤ 1.5×", None)
+        return
+    spec = Spec(10_000, 100, image_urls=True)
+    source = ensure(spec, CORPORA, state=False)
+    env = {**bench.env, "PINTEREST_ACCESS_TOKEN": ACCESS_TOKEN}
+    ratios, pinops_times, bare_times = [], [], []
+    for _ in range(max(1, bench.runs // 2)):
+        with tempfile.TemporaryDirectory(prefix="pinops-bench-apply-") as folder:
+            root = Path(folder) / "site"
+            shutil.copytree(source, root, ignore=shutil.ignore_patterns(".complete"))
+            with PinterestEmulator(processing_polls=0) as api:
+                for name in BOARDS:
+                    api.add_board(name)
+                (root / "pinops.yaml").write_text(
+                    f"pins: pins/\naccounts:\n  main:\n    provider: pinterest\n"
+                    f"    base_url: {api.base_url}\n",
+                    encoding="utf-8",
+                )
+                done = run([*PINOPS, "-C", str(root), "apply", "--yes"], env)
+                if done.code != 0 or len(api.pins) != spec.pins:
+                    raise SystemExit(f"apply failed ({len(api.pins)} pins):\n{done.err[-2000:]}")
+                bodies = [r.json for r in api.requests("POST", "/v5/pins")]
+            sent = Path(folder) / "bodies.json"
+            sent.write_text(json.dumps(bodies), encoding="utf-8")
+            with PinterestEmulator(processing_polls=0) as api:
+                for name in BOARDS:
+                    api.add_board(name)
+                argv = [sys.executable, "-c", BARE_LOOP, api.base_url, ACCESS_TOKEN, str(sent)]
+                bare = run(argv, env)
+                if bare.code != 0:
+                    raise SystemExit(f"the bare loop failed:\n{bare.err[-2000:]}")
+        pinops_times.append(done.seconds)
+        bare_times.append(bare.seconds)
+        ratios.append(done.seconds / bare.seconds)
+    bench.row(
+        "apply, 10,000 creates (local Pinterest emulator)",
+        f"{statistics.median(pinops_times):.2f} s",
+        "",
+        None,
+    )
+    bench.row(
+        "  the same requests from a bare httpx loop",
+        f"{statistics.median(bare_times):.2f} s",
+        "",
+        None,
+    )
+    ratio = statistics.median(ratios)
+    bench.row("  apply / bare loop", f"{ratio:.2f}×", "≤ 1.5×", ratio <= 1.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median taken)")
+    parser.add_argument("--quick", action="store_true", help="3 runs; no 100k plan, no apply")
+    parser.add_argument(
+        "--only",
+        choices=["startup", "plan", "validate", "apply"],
+        action="append",
+        help="measure only these (repeatable)",
+    )
+    args = parser.parse_args()
+    os.environ["PINOPS_CACHE_DIR"] = ""  # corpora are made in this process: no cache for that
+    bench = Bench(3 if args.quick else args.runs)
+    chosen = set(args.only or ["startup", "plan", "validate", "apply"])
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("startup", lambda: startup(bench)),
+        ("plan", lambda: plans(bench, args.quick)),
+        ("validate", lambda: validate(bench)),
+        ("apply", lambda: apply(bench)),
+    ]
+    if args.quick:
+        chosen.discard("apply")
+    print(
+        f"pinops benchmarks: {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}, "
+        f"median of {bench.runs} runs\n"
+    )
+    print(f"  {'figure':<52} {'measured':>16}   {'target':<10}")
+    try:
+        for name, step in steps:
+            if name in chosen:
+                step()
+    finally:
+        shutil.rmtree(bench.cache, ignore_errors=True)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -153,6 +153,13 @@ class _Checker:
         boards = self._boards(pin)
         self._exactly_one(pin, ("image", "video"), "a medium", "add image: or video:")
         self._cover_rules(pin)
+        if "cover_frame" in fields and "video" in fields and not caps.cover_frame:
+            provider = self.config.accounts[account].provider
+            self.error(
+                origins["cover_frame"],
+                f"{provider} (account '{account}') cannot take a video cover by frame",
+                "give the video a cover image instead: cover: IMAGE",
+            )
         publish_at = self._publish_at(pin)
         self._text_limits(pin, caps)
         self._link(pin)

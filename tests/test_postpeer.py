@@ -390,6 +390,17 @@ def test_a_cover_frame_is_refused(configured: Path, api: PostPeerEmulator) -> No
     assert not api.writes()
 
 
+def test_a_cover_frame_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
+    pasta = configured / "pins/recipes/pasta.yaml"
+    edit(pasta, "cover: ../media/pasta-howto-cover.jpg", "cover_frame: 2")
+    result = pinops("plan")
+    assert result.code == 1
+    assert (
+        "pins/recipes/pasta.yaml:19:18: error: postpeer (account 'main') cannot take a video "
+        "cover by frame (give the video a cover image instead: cover: IMAGE)" in result.err
+    )
+
+
 def test_missing_key_and_account_id_are_clear_errors(
     configured: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,6 +50,8 @@ class Capabilities:
     asynchronous: bool = False
     text_limits: TextLimits = field(default_factory=TextLimits)
     media_limits: MediaLimits = PINTEREST_LIMITS
+    # Takes a video's cover as a frame of it (`cover_frame`), not only as an image (`cover`).
+    cover_frame: bool = True
 
 
 @dataclass(frozen=True)

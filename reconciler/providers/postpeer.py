@@ -52,6 +52,7 @@ CAPABILITIES = Capabilities(
     media_limits=replace(
         PINTEREST_LIMITS, image_types=frozenset({"image/jpeg", "image/png", "image/webp"})
     ),
+    cover_frame=False,
 )
 
 

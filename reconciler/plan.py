@@ -187,7 +187,9 @@ REPLACED = "replaced earlier; the new pin is recorded"
 
 def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:
     if target.publish_at is not None and target.publish_at > now:
-        if caps.schedules:
+        horizon = caps.schedule_horizon
+        reach = now + timedelta(seconds=horizon) if horizon is not None else target.publish_at
+        if caps.schedules and target.publish_at <= reach:
             return Change("create", key, target, reason=f"scheduled for {_iso(target.publish_at)}")
         return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
     return Change("create", key, target)

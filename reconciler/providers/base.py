@@ -46,6 +46,8 @@ class Capabilities:
     idempotency_window: float = 0.0
     # Takes `publish_at` and publishes then by itself, so the pin need not wait for a later run.
     schedules: bool = False
+    # How far ahead (seconds) it takes a schedule; None: any time. Later pins wait until in reach.
+    schedule_horizon: float | None = None
     # Answers a create before the pin exists; the post is followed up with `Follows.follow`.
     asynchronous: bool = False
     text_limits: TextLimits = field(default_factory=TextLimits)

@@ -362,9 +362,15 @@ def test_a_scheduled_post_is_followed_once_published(make: Make, api: ZernioEmul
     scheduled = zern.create(pin(api, publish_at=later), "f" * 32)
     assert scheduled.status == "scheduled" and scheduled.post_id
     assert zern.follow(scheduled.post_id).status == "scheduled"
+    # A post not yet published is deleted outright, named by its post id.
+    cancelled = zern.create(pin(api, publish_at=later, description="Other"), "0" * 32)
+    assert cancelled.post_id is not None
+    zern.delete(cancelled.post_id)
+    assert cancelled.post_id not in api.posts
     api.publish_scheduled()
     published = zern.follow(scheduled.post_id)
     assert published.status == "published" and published.pin_id in api.pins
+    assert zern.follow(cancelled.post_id).reason == "post deleted"
 
 
 def test_a_failed_publish_reports_the_reason_and_records_nothing(

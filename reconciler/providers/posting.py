@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from reconciler import redact
 from reconciler.config import CONFIG_FILE, Account, Config
-from reconciler.errors import AuthError, InputError, Location, ProviderError
+from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
 from reconciler.providers.base import Media, Published
 
 # How long a create waits for the service to publish before it records the post as pending
@@ -77,3 +77,23 @@ def wait_for_publish(
             return published
         time.sleep(interval)
         interval = min(interval * 2, POLL_CAP)
+
+
+def settle(
+    published: Published,
+    follow: Callable[[str], Published],
+    service: str,
+    patience: float,
+    interval: float,
+) -> Published:
+    """A create's outcome: followed for a while if still pending (see wait_for_publish), and a
+    publish that failed raised with the service's reason."""
+    post_id = published.post_id
+    if published.status == "pending" and post_id:
+        published = wait_for_publish(lambda: follow(post_id), post_id, patience, interval)
+    if published.status == "failed":
+        raise ProviderRejected(
+            f"{service} could not publish the pin: {published.reason}",
+            hint=f"see post {published.post_id} in {service}'s dashboard",
+        )
+    return published

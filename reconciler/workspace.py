@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from reconciler import boards, config, desired, drift, plan, providers, recovery
+from reconciler import boards, config, desired, drift, gitrepo, plan, providers, recovery
 from reconciler.apply import Applier, Outcome, Progress
 from reconciler.errors import PlanError, SafetyBlocked, StateError
 from reconciler.providers.base import Capabilities, Provider
@@ -28,10 +28,36 @@ class Planned:
 
 
 class Workspace:
-    def __init__(self, start: Path) -> None:
+    def __init__(self, start: Path, *, state_branch: str | None = None) -> None:
         self.config = config.load(config.find_root(start))
+        if state_branch:
+            self.config = replace(self.config, state_branch=state_branch)
         self.store = StateFile(self.config.state_path, self.config.relative(self.config.state_path))
         self._providers: dict[str, Provider] = {}
+        self._git_state: gitrepo.StateInGit | None = None
+
+    def pull_state(self, *, for_commit: bool = False) -> str | None:
+        """Take the newest state git holds into the state file: always with a state branch, and
+        before an apply that commits (the branch on origin may be ahead of this checkout)."""
+        if not (self.config.state_branch or for_commit):
+            return None
+        self._git_state = gitrepo.StateInGit(
+            self.config.root, self.config.state_path, self.config.state_branch
+        )
+        with self.store.lock("pull state"):
+            return self._git_state.pull()
+
+    def commit_state(self, outcomes: list[Outcome]) -> gitrepo.Pushed | None:
+        """Commit the state file with what was published and push it; None if nothing changed."""
+        if self._git_state is None:
+            self.pull_state(for_commit=True)
+        assert self._git_state is not None
+        published = [
+            (plan.SYMBOLS[o.change.action], o.change.key, o.pin_id) for o in outcomes if o.ok
+        ]
+        message = gitrepo.commit_message(published, gitrepo.head_commit(self.config.root))
+        with self.store.lock("commit state"):
+            return self._git_state.push(message)
 
     def __enter__(self) -> Workspace:
         return self
@@ -104,7 +130,13 @@ class Workspace:
                 raise_blocked(planned.plan)
             if not planned.plan.has_changes or (confirm and not confirm(planned)):
                 return planned, []
-            applier = Applier(planned.state, self.store, self.provider, self.provider_name)
+            applier = Applier(
+                planned.state,
+                self.store,
+                self.provider,
+                self.provider_name,
+                commit=gitrepo.head_commit(self.config.root),
+            )
             return planned, applier.run(planned.plan, planned.refreshed_boards, progress)
 
 

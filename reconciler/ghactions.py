@@ -1,0 +1,72 @@
+"""The GitHub Actions runner's interface: annotations, the job summary, and step outputs.
+
+Used when GITHUB_ACTIONS=true. The runner reads workflow commands (`::error file=…::`) from a
+step's standard output and standard error alike; pinops writes them to standard error, so that
+standard output stays the rendered plan a workflow may save. The summary and outputs are files the
+runner names in GITHUB_STEP_SUMMARY and GITHUB_OUTPUT.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from reconciler.errors import Problem
+
+
+def active() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workspace_prefix(root: Path) -> str:
+    """The pinops root as a path inside the checked-out repository, for annotation file names."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace:
+        return ""
+    try:
+        inside = root.resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if inside == "." else inside + "/"
+
+
+def annotation(problem: Problem, prefix: str = "") -> str:
+    """`::error file=…,line=…,col=…,title=pinops::message (hint)` for one problem."""
+    command = "error" if problem.severity == "error" else "warning"
+    location = problem.location
+    parts = [f"file={_property(prefix + location.file)}"]
+    if location.line:
+        parts.append(f"line={location.line}")
+    if location.column:
+        parts.append(f"col={location.column}")
+    parts.append("title=pinops")
+    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    return f"::{command} {','.join(parts)}::{_data(message)}"
+
+
+def append_summary(markdown: str) -> None:
+    """Add to this step's job summary (GITHUB_STEP_SUMMARY); nothing outside a runner."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as summary:
+            summary.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+
+def set_outputs(values: dict[str, str]) -> None:
+    """Step outputs (GITHUB_OUTPUT), in the delimited form that is safe for any value."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with Path(path).open("a", encoding="utf-8") as outputs:
+        for name, value in values.items():
+            delimiter = f"pinops_{uuid.uuid4().hex}"
+            outputs.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

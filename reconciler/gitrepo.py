@@ -1,0 +1,457 @@
+"""Git work, through GitPython: provenance, changed files, and the state file carried back to git.
+
+The state lives in git on a branch: the checked-out one, or its own `state_branch`. Before an apply
+that commits, `StateInGit.pull` takes the newest state git holds (the branch tip on origin may be
+ahead of the checkout, e.g. when queued runs apply older commits); `StateInGit.push` commits the
+state file and pushes without force. The commit is built with a temporary index from the branch's
+own tree, so it changes the state file only and never takes anyone's staged work with it; a
+`state_branch` is written without touching the work tree at all. A push rejected because the
+branch moved is retried on the new tip when the state there is still the one this run started
+from (only the state file may differ); if someone else changed the state, it stops and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import git
+
+from reconciler.errors import InputError, StateError
+from reconciler.plan import Change
+
+log = logging.getLogger(__name__)
+
+REMOTE = "origin"
+PUSH_ATTEMPTS = 4
+# Fallback author when git has no identity configured (e.g. a bare CI runner).
+_IDENTITY = {"name": "pinops", "email": "pinops@localhost"}
+
+
+@contextmanager
+def _open(root: Path) -> Iterator[git.Repo]:
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise InputError(
+            f"{root} is not inside a git repository",
+            hint="run `git init` (and add a remote) to keep the pins and their state in git",
+        ) from None
+    with repo:
+        yield repo
+
+
+def _top(repo: git.Repo) -> Path:
+    assert repo.working_tree_dir is not None
+    return Path(repo.working_tree_dir).resolve()
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit checked out at `root`: recorded in state as the source of what is published."""
+    try:
+        with _open(root) as repo:
+            return repo.head.commit.hexsha
+    except (InputError, ValueError):  # not a repository, or no commit yet
+        return None
+
+
+def _is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:
+    return repo.is_ancestor(repo.commit(ancestor), repo.commit(descendant))
+
+
+def _verify(repo: git.Repo, revision: str) -> str | None:
+    """The object a revision names (a commit, or `commit:path` for a file in it); None if none."""
+    name = revision if ":" in revision else f"{revision}^{{commit}}"
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", name))
+    except git.GitCommandError:
+        return None
+
+
+# --- changed files ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangedFiles:
+    """Files changed between two points, as paths relative to the pinops root."""
+
+    root: Path
+    base: str
+    head: str
+    paths: frozenset[str]
+
+    def touches(self, change: Change) -> bool:
+        """Whether a planned change comes from a changed manifest, defaults file or medium."""
+        if "pinops.yaml" in self.paths:
+            return True  # the config shapes every pin
+        target = change.target
+        if target is None:
+            return change.action != "kept"  # its manifest went away, or the pin is marked absent
+        file = PurePosixPath(target.location.file)
+        if str(file) in self.paths:
+            return True
+        if any(str(folder / "_defaults.yaml") in self.paths for folder in file.parents):
+            return True
+        for medium in target.media.values():
+            if medium.path is not None:
+                try:
+                    if medium.path.relative_to(self.root).as_posix() in self.paths:
+                        return True
+                except ValueError:
+                    continue
+        return False
+
+
+def default_branch(repo: git.Repo) -> str:
+    """The branch pull requests merge into: origin's HEAD, the pull request's base, or main."""
+    candidates: list[str] = []
+    with suppress(git.GitCommandError):
+        candidates.append(repo.git.symbolic_ref("--short", f"refs/remotes/{REMOTE}/HEAD"))
+    base_ref = os.environ.get("GITHUB_BASE_REF")
+    if base_ref:
+        candidates += [f"{REMOTE}/{base_ref}", base_ref]
+    candidates += [f"{REMOTE}/main", f"{REMOTE}/master", "main", "master"]
+    for name in candidates:
+        if _verify(repo, name):
+            return name
+    raise InputError(
+        "cannot tell the default branch to compare with",
+        hint="name the commit to compare with: pinops plan --changed --base REF",
+    )
+
+
+def changed_files(root: Path, base: str | None = None, head: str | None = None) -> ChangedFiles:
+    """Files that differ between `base` (default: the merge base with the default branch) and
+    `head` (default: the work tree, uncommitted and untracked files included)."""
+    with _open(root) as repo:
+        for name in (base, head):
+            if name is not None and _verify(repo, name) is None:
+                raise InputError(f"'{name}' is not a commit in this repository")
+        if base is None:
+            branch = default_branch(repo)
+            bases = repo.merge_base(branch, head or "HEAD")
+            if not bases:
+                raise InputError(f"HEAD and {branch} have no common history")
+            base_commit = bases[0].hexsha
+        else:
+            base_commit = str(repo.git.rev_parse(base))
+        listing = ["--name-only", "--no-renames", "-z", base_commit]
+        names = str(repo.git.diff(*listing, *([head] if head else []))).split("\0")
+        if head is None:
+            names += str(repo.git.ls_files("--others", "--exclude-standard", "-z")).split("\0")
+        top, here = _top(repo), root.resolve()
+        prefix = "" if here == top else here.relative_to(top).as_posix() + "/"
+        paths = frozenset(name[len(prefix) :] for name in names if name and name.startswith(prefix))
+    return ChangedFiles(root, base_commit, head or "the work tree", paths)
+
+
+# --- the state in git ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """The state commit that was made, and whether it reached origin."""
+
+    commit: str
+    branch: str
+    pushed: bool
+    attempts: int
+
+
+def _identity(repo: git.Repo) -> dict[str, str]:
+    """Environment for commits: git's own identity where it has one, else a fallback."""
+    env: dict[str, str] = {}
+    for key in ("name", "email"):
+        try:
+            repo.git.config("--get", f"user.{key}")
+            continue
+        except git.GitCommandError:
+            pass
+        for role in ("AUTHOR", "COMMITTER"):
+            variable = f"GIT_{role}_{key.upper()}"
+            env[variable] = os.environ.get(variable) or _IDENTITY[key]
+    return env
+
+
+def _first_line(error: git.GitCommandError) -> str:
+    text = str(error.stderr or error.stdout or error).strip().strip("'").strip()
+    for line in text.splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'")
+        if line and not line.startswith("hint:"):
+            return line
+    return text
+
+
+class StateInGit:
+    """The state file's place in git: `branch` on origin, read before an apply and committed after.
+
+    `branch` is the state branch, or None for the branch checked out at the root.
+    """
+
+    def __init__(self, root: Path, state_path: Path, branch: str | None = None) -> None:
+        self.root = root
+        self.state_path = state_path
+        self.state_branch = branch
+        self.branch = ""
+        self.tip: str | None = None  # the commit whose state this run started from
+        self.base_blob: str | None = None  # that state's blob id (None: git had no state)
+
+    def _rel(self, repo: git.Repo) -> str:
+        return self.state_path.resolve().relative_to(_top(repo)).as_posix()
+
+    def _branch(self, repo: git.Repo) -> str:
+        if self.state_branch:
+            return self.state_branch
+        if repo.head.is_detached:
+            raise StateError(
+                "HEAD is detached: there is no branch to commit the state to",
+                hint="check out the branch first (git switch main), or set state_branch:",
+            )
+        return repo.active_branch.name
+
+    def _has_remote(self, repo: git.Repo) -> bool:
+        return any(remote.name == REMOTE for remote in repo.remotes)
+
+    def _fetch(self, repo: git.Repo, branch: str) -> str | None:
+        """The branch tip on origin after fetching it; None when origin has no such branch."""
+        tracking = f"refs/remotes/{REMOTE}/{branch}"
+        try:
+            listed = str(repo.git.ls_remote("--heads", REMOTE, f"refs/heads/{branch}"))
+            if not listed.strip():
+                return None
+            repo.git.fetch("--no-tags", REMOTE, f"+refs/heads/{branch}:{tracking}")
+        except git.GitCommandError as exc:
+            raise StateError(
+                f"cannot read branch '{branch}' from {REMOTE}: {_first_line(exc)}",
+                hint="check the network and the credentials git uses for origin",
+            ) from None
+        return _verify(repo, tracking)
+
+    def _blob(self, repo: git.Repo, commit: str | None, rel: str) -> str | None:
+        return _verify(repo, f"{commit}:{rel}") if commit else None
+
+    def pull(self) -> str | None:
+        """Bring the newest state git holds into the state file; say what was done, if anything.
+
+        The caller holds the state lock. A newer local state (an apply not yet committed) is kept.
+        """
+        with _open(self.root) as repo:
+            self.branch = self._branch(repo)
+            rel = self._rel(repo)
+            local_ref = f"refs/heads/{self.branch}"
+            remote_tip = self._fetch(repo, self.branch) if self._has_remote(repo) else None
+            local_tip = _verify(repo, local_ref)
+            tip = remote_tip or local_tip
+            if self.state_branch and remote_tip and local_tip and local_tip != remote_tip:
+                if _is_ancestor(repo, remote_tip, local_tip):
+                    tip = local_tip  # state commits not pushed yet: push() sends them
+                elif not _is_ancestor(repo, local_tip, remote_tip):
+                    raise StateError(
+                        f"the local branch '{self.branch}' and {REMOTE}/{self.branch} have "
+                        "diverged: two different states",
+                        hint=f"keep one: e.g. git branch -f {self.branch} {REMOTE}/{self.branch}",
+                    )
+            self.tip = tip
+            self.base_blob = self._blob(repo, tip, rel)
+            if self.base_blob is None:
+                return None
+            stored = repo.odb.stream(bytes.fromhex(self.base_blob)).read()
+            return self._adopt(stored, f"{self.branch} ({tip[:12] if tip else '?'})")
+
+    def _adopt(self, stored: bytes, source: str) -> str | None:
+        try:
+            local = self.state_path.read_bytes()
+        except FileNotFoundError:
+            local = None
+        if local == stored:
+            return None
+        if local is not None:
+            ours, theirs = _identify(local, "the local state file"), _identify(stored, source)
+            if ours[0] != theirs[0]:
+                raise StateError(
+                    f"the local state file and the state on {source} are different states "
+                    f"(lineage {ours[0] or 'none'} and {theirs[0] or 'none'})",
+                    hint="remove the local state file to use the one in git",
+                )
+            if ours[1] > theirs[1]:
+                return None  # newer here: an apply whose state is not committed yet
+            if ours[1] == theirs[1]:
+                raise StateError(
+                    f"the local state file and the state on {source} differ at the same serial "
+                    f"{ours[1]}: two runs wrote the state from the same start",
+                    hint="compare them and keep the right one; pinops will not merge states",
+                )
+        journal = self.state_path.with_name(self.state_path.name + ".journal")
+        if journal.exists():
+            raise StateError(
+                f"an interrupted apply left {journal.name} for an older state than {source}",
+                hint="run pinops apply without --commit to finish it, then commit its state",
+            )
+        _write_atomically(self.state_path, stored)
+        return f"read the state from {source}"
+
+    def push(self, message: str, attempts: int = PUSH_ATTEMPTS) -> Pushed | None:
+        """Commit the state file (when it changed) and push it; None when there was nothing new."""
+        if not self.branch:
+            raise StateError("the state was not read from git before this commit")
+        with _open(self.root) as repo:
+            rel = self._rel(repo)
+            blob = str(repo.git.hash_object("-w", "--no-filters", str(self.state_path)))
+            if blob == self.base_blob:
+                return None
+            env = _identity(repo)
+            start = self._start(repo)
+            commit = self._commit(repo, start, rel, blob, message, env)
+            self._move(repo, commit, start, blob, rel)
+            if not self._has_remote(repo):
+                return Pushed(commit, self.branch, pushed=False, attempts=0)
+            for attempt in range(1, attempts + 1):
+                if self._push(repo, commit):
+                    self._settle(repo, commit)
+                    return Pushed(commit, self.branch, pushed=True, attempts=attempt)
+                if attempt == attempts:
+                    break
+                tip = self._fetch(repo, self.branch)
+                if self._blob(repo, tip, rel) != self.base_blob:
+                    raise StateError(
+                        f"the state on {REMOTE}/{self.branch} changed while this apply ran: "
+                        "another apply published too",
+                        hint=(
+                            f"the state is committed locally as {commit[:12]}; compare it with "
+                            f"{REMOTE}/{self.branch}, keep the right one, and do not force-push"
+                        ),
+                    )
+                if start and tip and not self.state_branch and not _is_ancestor(repo, start, tip):
+                    raise StateError(
+                        f"{self.branch} has commits that are not on {REMOTE}",
+                        hint=f"push or rebase them first; the state is committed as {commit[:12]}",
+                    )
+                log.info("push rejected: %s moved; retrying on %s", self.branch, tip)
+                commit = self._commit(repo, tip, rel, blob, message, env)
+                if self.state_branch:
+                    self._move(repo, commit, tip, blob, rel)
+        raise StateError(
+            f"could not push the state to {REMOTE}/{self.branch} after {attempts} attempts: "
+            "the branch kept moving",
+            hint="run the same command again; the state file is up to date locally",
+        )
+
+    def _start(self, repo: git.Repo) -> str | None:
+        """The commit the state commit goes on: the branch's newest commit this run knows of."""
+        if self.state_branch:
+            return self.tip
+        head = repo.head.commit.hexsha
+        if self.tip and self.tip != head and _is_ancestor(repo, head, self.tip):
+            return self.tip  # the checkout is behind origin (e.g. a queued run): build on the tip
+        return head
+
+    def _commit(
+        self,
+        repo: git.Repo,
+        parent: str | None,
+        rel: str,
+        blob: str,
+        message: str,
+        env: dict[str, str],
+    ) -> str:
+        """`parent`'s tree with the state file set to `blob`, committed through a private index."""
+        with tempfile.TemporaryDirectory(prefix="pinops-index-") as folder:
+            index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+            repo.git.read_tree(parent or "--empty", env=index)
+            repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{rel}", env=index)
+            tree = str(repo.git.write_tree(env=index))
+        parents = ["-p", parent] if parent else []
+        return str(repo.git.commit_tree(tree, *parents, "-m", message, env=env))
+
+    def _move(self, repo: git.Repo, commit: str, start: str | None, blob: str, rel: str) -> None:
+        """Point the local branch at the new state commit, as far as the checkout allows."""
+        ref = f"refs/heads/{self.branch}"
+        if self.state_branch:
+            repo.git.update_ref(ref, commit)
+            return
+        # The index takes the new state, so that the checkout matches the commit that holds it.
+        repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{rel}")
+        head = repo.head.commit.hexsha
+        if start == head:
+            repo.git.update_ref(ref, commit, head)
+        # Otherwise the checkout is behind origin: it follows once the push is accepted.
+
+    def _push(self, repo: git.Repo, commit: str) -> bool:
+        """Push without force: True when accepted, False when rejected because the branch moved."""
+        try:
+            repo.git.push("--porcelain", REMOTE, f"{commit}:refs/heads/{self.branch}")
+        except git.GitCommandError as exc:
+            text = f"{exc.stdout}\n{exc.stderr}"
+            if "[rejected]" in text or "fetch first" in text or "non-fast-forward" in text:
+                return False
+            raise StateError(
+                f"pushing the state to {REMOTE}/{self.branch} failed: {_first_line(exc)}",
+                hint="check that the token may push to this branch (contents: write, branch rules)",
+            ) from None
+        return True
+
+    def _settle(self, repo: git.Repo, commit: str) -> None:
+        """After a push: the remote-tracking ref, and a checkout that was behind, catch up."""
+        repo.git.update_ref(f"refs/remotes/{REMOTE}/{self.branch}", commit)
+        if self.state_branch or repo.head.commit.hexsha == commit:
+            return
+        try:
+            repo.git.reset("--keep", commit)
+        except git.GitCommandError as exc:
+            log.warning("pushed %s, but the work tree could not follow: %s", commit, exc)
+
+
+def _identify(data: bytes, source: str) -> tuple[str, int]:
+    try:
+        parsed: Any = json.loads(data)
+        return str(parsed.get("lineage", "")), int(parsed.get("serial", 0))
+    except (ValueError, AttributeError, TypeError):
+        raise StateError(f"{source} is not a pinops state file") from None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def commit_message(published: list[tuple[str, str, str | None]], source: str | None) -> str:
+    """What the state commit says: each change made (symbol, key, pin id) and the source commit."""
+    count = len(published)
+    origin = f" from {source[:12]}" if source else ""
+    noun = "change" if count == 1 else "changes"
+    lines = [f"pinops: state after {count} published {noun}{origin}" if count else "pinops: state"]
+    shown = published[:200]
+    if shown:
+        lines.append("")
+    lines += [f"{symbol} {key}" + (f" (pin {pin})" if pin else "") for symbol, key, pin in shown]
+    if count > len(shown):
+        lines.append(f"… and {count - len(shown)} more")
+    if source:
+        lines += ["", f"Source-Commit: {source}"]
+    return "\n".join(lines) + "\n"
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out at `root`, if it is in a git repository and on a branch."""
+    try:
+        with _open(root) as repo:
+            return None if repo.head.is_detached else repo.active_branch.name
+    except (InputError, TypeError):
+        return None

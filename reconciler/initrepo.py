@@ -1,0 +1,88 @@
+"""`pinops init`: a new content repository, reviewed on pull requests and published on merge.
+
+It writes pinops.yaml (a sandbox account), an example pin with its image, the JSON Schemas the
+editor modelines point at, the two GitHub workflows (plan on pull requests, apply on merge) and
+.gitignore entries for pinops' local files. It never overwrites a file: if one exists, nothing is
+written. The templates ship inside the package (reconciler/init_templates/); the repository's own
+workflows are rendered from the same templates.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+from reconciler import schema
+from reconciler.errors import InputError
+
+GITIGNORE = (".pinops/", "pinops.state.json.lock", "pinops.state.json.journal")
+WORKFLOWS = ("pinops-plan.yml", "pinops-apply.yml")
+
+
+@dataclass(frozen=True)
+class Options:
+    install: str  # what the workflows pip-install
+    branch: str  # the branch whose merges are published
+    command: str = "pinops"  # how the workflows run pinops, global options included
+
+
+def default_install() -> str:
+    try:
+        return f"pinops=={metadata.version('pinops')}"
+    except metadata.PackageNotFoundError:
+        return "pinops"
+
+
+def _template(name: str) -> bytes:
+    return resources.files("reconciler").joinpath("init_templates", name).read_bytes()
+
+
+def workflow(name: str, options: Options) -> str:
+    """A workflow template with its placeholders filled in."""
+    text = _template(name).decode("utf-8")
+    return (
+        text.replace("@INSTALL@", shlex.quote(options.install))
+        .replace("@PINOPS@", options.command)
+        .replace("@BRANCH@", options.branch)
+    )
+
+
+def files(options: Options) -> dict[str, bytes]:
+    """Every file `pinops init` writes, by path relative to the new repository."""
+    written = {
+        "pinops.yaml": _template("pinops.yaml"),
+        "pins/example.yaml": _template("example-pin.yaml"),
+        "pins/media/example.png": _template("example.png"),
+        f"schemas/{schema.PIN_FILE}": schema.schema_text(schema.PIN_FILE).encode("utf-8"),
+        f"schemas/{schema.CONFIG}": schema.schema_text(schema.CONFIG).encode("utf-8"),
+    }
+    for name in WORKFLOWS:
+        written[f".github/workflows/{name}"] = workflow(name, options).encode("utf-8")
+    return written
+
+
+def init(folder: Path, options: Options) -> list[str]:
+    """Scaffold `folder`; returns what was written. Refuses, writing nothing, if a file exists."""
+    planned = files(options)
+    existing = [name for name in planned if (folder / name).exists()]
+    if existing:
+        raise InputError(
+            f"refusing to overwrite {', '.join(existing)} in {folder}",
+            hint="run pinops init in a new folder, or move those files away first",
+        )
+    for name, content in planned.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    ignore = folder / ".gitignore"
+    present = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    missing = [entry for entry in GITIGNORE if entry not in present]
+    if missing:
+        lead = "\n" if present and present[-1].strip() else ""
+        block = lead + "# pinops: the local sandbox, and the state file's lock and journal\n"
+        with ignore.open("a", encoding="utf-8") as out:
+            out.write(block + "".join(f"{entry}\n" for entry in missing))
+        planned[".gitignore"] = b""
+    return list(planned)

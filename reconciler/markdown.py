@@ -1,0 +1,387 @@
+"""Plans and apply results as GitHub-flavoured Markdown, for pull-request comments and summaries.
+
+GitHub caps a comment at 65,535 characters and a step summary at 1 MiB. When a plan does not fit,
+whole pins are left out by priority: deletes and replaces are kept first, then everything that
+needs a person, then updates, creates and the rest; what was left out is counted at the end.
+Sizes are measured in UTF-8 bytes, which is never less than the count of characters.
+
+Every value from a manifest is escaped: it cannot close a table cell, open HTML, format text or
+mention (notify) anyone.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reconciler.apply import Outcome
+from reconciler.desired import FIELD_ORDER
+from reconciler.errors import Problem
+from reconciler.plan import SYMBOLS, Change, Plan
+from reconciler.providers.base import TextLimits
+from reconciler.report import summary
+from reconciler.review import Difference
+
+COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
+SUMMARY_LIMIT = 1024 * 1024  # bytes in one step's job summary
+MARKER = "<!-- pinops-plan -->"  # finds the sticky comment to update
+REPLACE_WARNING = "the existing pin and its saves are deleted"
+
+# Order of sections, which is also the priority when a plan must be cut.
+ORDER = ("delete", "replace", "unresolved", "update", "adopt", "create", "wait", "kept")
+HEADINGS = {
+    "delete": "Deletes",
+    "replace": "Replaces",
+    "unresolved": "Unresolved: need a person",
+    "update": "Updates",
+    "adopt": "Adoptions of pins an interrupted run published",
+    "create": "Creates",
+    "wait": "Waiting",
+    "kept": "No longer declared, kept",
+}
+_LABELS = {
+    "alt_text": "alt text",
+    "dominant_color": "dominant color",
+    "cover_frame": "cover frame",
+}
+_COUNTED = ("title", "description", "alt_text", "link")
+_NOTE_RESERVE = 600  # room for the note saying what was left out
+# Characters that would format text, end a table cell or link an issue, written as entities.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]|~#"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rendering needs beyond the plan: each account's text limits, where media is served."""
+
+    limits: Callable[[str], TextLimits]
+    media_base_url: str | None = None
+
+
+def size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _inert(text: str) -> str:
+    escaped = "".join(_ENTITIES.get(c, c) for c in html.escape(text, quote=True))
+    return escaped.replace("\r", "").replace("\n", "<br>")
+
+
+def escape(text: str) -> str:
+    """Manifest text made inert in Markdown and HTML, on one line; an @ mentions no one."""
+    return _inert(text).replace("@", "@&#8203;")
+
+
+def code(text: str) -> str:
+    """Text in a code span (where GitHub links no mention)."""
+    return f"<code>{_inert(text)}</code>"
+
+
+def when(moment: datetime | str | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def public_url(medium: Any, base: str | None) -> str | None:
+    """Where a reviewer's browser can fetch a medium: its own https URL, or the media base URL."""
+    if not isinstance(medium, dict):
+        return None
+    url = medium.get("url")
+    if isinstance(url, str) and url.startswith("https://"):
+        return url
+    file = medium.get("file")
+    if base and isinstance(file, str):
+        return base + file
+    return None
+
+
+def _value(name: str, raw: Any, limits: TextLimits | None) -> str:
+    if isinstance(raw, dict):
+        shown = raw.get("file") or raw.get("url") or ""
+        return code(str(shown))
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    text = escape(str(raw))
+    if name in _COUNTED and limits is not None and isinstance(raw, str):
+        text += f" <sub>{len(raw)}/{getattr(limits, name)}</sub>"
+    return text
+
+
+def _label(name: str) -> str:
+    return _LABELS.get(name, name)
+
+
+def _fields_table(change: Change, limits: TextLimits) -> list[str]:
+    before = change.record.fields if change.record else {}
+    after = change.target.fields if change.target else {}
+    if change.action in ("update", "replace"):
+        rows = ["| field | before | after |", "| --- | --- | --- |"]
+        for name in change.changed:
+            old = _value(name, before[name], None) if name in before else "—"
+            new = _value(name, after[name], limits) if name in after else "—"
+            rows.append(f"| {_label(name)} | {old} | {new} |")
+        return rows
+    shown = after if change.target else before
+    rows = ["| field | value |", "| --- | --- |"]
+    for name in FIELD_ORDER:
+        if name in shown and name != "account":
+            rows.append(f"| {_label(name)} | {_value(name, shown[name], limits)} |")
+    if change.target and change.target.publish_at:
+        rows.append(f"| publish at | {when(change.target.publish_at)} |")
+    return rows
+
+
+def _shown(change: Change) -> tuple[dict[str, Any], str, str]:
+    """The fields, account and board a change is about: the target's, else the record's."""
+    if change.target is not None:
+        return change.target.fields, change.target.account, change.target.board
+    if change.record is not None:
+        return change.record.fields, change.record.account, change.record.board or ""
+    return {}, "", ""
+
+
+def _symbol(change: Change) -> str:
+    return f"<code>{escape(SYMBOLS[change.action])}</code>"
+
+
+def _summary(change: Change) -> str:
+    fields, _account, board = _shown(change)
+    text = f"{_symbol(change)} <b>{change.action}</b> {code(change.key)}"
+    if board:
+        text += f" on <b>{escape(board)}</b>"
+    title = fields.get("title")
+    if isinstance(title, str):
+        text += f": {escape(title)}"
+    if change.action == "replace":
+        text += f" ⚠️ {REPLACE_WARNING}"
+    elif change.action == "wait" and change.target and change.target.publish_at:
+        text += f" · publishes at {when(change.target.publish_at)}"
+    elif change.action in ("wait", "delete", "kept", "unresolved", "adopt") and change.reason:
+        text += f" · {escape(change.reason)}"
+    return text
+
+
+def change_block(change: Change, context: Context) -> str:
+    """One pin: a summary line, and its fields in a collapsible section."""
+    _fields, account, _board = _shown(change)
+    limits = context.limits(account) if account else TextLimits()
+    lines = [f"<details><summary>{_summary(change)}</summary>", ""]
+    if change.action == "replace":
+        lines += [f"**Replace:** {REPLACE_WARNING}. Why: {escape(change.reason)}.", ""]
+    elif change.reason and change.action in ("update", "create"):
+        lines += [f"Why: {escape(change.reason)}.", ""]
+    lines += _fields_table(change, limits)
+    target = change.target
+    if target is not None:
+        medium = target.fields.get("cover") or target.fields.get("image")
+        url = public_url(medium, context.media_base_url)
+        if url:
+            source = html.escape(url, quote=True)
+            lines += ["", f'<img src="{source}" alt="" height="120">']
+        lines += ["", f"Declared in {code(target.location.file)} line {target.location.line}."]
+    elif change.record is not None and change.record.url:
+        lines += ["", f"Published at {escape(change.record.url)}."]
+    return "\n".join([*lines, "", "</details>", ""]) + "\n"
+
+
+def _heading(action: str, shown: int, total: int) -> str:
+    count = f"{total:,}" if shown == total else f"showing {shown:,} of {total:,}"
+    return f"### {HEADINGS[action]} ({count})\n\n"
+
+
+def fit(groups: list[tuple[str, list[str]]], budget: int) -> tuple[str, Counter[str]]:
+    """Take whole blocks in priority order while they fit; count what is left out by action.
+
+    Once a block does not fit, nothing after it is taken, so what is left out is a clear tail.
+    """
+    out: list[str] = []
+    left_out: Counter[str] = Counter()
+    used, full = 0, False
+    for action, blocks in groups:
+        if not blocks:
+            continue
+        shown, cost = 0, size(_heading(action, len(blocks) - 1, len(blocks)))
+        if not full and used + cost <= budget:
+            for block in blocks:
+                if used + cost + size(block) > budget:
+                    break
+                cost += size(block)
+                shown += 1
+        full = full or shown < len(blocks)
+        if shown:
+            used += cost
+            out.append(_heading(action, shown, len(blocks)) + "".join(blocks[:shown]))
+        if shown < len(blocks):
+            left_out[action] = len(blocks) - shown
+    return "".join(out), left_out
+
+
+def left_out_note(left_out: Counter[str], limit: int, where: str) -> str:
+    if not left_out:
+        return ""
+    parts = [
+        f"{count:,} {HEADINGS[action].split(':')[0].lower()}"
+        for action, count in ((action, left_out[action]) for action in ORDER if left_out[action])
+    ]
+    return (
+        f"> [!NOTE]\n> Left out to stay within GitHub's limit of {limit:,} characters: "
+        f"{', '.join(parts)}. {where}\n\n"
+    )
+
+
+def _plan_head(plan: Plan, title: str, note: str) -> str:
+    lines = [MARKER, f"## {title}", ""]
+    if note:
+        lines += [f"_{escape(note)}_", ""]
+    shown = [c for c in plan.changes if c.action != "noop"]
+    if not shown:
+        lines += ["**No changes.** The published pins match the manifests.", ""]
+    else:
+        lines += [f"**{summary(plan)}**", ""]
+    if plan.blocked:
+        lines += [
+            "> [!CAUTION]",
+            "> **Blocked by a safety check:** " + escape("; ".join(plan.blocked)) + ".",
+            "> `pinops apply` refuses this plan (exit 3) unless run with `--allow-destroy`.",
+            "",
+        ]
+    replaces = plan.counts["replace"]
+    if replaces:
+        pins = "1 pin is" if replaces == 1 else f"{replaces:,} pins are"
+        lines += ["> [!WARNING]", f"> {pins} replaced: {REPLACE_WARNING}.", ""]
+    if plan.drift:
+        lines += ["**Changed outside pinops since the last apply:**", ""]
+        for drift in plan.drift[:20]:
+            if drift.deleted:
+                lines.append(f"- {code(drift.key)}: deleted on the provider")
+            for name, _recorded, found in drift.edited:
+                lines.append(f"- {code(drift.key)}: {_label(name)} is now {escape(str(found))}")
+        if len(plan.drift) > 20:
+            lines.append(f"- … and {len(plan.drift) - 20:,} more")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _plan_foot(plan: Plan) -> str:
+    if not plan.checksum:
+        return "<sub>Part of a plan: it has no checksum and cannot be applied as it is.</sub>\n"
+    return (
+        f"<sub>Plan checksum <code>{plan.checksum}</code>, against state serial {plan.serial}. "
+        "The merge run plans again and compares its plan with this one.</sub>\n"
+        f"<!-- pinops-checksum: {plan.checksum} -->\n"
+    )
+
+
+def plan(
+    made: Plan,
+    context: Context,
+    *,
+    limit: int = COMMENT_LIMIT,
+    title: str = "pinops plan",
+    note: str = "",
+) -> str:
+    """The plan for reviewers: a summary line, warnings, then each pin in collapsible details."""
+    head, foot = _plan_head(made, title, note), _plan_foot(made)
+    groups = [
+        (action, [change_block(c, context) for c in made.changes if c.action == action])
+        for action in ORDER
+    ]
+    body, left_out = fit(groups, limit - size(head) - size(foot) - _NOTE_RESERVE)
+    where = "`pinops plan` shows everything; so does this run's job summary."
+    return head + body + left_out_note(left_out, limit, where) + foot
+
+
+def problems(
+    found: list[Problem], *, limit: int = COMMENT_LIMIT, title: str = "pinops plan"
+) -> str:
+    """Validation problems: where and what, with the fix, so that nothing can be planned yet."""
+    errors = sum(1 for p in found if p.severity == "error")
+    head = "\n".join(
+        [
+            MARKER,
+            f"## {title}",
+            "",
+            f"**Validation failed: {errors:,} problem{'' if errors == 1 else 's'}.** "
+            "Nothing is planned until they are fixed.",
+            "",
+            "| where | problem |",
+            "| --- | --- |",
+            "",
+        ]
+    )
+    rows = [
+        f"| {code(str(p.location))} | {escape(p.severity)}: {escape(p.message)}"
+        + (f" ({escape(p.hint)})" if p.hint else "")
+        + " |\n"
+        for p in found
+    ]
+    budget, used, shown = limit - size(head) - _NOTE_RESERVE, 0, 0
+    for row in rows:
+        if used + size(row) > budget:
+            break
+        used += size(row)
+        shown += 1
+    tail = ""
+    if shown < len(rows):
+        left = len(rows) - shown
+        tail = f"\n> [!NOTE]\n> {left:,} more problems left out; `pinops validate` lists all.\n"
+    return head + "".join(rows[:shown]) + tail
+
+
+def differences(found: list[Difference], policy: str) -> str:
+    """How the plan about to be applied differs from the plan reviewed on the pull request."""
+    if not found:
+        return "This is the plan reviewed on the pull request.\n\n"
+    stops = policy == "stop" and any(d.blocking for d in found)
+    lines = [
+        "> [!CAUTION]" if stops else "> [!NOTE]",
+        "> **The plan differs from the plan reviewed on the pull request** "
+        f"(`on_plan_drift: {policy}`): "
+        + ("nothing was applied." if stops else "it is applied as planned now."),
+        "",
+    ]
+    for difference in found:
+        mark = "**not reviewed:**" if difference.blocking else "no longer planned:"
+        what = escape(difference.what)
+        lines.append(f"- {code(difference.key)} {mark} {what}")
+    return "\n".join(lines) + "\n\n"
+
+
+def apply(
+    outcomes: list[Outcome],
+    result: str,
+    notes: list[str],
+    *,
+    title: str = "pinops apply",
+    limit: int = SUMMARY_LIMIT,
+) -> str:
+    """Apply results for the job summary: the result line, notes, and one row per change."""
+    head = "\n".join([f"## {title}", "", f"**{escape(result)}**", "", *notes, ""]) + "\n"
+    if not outcomes:
+        return head
+    head += "| | pin | result |\n| --- | --- | --- |\n"
+    rows = []
+    for outcome in outcomes:
+        change = outcome.change
+        if outcome.skipped:
+            done = f"skipped: {escape(outcome.error or '')}"
+        elif outcome.error:
+            done = f"**failed:** {escape(outcome.error)}"
+        else:
+            done = change.action + (f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else "")
+        rows.append(f"| {_symbol(change)} | {code(change.key)} | {done} |\n")
+    budget, used, shown = limit - size(head) - _NOTE_RESERVE, 0, 0
+    for row in rows:
+        if used + size(row) > budget:
+            break
+        used += size(row)
+        shown += 1
+    tail = f"\n… and {len(rows) - shown:,} more.\n" if shown < len(rows) else ""
+    return head + "".join(rows[:shown]) + tail

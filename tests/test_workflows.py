@@ -1,0 +1,246 @@
+"""The GitHub workflows: valid, free of security findings, and the plan workflow run step by step.
+
+check-jsonschema and zizmor come with the `test` extra and work offline; a test that needs one is
+skipped only when it is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler import initrepo
+from tests.conftest import PROJECT, edit
+from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
+
+WORKFLOWS = PROJECT / ".github" / "workflows"
+STATE = "pinops.state.json"
+SALAD = "pins/recipes/summer-salad.yaml"
+COMMIT = ("apply", "--yes", "--commit")
+
+
+def needs(tool: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        shutil.which(tool) is None,
+        reason=f"{tool} is not installed (python -m pip install -e '.[test]' installs it)",
+    )
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    """The workflows `pinops init` writes, in a folder of their own."""
+    folder = tmp_path / "generated"
+    initrepo.init(folder, initrepo.Options(install=initrepo.default_install(), branch="main"))
+    return folder / ".github" / "workflows"
+
+
+def every_workflow(generated: Path) -> list[Path]:
+    found = sorted(WORKFLOWS.glob("*.yml")) + sorted(generated.glob("*.yml"))
+    assert len(found) == 5  # ci, plan and apply here; plan and apply from init
+    return found
+
+
+@needs("check-jsonschema")
+def test_every_workflow_matches_githubs_schema(generated: Path) -> None:
+    done = subprocess.run(
+        [
+            "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, every_workflow(generated)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs("zizmor")
+def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: Path) -> None:
+    done = subprocess.run(
+        [
+            "zizmor",
+            "--offline",
+            "--no-config",
+            "--no-ignores",
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+            *map(str, every_workflow(generated)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(done.stdout or "null")
+    assert findings == [], json.dumps(findings, indent=2)
+    assert done.returncode == 0, done.stderr
+
+
+def test_actions_are_pinned_by_commit_and_permissions_are_explicit(generated: Path) -> None:
+    for path in every_workflow(generated):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert workflow["permissions"] == {}, path
+        assert "pull_request_target" not in str(workflow[True]), path  # YAML reads `on` as True
+        for job in workflow["jobs"].values():
+            assert "permissions" in job, path
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                    if step["uses"].startswith("actions/checkout@"):
+                        assert step["with"]["persist-credentials"] is False
+
+
+# --- the plan workflow, run step by step with GitHub's environment files ----------------------
+
+
+def expression(text: str, context: dict[str, str]) -> str:
+    """`${{ name }}` and `${{ name != 'value' }}`, the only expressions the steps run here use."""
+
+    def value(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        compared = re.fullmatch(r"([\w.-]+) != '([^']*)'", inner)
+        if compared:
+            return "true" if context[compared.group(1)] != compared.group(2) else "false"
+        return context[inner]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", value, text)
+
+
+def outputs(path: Path) -> dict[str, str]:
+    """Parse GITHUB_OUTPUT: `name=value` lines and `name<<DELIMITER` blocks."""
+    found: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            found[name] = "\n".join(iter(lambda: next(lines), delimiter))
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            found[name] = value
+    return found
+
+
+def run_plan_job(workspace: Path, runner: Path, pull_request: int) -> dict[str, Any]:
+    """Run the `plan` job's shell steps in `workspace` as the runner would; return what it left."""
+    workflow = yaml.safe_load((WORKFLOWS / "pinops-plan.yml").read_text(encoding="utf-8"))
+    summary, output = runner / "summary.md", runner / "output"
+    summary.write_text("", encoding="utf-8")
+    context = {"github.event.pull_request.number": str(pull_request)}
+    results: dict[str, Any] = {"annotations": [], "failed": None}
+    for step in workflow["jobs"]["plan"]["steps"]:
+        if "run" not in step or step["name"] == "Install pinops":
+            continue  # actions, and installing pinops, which this test runs from source
+        condition = step.get("if")
+        if condition and expression(condition, context) != "true":
+            continue
+        output.write_text("", encoding="utf-8")
+        env = {
+            **os.environ,
+            "PATH": f"{runner / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(output),
+        }
+        env.update({k: expression(str(v), context) for k, v in step.get("env", {}).items()})
+        script = runner / "step.sh"
+        script.write_text(step["run"], encoding="utf-8")
+        done = subprocess.run(
+            ["bash", "-e", str(script)],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        results["annotations"] += [
+            line for line in done.stderr.splitlines() if line.startswith("::")
+        ]
+        for name, value in outputs(output).items():
+            context[f"steps.{step['id']}.outputs.{name}"] = value
+        if done.returncode != 0:
+            results["failed"] = (step["name"], done.returncode)
+            break
+    results["summary"] = summary.read_text(encoding="utf-8")
+    results["context"] = context
+    return results
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Path:
+    """A runner's temp folder, with `pinops` on PATH running this source tree."""
+    folder = tmp_path / "runner"
+    (folder / "bin").mkdir(parents=True)
+    shim = folder / "bin" / "pinops"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reconciler "$@"\n', encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    return folder
+
+
+@pytest.fixture
+def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
+    """This repository's content on GitHub, its pins published, the state on pinops-state."""
+    isolate_git(monkeypatch, tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(PROJECT))
+    made = origin_with_content(tmp_path, ignore_extra=f"/{STATE}\n")
+    published = made.clone("published")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--state-branch", "pinops-state", *COMMIT],
+        cwd=published,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return made
+
+
+def test_the_plan_workflow_summarises_a_pull_request(origin: Origin, runner: Path) -> None:
+    checkout = origin.clone("pull-request")
+    edit(checkout / SALAD, "Crunchy Summer Salad", "Crisp Summer Salad")
+    commit_all(checkout, "Retitle the salad")
+    results = run_plan_job(checkout, runner, pull_request=42)
+    assert results["failed"] is None
+    assert results["annotations"] == []
+    context = results["context"]
+    assert context["steps.plan.outputs.status"] == "0"
+    saved = json.loads((checkout / "pinops-plan/plan.json").read_text(encoding="utf-8"))
+    assert context["steps.plan.outputs.checksum"] == saved["checksum"]
+    assert context["steps.plan.outputs.changes"] == "true"
+    assert (checkout / "pinops-plan/pull-request").read_text(encoding="utf-8") == "42\n"
+    comment = (checkout / "pinops-plan/comment.md").read_text(encoding="utf-8")
+    assert comment.startswith("<!-- pinops-plan -->\n## pinops plan\n\n")
+    assert "**Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. (1 waiting)**" in comment
+    assert "<code>summer-salad</code>" in comment
+    assert f"<!-- pinops-checksum: {saved['checksum']} -->" in comment
+    assert results["summary"] == comment  # the same plan: it fits both limits whole
+    assert git(checkout, "status", "--porcelain") == "?? pinops-plan/"
+
+
+def test_the_plan_workflow_annotates_problems_and_fails(origin: Origin, runner: Path) -> None:
+    checkout = origin.clone("pull-request")
+    edit(checkout / SALAD, "title: Crunchy Summer Salad with Lemon Dressing", "title: " + "x" * 112)
+    results = run_plan_job(checkout, runner, pull_request=7)
+    assert results["failed"] == ("Fail on problems", 1)
+    assert results["context"]["steps.plan.outputs.status"] == "1"
+    assert results["annotations"] == [
+        f"::error file={SALAD},line=4,col=8,title=pinops::"
+        "title is 112 characters; the limit is 100 (shorten it by 12)"
+    ]
+    comment = (checkout / "pinops-plan/comment.md").read_text(encoding="utf-8")
+    assert "**Validation failed: 1 problem.**" in comment
+    assert f"| <code>{SALAD}:4:8</code> | error: title is 112 characters" in comment
+    assert "**Validation failed: 1 problem.**" in results["summary"]

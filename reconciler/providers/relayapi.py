@@ -46,7 +46,7 @@ from reconciler.providers.http import Failure, HttpClient, Retry, json_body
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
 NAME = "RelayAPI"
-PAGE = 100
+PAGE = 100  # the listing's largest page
 RECEIPT_DAYS = 30
 SCHEDULE_DAYS = 30
 IN_PROGRESS_TRIES = 5

@@ -40,7 +40,7 @@ from reconciler.providers.http import Failure, HttpClient, Retry, json_body
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
 NAME = "Zernio"
-PAGE = 100
+PAGE = 500  # the listing's largest page
 # A publish-now create is answered once the pin is published; Zernio's own SDK waits 300 s.
 PUBLISH_TIMEOUT = 300.0
 # Namespace of the x-request-id UUIDs derived from pinops' idempotency keys.

@@ -355,6 +355,21 @@ def test_create_waits_for_the_pin_then_leaves_it_pending(
     impatient.close()
 
 
+def test_a_failure_seen_while_following_the_create_is_an_error(
+    configured: Path, api: PostPeerEmulator
+) -> None:
+    api.publish_polls = 1
+    api.fail_next("Pinterest: image too small")
+    content = PinContent(
+        board_id=next(iter(api.accounts[ACCOUNT_ID])),
+        media=Media(kind="image", url="https://example.com/a.jpg"),
+    )
+    peer = provider(api, configured, publish_wait=5.0, poll_interval=0.01)
+    with pytest.raises(ProviderRejected, match="could not publish the pin: Pinterest: image too"):
+        peer.create(content, "k" * 32)
+    peer.close()
+
+
 def test_find_and_get_read_the_listing(configured: Path, api: PostPeerEmulator) -> None:
     board = next(iter(api.accounts[ACCOUNT_ID]))
     since = datetime.now(UTC) - timedelta(minutes=1)

@@ -105,9 +105,9 @@ class PostPeerProvider:
             )
         if status == "scheduled":
             return Published(pin_id=None, post_id=post_id, status="scheduled")
-        return posting.wait_for_publish(
-            lambda: self.follow(post_id), post_id, self.publish_wait, self.poll_interval
-        )
+        # Even a `published` answer lacks the pin id: the post is read until it shows one.
+        accepted = Published(pin_id=None, post_id=post_id, status="pending")
+        return posting.settle(accepted, self.follow, NAME, self.publish_wait, self.poll_interval)
 
     def follow(self, post_id: str) -> Published:
         response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))

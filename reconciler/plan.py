@@ -113,7 +113,18 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
-    body = {"lineage": lineage, "serial": serial, "changes": [c.to_json() for c in changes]}
+    # An unchanged pin counts by its key and content: whole fields of every pin would make
+    # hashing the plan cost more than making it.
+    body = {
+        "lineage": lineage,
+        "serial": serial,
+        "changes": [
+            c.to_json()
+            if c.action != "noop" or c.target is None
+            else {"action": "noop", "key": c.key, "content_hash": c.target.content_hash}
+            for c in changes
+        ],
+    }
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -273,6 +284,8 @@ def _compare(
         return Change(
             "create", key, target, record, reason="deleted outside pinops; publishing it again"
         )
+    if drift is None and target.fields == record.fields:
+        return Change("noop", key, target, record)  # the common case, without comparing by field
     new, old = comparable(target.fields), comparable(record.fields)
     planned = [
         name

@@ -6,6 +6,7 @@ Modules are imported only when their provider is used, so a plan imports no HTTP
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from types import ModuleType
 
 from reconciler.config import Account, Config
@@ -32,6 +33,7 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(MODULES[name])
 
 
+@cache  # asked for every pin: importlib's lookup each time showed in profiles
 def capabilities(name: str) -> Capabilities:
     caps: Capabilities = _module(name).CAPABILITIES
     return caps

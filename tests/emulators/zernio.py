@@ -46,7 +46,7 @@ import itertools
 import json
 import uuid
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -556,8 +556,3 @@ class ZernioEmulator(EmulatorServer):
         if not isinstance(body, dict):
             raise _invalid("The body must be a JSON object")
         return body
-
-
-def later(seconds: float) -> str:
-    """An ISO time `seconds` from now, for scheduling in tests."""
-    return iso(now() + timedelta(seconds=seconds))

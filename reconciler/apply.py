@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from reconciler import boards
 from reconciler.desired import LOCAL_FIELDS, Target
@@ -215,6 +216,7 @@ class Applier:
             url=published.url,
             status=published.status,
             published_at=published.published_at,
+            scheduled_at=_iso(target.publish_at) if published.status == "scheduled" else None,
             intent=None,
         )
         self._put(change.key, done)
@@ -230,7 +232,9 @@ class Applier:
             pending,
             pin_id=change.remote_id,
             status="published",
-            published_at=pending.intent.get("started_at") if pending.intent else utcnow(),
+            published_at=pending.intent.get("started_at")
+            if pending.intent
+            else pending.scheduled_at or utcnow(),
             intent=None,
         )
         self._put(change.key, done)
@@ -293,6 +297,10 @@ class Applier:
             self.provider(record.account).delete(change.remote_id)
         self._write({"op": "forget", "key": change.key})
         return Outcome(change, pin_id=change.remote_id)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _previous(pending: Record) -> Record | None:

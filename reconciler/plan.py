@@ -15,7 +15,7 @@ from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, compa
 from reconciler.drift import Drift
 from reconciler.errors import Location, PlanError
 from reconciler.providers.base import Capabilities
-from reconciler.recovery import Finding, interrupted
+from reconciler.recovery import Finding, awaited, interrupted
 from reconciler.state import Record, State
 
 FORMAT_VERSION = 1
@@ -161,7 +161,7 @@ def make(
         if record is None:
             assert target is not None
             changes.append(_new(key, target, now, caps(target.account)))
-        elif interrupted(record) or record.status == "pending":
+        elif interrupted(record) or awaited(record, now):
             changes.append(_settle(key, target, record, seen.interrupted.get(key)))
         elif target is None:
             found = seen.drift.get(key)

@@ -34,6 +34,18 @@ def interrupted(record: Record) -> bool:
     return record.intent is not None and record.intent.get("operation") == "create"
 
 
+def awaited(record: Record, now: datetime) -> bool:
+    """A post the service took but has not (yet) reported published: still being published, or
+    scheduled with the service and due by now."""
+    if interrupted(record) or not record.post_id:
+        return False
+    if record.status == "pending":
+        return True
+    if record.status != "scheduled" or not record.scheduled_at:
+        return False
+    return datetime.fromisoformat(record.scheduled_at.replace("Z", "+00:00")) <= now
+
+
 def started_at(record: Record) -> datetime:
     assert record.intent is not None
     return datetime.fromisoformat(record.intent["started_at"].replace("Z", "+00:00"))
@@ -60,7 +72,8 @@ def investigate(
     """Ask the providers about every interrupted create in the state."""
     findings: dict[str, Finding] = {}
     for key, record in state.pins.items():
-        if record.status == "pending" and not interrupted(record) and record.post_id:
+        if awaited(record, now):
+            assert record.post_id is not None
             findings[key] = _follow(provider(record.account), record.post_id)
             continue
         if not interrupted(record):

@@ -127,3 +127,19 @@ def test_posts_still_being_published_are_followed(
     observed = plan.Observations(interrupted={"summer-salad": finding} if finding else {})
     found = actions(make(workspace, state, Capabilities(frozenset(), True), observed=observed))
     assert found["summer-salad"] == expected
+
+
+@pytest.mark.parametrize(
+    ("scheduled_at", "expected"),
+    [("2026-11-21T11:00:00Z", "adopt"), ("2026-11-21T13:00:00Z", None)],
+)
+def test_posts_scheduled_with_a_service_are_followed_once_due(
+    repo: Path, scheduled_at: str, expected: str | None
+) -> None:
+    workspace = Workspace(repo)
+    state = pending_post(State(), workspace.load_desired(), "summer-salad")
+    record = replace(state.pins["summer-salad"], status="scheduled", scheduled_at=scheduled_at)
+    state = replace(state, pins={**state.pins, "summer-salad": record})
+    observed = plan.Observations(interrupted={"summer-salad": Finding("found", "999", "found")})
+    made = make(workspace, state, Capabilities(frozenset(), True), observed=observed)
+    assert actions(made).get("summer-salad", (None,))[0] == expected

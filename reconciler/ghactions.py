@@ -12,6 +12,7 @@ import os
 import uuid
 from pathlib import Path
 
+from reconciler import redact
 from reconciler.errors import Problem
 
 
@@ -54,11 +55,15 @@ def annotation(problem: Problem, prefix: str = "") -> str:
 
 
 def append_summary(markdown: str) -> None:
-    """Add to this step's job summary (GITHUB_STEP_SUMMARY); nothing outside a runner."""
+    """Add to this step's job summary (GITHUB_STEP_SUMMARY); nothing outside a runner.
+
+    The file bypasses standard output, so it is masked here as standard output is.
+    """
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
+        text = redact.redact(markdown)
         with Path(path).open("a", encoding="utf-8") as summary:
-            summary.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            summary.write(text if text.endswith("\n") else text + "\n")
 
 
 def set_outputs(values: dict[str, str]) -> None:
@@ -69,4 +74,4 @@ def set_outputs(values: dict[str, str]) -> None:
     with Path(path).open("a", encoding="utf-8") as outputs:
         for name, value in values.items():
             delimiter = f"pinops_{uuid.uuid4().hex}"
-            outputs.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            outputs.write(f"{name}<<{delimiter}\n{redact.redact(value)}\n{delimiter}\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -460,5 +461,4 @@ def test_images_relayapi_refuses_are_reported_at_plan_time(configured: Path, pin
     )
     result = pinops("plan")
     assert result.code == 1
-    assert "pins/recipes/summer-salad.yaml:10:8: error:" in result.err
-    assert "GIF" in result.err
+    assert re.search(r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: .*GIF", result.err)

@@ -28,6 +28,9 @@ CREDENTIAL_VARIABLES = (
     "POSTPROXY_API_KEY",
     "ZERNIO_API_KEY",
     "RELAYAPI_API_KEY",
+    # GitHub's own tokens, used to push state and post comments.
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
 )
 
 # Shorter values would mask ordinary words; real credentials are far longer.

@@ -8,8 +8,8 @@ would fail every pin alike (authentication, Pinterest's spam block), which stop 
 
 from __future__ import annotations
 
-import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -43,9 +43,11 @@ class Outcome:
 Progress = Callable[[Outcome, int, int], None]
 
 
-def idempotency_key(state: State, key: str, content_hash: str) -> str:
-    """Stable for one content of one pin, so that a retry replays instead of re-posting."""
-    return hashlib.sha256(f"{state.lineage}:{key}:{content_hash}".encode()).hexdigest()[:32]
+def idempotency_key() -> str:
+    """A fresh key for one create. It is kept in the create's intent, so a replay after an
+    interruption sends the same key; a later create of the same content gets a new one, so a
+    service never answers it with an old (perhaps deleted) post."""
+    return uuid.uuid4().hex
 
 
 def content(target: Target, state: State) -> PinContent:
@@ -182,14 +184,12 @@ class Applier:
         elif previous is not None and previous.status == "pending":
             # The service failed to publish it: post again, under a key of its own.
             restore, replaced = previous, previous.replaced
-            key = idempotency_key(
-                self.state, f"{change.key}#{previous.post_id}", target.content_hash
-            )
+            key = None
         else:
             restore = previous
             replaced = change.remote_id if previous and change.action == "replace" else None
             key = None
-        key = key or idempotency_key(self.state, change.key, target.content_hash)
+        key = key or idempotency_key()
         intent: dict[str, object] = {
             "operation": "create",
             "started_at": utcnow(),

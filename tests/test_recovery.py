@@ -48,7 +48,7 @@ def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: in
             intent={
                 "operation": "create",
                 "started_at": utcnow(),
-                "idempotency_key": idempotency_key(state, key, target.content_hash),
+                "idempotency_key": idempotency_key(),
             },
         )
         store.begin(state)

@@ -268,6 +268,7 @@ class HttpClient:
         url = path if absolute else self.base_url + path
         shown = httpx.URL(url).path if absolute else path
         renewed = False
+        reached = False  # whether any attempt may have reached the server and been acted on
         attempt = 0
         while True:
             attempt += 1
@@ -291,10 +292,11 @@ class HttpClient:
                 if write:
                     self._pacer.sent()
                 error = self._transport_error(exc, method, shown, safe)
+                reached = reached or not isinstance(exc, _NOT_SENT)
                 if isinstance(error, TransientError) and attempt < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt), method, shown, str(error))
                     continue
-                raise error from None
+                raise _settled(error, method, reached) from None
             if write:
                 self._pacer.sent()
             self._log_response(method, shown, response, time.monotonic() - started)
@@ -308,6 +310,7 @@ class HttpClient:
                     attempt -= 1
                     continue
             error = (self._explain and self._explain(failure)) or self._default(failure, safe)
+            reached = reached or status >= 500
             if isinstance(error, RateLimited | TransientError) and attempt < self.retry.attempts:
                 delay = (
                     failure.retry_after
@@ -317,7 +320,7 @@ class HttpClient:
                 if delay <= self.retry.max_wait:
                     self._sleep(delay, method, shown, failure.describe(self.name))
                     continue
-            raise error
+            raise _settled(error, method, reached)
 
     # The pieces of request()
 
@@ -352,7 +355,7 @@ class HttpClient:
         self, exc: httpx.HTTPError, method: str, path: str, safe: bool
     ) -> ProviderError:
         reason = redact.redact(str(exc) or type(exc).__name__)
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        if isinstance(exc, _NOT_SENT):
             return TransientError(
                 f"could not reach {self.name} for {method} {path}: {reason}",
                 hint="check the network and the account's base_url",
@@ -432,6 +435,21 @@ class HttpClient:
                 f"{self.name} {method} {path} -> {response.status_code} in {elapsed:.3f}s{label}"
             )
         )
+
+
+# Failures that prove the request never left this machine.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _settled(error: ProviderError, method: str, reached: bool) -> ProviderError:
+    """A keyed POST whose retries ran out after one of them may have reached the server is of
+    unknown outcome, not a failure: treating it as "nothing happened" would drop its intent."""
+    if method == "POST" and reached and isinstance(error, TransientError):
+        return OutcomeUnknown(
+            f"{error.message}; an earlier attempt may have been acted on",
+            hint="it is not sent again blindly: the next plan replays or looks for it",
+        )
+    return error
 
 
 def json_body(response: httpx.Response) -> Any:

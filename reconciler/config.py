@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler import schema, yamlsafe
 from reconciler.errors import InputError, Location, ValidationFailed
@@ -95,6 +96,8 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     # The git branch that holds the state file, when it is not kept on the checked-out branch.
     state_branch: str | None = None
+    # Values every pin template can use; folder and file `vars:` override them by name.
+    vars: dict[str, Any] = field(default_factory=dict)
 
     @property
     def default_account(self) -> str:
@@ -171,4 +174,5 @@ def load(root: Path) -> Config:
         media_base_url=media_base_url,
         policy=policy,
         state_branch=data.get("state_branch"),
+        vars=dict(data.get("vars", {})),
     )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reconciler import manifest, media, templating, urls
+from reconciler import advice, manifest, media, templating, urls
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
@@ -91,27 +91,20 @@ def content_hash(fields: dict[str, Any]) -> str:
 
 def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired:
     """Read, expand and check every manifest; raise ValidationFailed listing every error."""
-    manifests, problems = manifest.load(config)
-    pins = templating.expand(manifests)
+    pins, problems = templating.load(config)
     checker = _Checker(config, capabilities, problems)
     targets: dict[str, Target] = {}
     absent: dict[str, Location] = {}
-    seen: dict[str, Location] = {}
+    seen: dict[str, manifest.Pin] = {}
     for pin in pins:
         if pin.id in seen:
             first = seen[pin.id]
-            problems.append(
-                Problem(
-                    pin.location, f"duplicate id '{pin.id}' (also at {first})", "ids must be unique"
-                )
-            )
-            problems.append(
-                Problem(
-                    first, f"duplicate id '{pin.id}' (also at {pin.location})", "ids must be unique"
-                )
-            )
+            for here, there in ((pin, first), (first, pin)):
+                elsewhere = f"{there.location}, {there.source}" if there.source else there.location
+                message = f"duplicate id '{pin.id}' (also at {elsewhere})"
+                problems.append(Problem(here.location, _from(here, message), "ids must be unique"))
             continue
-        seen[pin.id] = pin.location
+        seen[pin.id] = pin
         if pin.fields.get("state") == "absent":
             absent[pin.id] = pin.location
             continue
@@ -121,6 +114,12 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     if errors:
         raise ValidationFailed(sorted(problems, key=lambda p: p.location))
     return Desired(targets, sorted(problems, key=lambda p: p.location), absent)
+
+
+def _from(pin: manifest.Pin, message: str) -> str:
+    """A message about a pin that `generate:` made starts with the row it came from: all the pins
+    of a generate block share its location."""
+    return f"{pin.source}: {message}" if pin.source else message
 
 
 class _Checker:
@@ -139,6 +138,15 @@ class _Checker:
         self.problems.append(Problem(location, message, hint))
 
     def targets(self, pin: manifest.Pin) -> list[Target]:
+        before = len(self.problems)
+        result = self._targets(pin)
+        self.problems += advice.warnings(pin)
+        self.problems[before:] = [
+            replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
+        ]
+        return result
+
+    def _targets(self, pin: manifest.Pin) -> list[Target]:
         fields, origins = pin.fields, pin.origins
         before = len(self.problems)
         account = fields.get("account", self.config.default_account)
@@ -287,7 +295,7 @@ class _Checker:
         path = self.resolved.get((location.file, value))
         if path is None:
             try:
-                path = media.resolve_media_path(self.config.root, declaring, value)
+                path = media.resolve_repo_file(self.config.root, declaring, value)
             except media.MediaPathError as exc:
                 self.error(location, exc.message, exc.hint)
                 return None

@@ -38,12 +38,14 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Pin:
-    """A pin as declared, after defaults: each field with the place its value came from."""
+    """A pin as declared, after defaults and templates: each field with the place its value (or
+    its template) came from. A generated pin says which row of which data file it came from."""
 
     id: str
     location: Location
     fields: dict[str, Any]
     origins: dict[str, Location]
+    source: str = ""
 
 
 def discover(pins_dir: Path) -> list[Path]:

@@ -52,7 +52,8 @@ _ASPECT_TOLERANCE = 0.2
 
 
 class MediaPathError(Exception):
-    """A media path in a manifest that does not lead to a readable file inside the repository."""
+    """A path in a manifest (a medium, or a data file) that does not lead to a readable file inside
+    the repository."""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -113,16 +114,27 @@ class MediaProblem:
     hint: str = ""
 
 
-def resolve_media_path(repo_root: Path, declaring_file: Path, value: str) -> Path:
-    """The real path of the regular file that `value`, written in `declaring_file`, points to.
+# How refusals name a repository file a manifest points at, and an example of a good path.
+_FILE_KINDS = {
+    "media": ("media", "media", "media/pasta.jpg", "an image or video file"),
+    "data": ("data", "data files", "products.csv", "a CSV, YAML or JSON file"),
+}
+
+
+def resolve_repo_file(
+    repo_root: Path, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"
+) -> Path:
+    """The real path of the regular file that `value`, written in `declaring_file`, points to: a
+    medium, or the data file of `generate:`.
 
     The path is relative to the declaring file and, after symlinks are followed, must stay inside
     `repo_root`. Nothing is opened, so a FIFO is refused without blocking.
     """
+    noun, plural, example, wanted = _FILE_KINDS[kind]
     if Path(value).is_absolute():
         raise MediaPathError(
-            f"media path {value!r} is absolute",
-            "write it relative to the manifest that declares it, e.g. media/pasta.jpg",
+            f"{noun} path {value!r} is absolute",
+            f"write it relative to the manifest that declares it, e.g. {example}",
         )
     root = repo_root.resolve()
     written = declaring_file.resolve().parent / value
@@ -131,37 +143,37 @@ def resolve_media_path(repo_root: Path, declaring_file: Path, value: str) -> Pat
     # A symlink loop before Python 3.13; later versions leave it to stat() below to report.
     except RuntimeError:
         raise MediaPathError(
-            f"media path {value!r} leads into a symlink loop", "fix or remove the symlink"
+            f"{noun} path {value!r} leads into a symlink loop", "fix or remove the symlink"
         ) from None
     if not real.is_relative_to(root):
         if Path(os.path.normpath(written)).is_relative_to(root):
             raise MediaPathError(
-                f"media path {value!r} is a symlink to {real}, outside the repository",
+                f"{noun} path {value!r} is a symlink to {real}, outside the repository",
                 "copy the file into the repository instead of linking to it",
             )
         raise MediaPathError(
-            f"media path {value!r} leads outside the repository",
-            "keep media inside the repository, e.g. next to the manifest in media/",
+            f"{noun} path {value!r} leads outside the repository",
+            f"keep {plural} inside the repository, e.g. next to the manifest: {example}",
         )
     try:
         mode = real.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
         raise MediaPathError(
-            f"media file {value!r} does not exist",
+            f"{noun} file {value!r} does not exist",
             f"the path is relative to {declaring_file.name}; check its spelling and folder",
         ) from None
     except OSError as exc:
         raise MediaPathError(
-            f"cannot read media file {value!r}: {exc.strerror}", "check that the file is readable"
+            f"cannot read {noun} file {value!r}: {exc.strerror}", "check that the file is readable"
         ) from None
     if stat.S_ISDIR(mode):
         raise MediaPathError(
-            f"media path {value!r} is a folder", "name a file inside it, e.g. media/pasta.jpg"
+            f"{noun} path {value!r} is a folder", f"name a file inside it, e.g. {example}"
         )
     if not stat.S_ISREG(mode):
         raise MediaPathError(
-            f"media path {value!r} is not a regular file (a device, FIFO or socket)",
-            "point it at an image or video file",
+            f"{noun} path {value!r} is not a regular file (a device, FIFO or socket)",
+            f"point it at {wanted}",
         )
     return real
 
@@ -169,7 +181,7 @@ def resolve_media_path(repo_root: Path, declaring_file: Path, value: str) -> Pat
 def inspect_media(path: Path) -> MediaInfo:
     """Type, size, dimensions, duration and SHA-256 of the file at `path`, read once."""
     try:
-        # Non-blocking, so that a FIFO swapped in after resolve_media_path cannot hang the run;
+        # Non-blocking, so that a FIFO swapped in after resolve_repo_file cannot hang the run;
         # fstat on the open descriptor then refuses it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as file:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from reconciler.errors import Problem
+from reconciler.errors import Location, Problem
 from reconciler.yamlsafe import Document, JsonPath
 
 if TYPE_CHECKING:
@@ -89,6 +89,40 @@ def check(
     return sorted(problems, key=lambda p: p.location)
 
 
+def check_expanded(name: str, value: Any, location: Location) -> list[Problem]:
+    """Check the value a template in manifest field `name` expanded to, as if it had been written
+    out: the schema lets templates themselves through. Problems are placed at the template."""
+    data = {name: value}
+    validator = _expanded_validator(name)
+    if validator is None or validator.is_valid(data):
+        return []
+    doc = Document(location.file, data, values={(): (location.line, location.column)})
+    return [_problem(error, doc) for error in validator.iter_errors(data)]
+
+
+@cache
+def _expanded_validator(name: str) -> jsonschema.Draft202012Validator | None:
+    import jsonschema
+
+    definitions = _schema(PIN_FILE)["$defs"]
+    field = definitions["pin"]["properties"].get(name) or definitions["fields"]["properties"].get(
+        name
+    )
+    if field is None:
+        return None
+    wrapper = {"type": "object", "properties": {name: _written_out(field)}}
+    return jsonschema.Draft202012Validator(wrapper)
+
+
+def _written_out(field: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema as it applies to a value that is not a template: its `else` branch."""
+    result = {k: v for k, v in field.items() if k not in ("if", "then", "else")}
+    result.update(field.get("else", {}))
+    if isinstance(result.get("items"), dict):
+        result["items"] = _written_out(result["items"])
+    return result
+
+
 def _field(path: JsonPath) -> str:
     names = [str(part) for part in path if isinstance(part, str)]
     return names[-1] if names else "the document"
@@ -139,8 +173,20 @@ def _problem(error: ValidationError, doc: Document) -> Problem:
                 f"{field} must be {_article(expected)}, not {_json_type(instance)}",
                 "quote it to make it a string" if expected == "string" else "",
             )
+        case "pattern" if "propertyNames" in error.schema_path:
+            return Problem(
+                doc.location((*path, instance), key=True),
+                f"{field}: the name {instance!r} is not valid",
+                _pattern_hint(field),
+            )
         case "pattern":
             return Problem(location, f"{field} {instance!r} is not valid", _pattern_hint(field))
+        case "not" if "propertyNames" in error.schema_path:
+            return Problem(
+                doc.location((*path, instance), key=True),
+                f"{field}: the name {instance!r} is taken",
+                "choose another name",
+            )
         case "enum":
             return Problem(
                 location,
@@ -183,6 +229,8 @@ _PATTERN_HINTS = {
     "id": "use letters, digits, '.', '_' and '-', starting with a letter or digit",
     "link": "use a full https URL, e.g. https://example.com/page",
     "dominant_color": "write it as #RRGGBB, e.g. #6E7874",
+    "vars": "use letters, digits and '_', starting with a letter",
+    "link_params": "a query parameter name, without spaces, '&', '=' or '#'",
     "pace": "write it as COUNT/PERIOD, e.g. 30/hour",
     "media_base_url": "use an https URL",
     "state_branch": "use a git branch name, e.g. pinops-state",

@@ -19,7 +19,7 @@ from reconciler.media import (
     MediaTypeError,
     inspect_media,
     media_problems,
-    resolve_media_path,
+    resolve_repo_file,
 )
 from tests.mediafiles import write_gif, write_jpeg, write_mov, write_mp4, write_png, write_webp
 
@@ -247,7 +247,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def resolve(root: Path, value: str) -> Path:
-    return resolve_media_path(root, root / "pins/recipes/pasta.yaml", value)
+    return resolve_repo_file(root, root / "pins/recipes/pasta.yaml", value)
 
 
 def refusal(root: Path, value: str) -> str:

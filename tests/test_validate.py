@@ -23,6 +23,7 @@ board: Recipes
 title: {title}
 link: https://example.com/x
 image: media/pasta.jpg
+alt_text: A bowl of pasta
 """
 
 
@@ -39,7 +40,7 @@ def test_unknown_field_suggests_the_known_one(pinops: Run, repo: Path) -> None:
     result = pinops("validate")
     assert result.code == 1
     assert result.err == (
-        "pins/typo.yaml:6:1: error: unknown field 'titel' (did you mean 'title'?)\n"
+        "pins/typo.yaml:7:1: error: unknown field 'titel' (did you mean 'title'?)\n"
         "error: 1 problem found\n"
     )
 
@@ -93,9 +94,10 @@ def test_every_problem_is_reported_at_once(pinops: Run, repo: Path) -> None:
     write(
         repo,
         "b.yaml",
-        "id: b\nboard: Recipes\nimage: media/pasta.jpg\nvideo: media/pasta-howto.mp4\n",
+        "id: b\nboard: Recipes\nimage: media/pasta.jpg\nvideo: media/pasta-howto.mp4\n"
+        "alt_text: A\n",
     )
-    write(repo, "c.yaml", "id: c\nimage: media/pasta.jpg\ncover_frame: 2\n")
+    write(repo, "c.yaml", "id: c\nimage: media/pasta.jpg\ncover_frame: 2\nalt_text: A\n")
     result = pinops("validate")
     assert result.code == 1
     lines = result.err.splitlines()

@@ -1,0 +1,144 @@
+"""Advice: what makes a pin work less well without stopping it from being published.
+
+Each is a warning, never an error: a pin without alt text (people using screen readers learn
+nothing about the image); a title that does not lead with words from the description (Pinterest
+search weighs a title's first words, and a reader expects the pin to be about them); a link
+through a URL shortener (Pinterest treats shortened links as a spam signal and may block them).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from reconciler.errors import Problem
+from reconciler.manifest import Pin
+
+# Hosts whose only business is redirecting elsewhere.
+SHORTENERS = frozenset(
+    {
+        "adf.ly",
+        "amzn.to",
+        "bit.do",
+        "bit.ly",
+        "bitly.com",
+        "bl.ink",
+        "buff.ly",
+        "cutt.ly",
+        "dlvr.it",
+        "goo.gl",
+        "ift.tt",
+        "is.gd",
+        "lnkd.in",
+        "ow.ly",
+        "rb.gy",
+        "rebrand.ly",
+        "s.id",
+        "shorte.st",
+        "shorturl.at",
+        "t.co",
+        "t.ly",
+        "tiny.cc",
+        "tinyurl.com",
+        "tr.im",
+        "trib.al",
+        "v.gd",
+    }
+)
+
+# How many of a title's first words are compared with the description.
+LEADING_WORDS = 3
+_MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "how",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "this",
+        "to",
+        "what",
+        "when",
+        "why",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+
+def warnings(pin: Pin) -> list[Problem]:
+    found: list[Problem] = []
+    fields, origins = pin.fields, pin.origins
+    if ("image" in fields or "video" in fields) and not str(fields.get("alt_text", "")).strip():
+        found.append(
+            Problem(
+                pin.location,
+                f"pin '{pin.id}' has no alt_text",
+                "add alt_text: describing the image, for people using screen readers",
+                "warning",
+            )
+        )
+    title, description = fields.get("title"), fields.get("description")
+    if isinstance(title, str) and isinstance(description, str):
+        leading = _words(title)[:LEADING_WORDS]
+        if leading and _words(description) and not set(leading) & set(_words(description)):
+            found.append(
+                Problem(
+                    origins["title"],
+                    f"the title does not lead with words from the description: {title!r}",
+                    "start the title with what the description is about; Pinterest search "
+                    "weighs a title's first words",
+                    "warning",
+                )
+            )
+    link = fields.get("link")
+    host = shortener(link) if isinstance(link, str) else None
+    if host:
+        found.append(
+            Problem(
+                origins["link"],
+                f"the link goes through the URL shortener {host}",
+                "link to the destination page itself; Pinterest may block shortened links",
+                "warning",
+            )
+        )
+    return found
+
+
+def shortener(link: str) -> str | None:
+    """The URL shortener `link` goes through, if it is a known one."""
+    try:
+        host = (urlsplit(link).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    if host.startswith("www."):
+        host = host[4:]
+    return host if host in SHORTENERS else None
+
+
+def _words(text: str) -> list[str]:
+    """The words that carry meaning, lower-cased, with a plural 's' dropped: "Pastas" ~ "pasta"."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    return [
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        for word in words
+        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit()
+    ]

@@ -203,6 +203,27 @@ def _parser() -> argparse.ArgumentParser:
         "--branch", metavar="NAME", help="the branch merges publish from (default: the current one)"
     )
 
+    render = command(
+        "render",
+        "print the pins as defaults, vars and templates expand them, with where each came from",
+        "pinops render 'product-*'",
+    )
+    render.add_argument("ids", nargs="*", metavar="ID", help="only these pins (* and ? match)")
+    render.add_argument("--json", action="store_true", help="print as JSON")
+
+    new = command(
+        "new", "start a pin manifest from an image or video file", "pinops new pins/media/lamp.jpg"
+    )
+    new.add_argument("media", type=Path, help="the image or video, inside the repository")
+    new.add_argument("--id", dest="pin_id", help="the pin id (default: from the file name)")
+    new.add_argument("--board", help="the board (default: from the _defaults.yaml files above)")
+    new.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="the manifest to write (default: beside the file, or beside its media/ folder)",
+    )
+
     schema_cmd = command(
         "schema", "print a JSON Schema (the pin manifest schema by default)", "pinops schema"
     )
@@ -297,6 +318,10 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "init":
         return _init(args)
+    if args.command == "render":
+        return _render(args)
+    if args.command == "new":
+        return _new(args)
     from reconciler.workspace import Workspace
 
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
@@ -639,4 +664,33 @@ def _import(workspace: Workspace, args: argparse.Namespace) -> int:
 
     record = StateEditor(workspace).import_pin(args.key, args.pin_id)
     print(f"Imported pin {record.pin_id} as '{args.key}'; nothing was published.")
+    return EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    from reconciler import config, report, templating
+
+    pins, problems = templating.load(config.load(config.find_root(args.directory)))
+    shown = templating.matching(pins, args.ids)
+    sys.stdout.write(report.pins_json(shown) if args.json else report.pins_yaml(shown))
+    if problems:
+        raise ValidationFailed(problems)
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from reconciler import config, newpin, providers, report
+
+    made = newpin.scaffold(
+        config.load(config.find_root(args.directory)),
+        args.directory / args.media,
+        providers.capabilities,
+        pin_id=args.pin_id,
+        board=args.board,
+        out=args.directory / args.out if args.out else None,
+    )
+    newpin.write(made)
+    sys.stderr.write(report.problems_text(made.warnings))
+    print(f"Wrote {made.name}:")
+    sys.stdout.write(made.text)
     return EXIT_OK

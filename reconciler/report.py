@@ -6,8 +6,12 @@ import json
 from collections import Counter
 from typing import Any
 
+import yaml
+
 from reconciler.apply import Outcome
+from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
+from reconciler.manifest import Pin
 from reconciler.plan import SYMBOLS, Change, Plan
 
 _VERBS = {
@@ -161,3 +165,58 @@ def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
         }
         for p in problems
     ]
+
+
+def pins_yaml(pins: list[Pin]) -> str:
+    """Expanded pins as YAML, each field followed by the place its value (or template) was
+    written: what `pinops render` prints for people."""
+    lines: list[str] = []
+    for pin in pins:
+        where = f"{pin.location}, {pin.source}" if pin.source else str(pin.location)
+        lines.append(f"- id: {_yaml_value(pin.id)}  # {where}")
+        lines += [
+            f"  {name}: {_yaml_value(raw)}  # {pin.origins[name]}"
+            for name, raw in _in_order(pin.fields).items()
+        ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def pins_json(pins: list[Pin]) -> str:
+    """Expanded pins as JSON, with the file and line of each pin and of each field's value."""
+    document = [
+        {
+            "id": pin.id,
+            "file": pin.location.file,
+            "line": pin.location.line,
+            "source": pin.source or None,
+            "fields": _in_order(pin.fields),
+            "origins": {
+                name: {"file": origin.file, "line": origin.line}
+                for name, origin in pin.origins.items()
+            },
+        }
+        for pin in pins
+    ]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _in_order(fields: dict[str, Any]) -> dict[str, Any]:
+    """Fields in the order plans show them, whichever layer of defaults set them."""
+    rank = {name: index for index, name in enumerate(FIELD_ORDER)}
+    return {name: fields[name] for name in sorted(fields, key=lambda n: rank.get(n, len(rank)))}
+
+
+def _yaml_value(raw: Any) -> str:
+    """One line of YAML for a value: plain when it reads back the same, else JSON (which YAML
+    reads too)."""
+    if (
+        isinstance(raw, str)
+        and raw
+        and raw[0] not in "-?:,[]{}#&*!|>'\"%@` "
+        and not raw.endswith((" ", ":"))
+        and not any(ch in raw for ch in "#\n\t")
+        and ": " not in raw
+        and yaml.safe_load(raw) == raw
+    ):
+        return raw
+    return json.dumps(raw, ensure_ascii=False)

@@ -23,10 +23,10 @@ def published(repo: Path) -> dict[str, dict[str, object]]:
 def test_apply_publishes_the_example_then_has_nothing_to_do(pinops: Run, repo: Path) -> None:
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert "Plan: 5 to create, 0 to update, 0 to replace, 0 to delete. (1 waiting)" in result.out
-    assert "[1/5] + cozy-living-room: created (pin 1000000000000000001)" in result.out
-    assert result.out.endswith("Apply complete: 5 created, 0 updated, 0 replaced, 0 deleted.\n")
-    assert len(published(repo)) == 5
+    assert "Plan: 8 to create, 0 to update, 0 to replace, 0 to delete. (1 waiting)" in result.out
+    assert "[1/8] + cozy-living-room: created (pin 1000000000000000001)" in result.out
+    assert result.out.endswith("Apply complete: 8 created, 0 updated, 0 replaced, 0 deleted.\n")
+    assert len(published(repo)) == 8
     state = json.loads((repo / "pinops.state.json").read_text())
     assert state["serial"] == 1
     assert sorted(state["pins"]) == [
@@ -34,6 +34,9 @@ def test_apply_publishes_the_example_then_has_nothing_to_do(pinops: Run, repo: P
         "easy-pasta@Recipes",
         "easy-pasta@Weeknight Dinners",
         "pasta-howto-video",
+        "product-ap-22",  # generated from pins/shop/products.csv
+        "product-kn-05",
+        "product-sk-10",
         "summer-salad",
     ]
     again = pinops("apply", "--yes")
@@ -118,7 +121,7 @@ def test_detailed_exitcode_and_json(pinops: Run) -> None:
     first = document["changes"][0]
     assert set(first) >= {"action", "key", "file", "line", "before", "after", "reason"}
     assert first["action"] == "wait" and first["key"] == "calm-bedroom"
-    assert document["summary"]["create"] == 5
+    assert document["summary"]["create"] == 8
 
 
 def test_saved_plan_applies_exactly_and_stale_plans_are_refused(
@@ -167,16 +170,16 @@ def test_prune_deletes_and_thresholds_block(pinops: Run, repo: Path) -> None:
     shutil.rmtree(repo / "pins/recipes")
     blocked = pinops("apply", "--yes")
     assert blocked.code == 3
-    assert "exceed max_deletes (25% of 4 pins)" in blocked.err
-    assert len(published(repo)) == 4
+    assert "exceed max_deletes (25% of 7 pins)" in blocked.err
+    assert len(published(repo)) == 7
     assert pinops("apply", "--yes", "--allow-destroy").code == 0
-    assert len(published(repo)) == 1
+    assert len(published(repo)) == 4
 
 
 def test_state_commands(pinops: Run) -> None:
     pinops("apply", "--yes")
     listing = pinops("state", "list")
-    assert "summer-salad" in listing.out and listing.out.endswith("5 records, serial 1\n")
+    assert "summer-salad" in listing.out and listing.out.endswith("8 records, serial 1\n")
     shown = json.loads(pinops("state", "show", "summer-salad").out)
     assert shown["provider"] == "sandbox" and shown["pin_id"].isdigit()
     assert pinops("state", "show", "nope").code == 1

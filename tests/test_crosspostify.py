@@ -29,6 +29,9 @@ PUBLISHED = [
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
     "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
     "summer-salad",
 ]
 SALAD = "pins/recipes/summer-salad.yaml"
@@ -82,7 +85,7 @@ def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
     records = state(configured).values()
     assert {record["post_id"] for record in records} == set(api.posts)
     assert not [record for record in records if "pin_id" in record]  # none is ever reported
-    assert len(api.media) == 4  # three images and the video; pasta.jpg went up once
+    assert len(api.media) == 7  # six images and the video; pasta.jpg went up once
     posts = api.requests("POST", "/post/")
     assert [request.path for request in posts].count("/post/video") == 1
     for request in posts:
@@ -172,7 +175,7 @@ def test_a_create_that_may_have_happened_is_left_for_a_person(
     assert "Crosspostify has no post listing to look for the pin in" in plan.out
     assert pinops("apply", "--yes").code == 0
     assert len(api.posts) == posts  # never posted again blindly
-    assert len(api.requests("POST", "/post/")) == 5
+    assert len(api.requests("POST", "/post/")) == 8
 
 
 def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator) -> None:

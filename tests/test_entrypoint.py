@@ -13,7 +13,7 @@ def test_python_dash_m_runs_the_quick_start(repo: Path) -> None:
         command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
     )
     assert first.returncode == 0, first.stderr
-    assert "Apply complete: 5 created" in first.stdout
+    assert "Apply complete: 8 created" in first.stdout
     again = subprocess.run(
         command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
     )

@@ -29,7 +29,7 @@ generate:
 
 
 def products(repo: Path, rows: list[dict[str, Any]], data: str = "products.csv") -> Path:
-    folder = repo / "pins/shop"
+    folder = repo / "pins/catalog"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / data
     if data.endswith(".csv"):
@@ -64,7 +64,7 @@ def errors(pinops: Run) -> list[str]:
 def test_a_thousand_rows_make_a_thousand_pins(pinops: Run, repo: Path) -> None:
     products(repo, [row(n) for n in range(1000)])
     before = json.loads(pinops("plan", "--json").out)["summary"]["create"]
-    (repo / "pins/shop/products.yaml").unlink()
+    (repo / "pins/catalog/products.yaml").unlink()
     assert json.loads(pinops("plan", "--json").out)["summary"]["create"] == before - 1000
     products(repo, [row(n) for n in range(1000)])
     pins = rendered(pinops, "item-*")
@@ -72,9 +72,9 @@ def test_a_thousand_rows_make_a_thousand_pins(pinops: Run, repo: Path) -> None:
     last = pins[-1]
     assert (last["id"], last["file"], last["line"], last["source"]) == (
         "item-s0999",
-        "pins/shop/products.yaml",
+        "pins/catalog/products.yaml",
         5,
-        "row 1000 of pins/shop/products.csv",
+        "row 1000 of pins/catalog/products.csv",
     )
     assert last["fields"] == {
         "board": "Recipes",
@@ -84,19 +84,19 @@ def test_a_thousand_rows_make_a_thousand_pins(pinops: Run, repo: Path) -> None:
         "alt_text": "A photo of the skillet 999",
         "image": "../media/pasta.jpg",
     }
-    assert last["origins"]["title"] == {"file": "pins/shop/products.yaml", "line": 9}
-    assert last["origins"]["board"] == {"file": "pins/shop/products.yaml", "line": 4}
+    assert last["origins"]["title"] == {"file": "pins/catalog/products.yaml", "line": 9}
+    assert last["origins"]["board"] == {"file": "pins/catalog/products.yaml", "line": 4}
 
 
 def test_generated_pins_publish_and_follow_their_rows(pinops: Run, repo: Path) -> None:
     data = products(repo, [row(1), row(2), row(3)])
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert "  + create item-s0002  (pins/shop/products.yaml:5)" in result.out
+    assert "  + create item-s0002  (pins/catalog/products.yaml:5)" in result.out
     assert "No changes" in pinops("plan").out
     products(repo, [row(1), row(2, price=5), row(3)])
     plan = pinops("plan").out
-    assert "  ~ update item-s0002  (pins/shop/products.yaml:5)" in plan
+    assert "  ~ update item-s0002  (pins/catalog/products.yaml:5)" in plan
     assert '"Skillet 2, now 2 dollars." → "Skillet 2, now 5 dollars."' in plan
     assert "Plan: 0 to create, 1 to update" in plan
     assert data.exists()
@@ -105,41 +105,41 @@ def test_generated_pins_publish_and_follow_their_rows(pinops: Run, repo: Path) -
 def test_yaml_and_json_data_files(pinops: Run, repo: Path) -> None:
     products(repo, [row(1, name="Pan")], "products.json")
     assert [p["fields"]["title"] for p in rendered(pinops, "item-*")] == ["Pan"]
-    (repo / "pins/shop/products.json").unlink()
-    (repo / "pins/shop/items.yaml").write_text(
+    (repo / "pins/catalog/products.json").unlink()
+    (repo / "pins/catalog/items.yaml").write_text(
         "- {sku: A1, name: Pot, price: 10}\n- sku: B2\n  name: Lid\n  price: 3\n"
     )
-    (repo / "pins/shop/products.yaml").write_text(MANIFEST.format(data="items.yaml"))
+    (repo / "pins/catalog/products.yaml").write_text(MANIFEST.format(data="items.yaml"))
     assert [p["fields"]["title"] for p in rendered(pinops, "item-*")] == ["Pot", "Lid"]
 
 
 def test_a_problem_in_a_row_names_the_row(pinops: Run, repo: Path) -> None:
     products(repo, [row(1), row(2, name="x" * 101), row(3)])
     assert errors(pinops) == [
-        "pins/shop/products.yaml:9:12: error: row 2 of pins/shop/products.csv: title is 101"
+        "pins/catalog/products.yaml:9:12: error: row 2 of pins/catalog/products.csv: title is 101"
         " characters; the limit is 100 (shorten it by 1)"
     ]
 
 
 def test_a_template_typo_is_reported_once_for_all_rows(pinops: Run, repo: Path) -> None:
     products(repo, [row(n) for n in range(50)])
-    manifest = repo / "pins/shop/products.yaml"
+    manifest = repo / "pins/catalog/products.yaml"
     manifest.write_text(manifest.read_text().replace('row.name }}"\n', 'row.nmae }}"\n', 1))
     assert errors(pinops) == [
-        "pins/shop/products.yaml:9:12: error: row 1 of pins/shop/products.csv and 49 more rows:"
-        " title: the row has no column 'nmae'; it has: name, price, sku (check the spelling)"
+        "pins/catalog/products.yaml:9:12: error: row 1 of pins/catalog/products.csv and 49 more"
+        " rows: title: the row has no column 'nmae'; it has: name, price, sku (check the spelling)"
     ]
 
 
 def test_duplicate_generated_ids_name_their_rows(pinops: Run, repo: Path) -> None:
     products(repo, [row(1), row(2), row(1, name="Again")])
     assert errors(pinops) == [
-        "pins/shop/products.yaml:5:1: error: row 3 of pins/shop/products.csv: duplicate id"
-        " 'item-s0001' (also at pins/shop/products.yaml:5:1, row 1 of"
-        " pins/shop/products.csv) (ids must be unique)",
-        "pins/shop/products.yaml:5:1: error: row 1 of pins/shop/products.csv: duplicate id"
-        " 'item-s0001' (also at pins/shop/products.yaml:5:1, row 3 of"
-        " pins/shop/products.csv) (ids must be unique)",
+        "pins/catalog/products.yaml:5:1: error: row 3 of pins/catalog/products.csv: duplicate id"
+        " 'item-s0001' (also at pins/catalog/products.yaml:5:1, row 1 of"
+        " pins/catalog/products.csv) (ids must be unique)",
+        "pins/catalog/products.yaml:5:1: error: row 1 of pins/catalog/products.csv: duplicate id"
+        " 'item-s0001' (also at pins/catalog/products.yaml:5:1, row 3 of"
+        " pins/catalog/products.csv) (ids must be unique)",
     ]
 
 
@@ -155,17 +155,17 @@ def test_the_id_must_be_a_template_over_the_row(
     pinops: Run, repo: Path, id_line: str, message: str
 ) -> None:
     products(repo, [row(1)])
-    manifest = repo / "pins/shop/products.yaml"
+    manifest = repo / "pins/catalog/products.yaml"
     manifest.write_text(manifest.read_text().replace('id: "item-{{ row.sku | lower }}"', id_line))
     [line] = errors(pinops)
-    assert line.startswith(f"pins/shop/products.yaml:8:9: error: {message}")
+    assert line.startswith(f"pins/catalog/products.yaml:8:9: error: {message}")
 
 
 def test_an_id_that_is_not_valid_after_expansion(pinops: Run, repo: Path) -> None:
     products(repo, [row(1, sku="has space")])
     [line] = errors(pinops)
     assert line == (
-        "pins/shop/products.yaml:8:9: error: row 1 of pins/shop/products.csv: id 'item-has"
+        "pins/catalog/products.yaml:8:9: error: row 1 of pins/catalog/products.csv: id 'item-has"
         " space' is not valid (use letters, digits, '.', '_' and '-', starting with a letter or"
         " digit)"
     )
@@ -191,7 +191,7 @@ def test_bad_csv_files_are_located(
     else:
         data.write_text(content)
     [line] = errors(pinops)
-    assert line.startswith(f"pins/shop/{location}: error: {message}")
+    assert line.startswith(f"pins/catalog/{location}: error: {message}")
 
 
 def test_a_csv_with_a_byte_order_mark_and_blank_lines(pinops: Run, repo: Path) -> None:
@@ -203,21 +203,21 @@ def test_a_csv_with_a_byte_order_mark_and_blank_lines(pinops: Run, repo: Path) -
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("d.json", '[{"sku": "A1"}, 3]', "pins/shop/d.json: error: item 2 is not a mapping"),
-        ("d.json", '{"sku": "A1"}', "pins/shop/d.json: error: the data file must hold a list"),
-        ("d.yaml", "sku: A1\n", "pins/shop/d.yaml:1:1: error: the data file must hold a list"),
-        ("d.json", '[{"sku": "A1"},\n  oops]', "pins/shop/d.json:2:3: error: invalid JSON"),
-        ("d.json", "[" * 100_000, "pins/shop/d.json: error: the JSON is nested too deeply"),
-        ("d.yaml", "- &a {sku: A1}\n- *a\n", "pins/shop/d.yaml:1:3: error: YAML anchors"),
-        ("d.yaml", "- sku: A1\n- just text\n", "pins/shop/d.yaml:2:3: error: item 2 is not"),
-        ("d.txt", "sku\nA1\n", "pins/shop/products.yaml:6:9: error: data file 'd.txt' is not a"),
+        ("d.json", '[{"sku": "A1"}, 3]', "pins/catalog/d.json: error: item 2 is not a mapping"),
+        ("d.json", '{"sku": "A1"}', "pins/catalog/d.json: error: the data file must hold a list"),
+        ("d.yaml", "sku: A1\n", "pins/catalog/d.yaml:1:1: error: the data file must hold a list"),
+        ("d.json", '[{"sku": "A1"},\n  oops]', "pins/catalog/d.json:2:3: error: invalid JSON"),
+        ("d.json", "[" * 100_000, "pins/catalog/d.json: error: the JSON is nested too deeply"),
+        ("d.yaml", "- &a {sku: A1}\n- *a\n", "pins/catalog/d.yaml:1:3: error: YAML anchors"),
+        ("d.yaml", "- sku: A1\n- just text\n", "pins/catalog/d.yaml:2:3: error: item 2 is not"),
+        ("d.txt", "sku\nA1\n", "pins/catalog/products.yaml:6:9: error: data file 'd.txt' is not a"),
     ],
 )
 def test_bad_yaml_and_json_files_are_located(
     pinops: Run, repo: Path, name: str, content: str, message: str
 ) -> None:
     products(repo, [row(1)], name)
-    (repo / "pins/shop" / name).write_text(content)
+    (repo / "pins/catalog" / name).write_text(content)
     [line] = errors(pinops)
     assert line.startswith(message)
 
@@ -226,7 +226,7 @@ def test_too_many_rows(pinops: Run, repo: Path) -> None:
     data = products(repo, [row(1)])
     data.write_text("sku\n" + "".join(f"S{n}\n" for n in range(10_001)))
     assert errors(pinops) == [
-        "pins/shop/products.csv:10002:1: error: the data file has more than 10,000 rows"
+        "pins/catalog/products.csv:10002:1: error: the data file has more than 10,000 rows"
         " (split it into several files, each with its own generate:)"
     ]
 
@@ -247,8 +247,8 @@ def test_the_data_file_must_be_inside_the_repository(
     products(repo, [row(1)])
     outside = repo.parent / "outside.csv"
     outside.write_text("sku\nA1\n")
-    (repo / "pins/shop/link.csv").symlink_to(outside)
-    manifest = repo / "pins/shop/products.yaml"
+    (repo / "pins/catalog/link.csv").symlink_to(outside)
+    manifest = repo / "pins/catalog/products.yaml"
     manifest.write_text(manifest.read_text().replace("from: products.csv", f"from: {path}"))
     [line] = errors(pinops)
-    assert line.startswith(f"pins/shop/products.yaml:6:9: error: {message}")
+    assert line.startswith(f"pins/catalog/products.yaml:6:9: error: {message}")

@@ -48,7 +48,7 @@ def test_every_published_pin_records_its_source_commit(
     assert gitrepo.head_commit(clone) == head
     assert run(capsys, clone, "apply", "--yes").code == 0
     pins = state(clone)["pins"]
-    assert isinstance(pins, dict) and len(pins) == 5
+    assert isinstance(pins, dict) and len(pins) == 8
     assert {record["commit"] for record in pins.values()} == {head}
 
 
@@ -66,7 +66,7 @@ def test_apply_commit_pushes_the_state_with_what_was_published(
     assert git(origin.bare, "rev-parse", "main^") == source
     assert git(origin.bare, "diff", "--name-only", source, pushed) == STATE
     message = git(origin.bare, "log", "-1", "--format=%B", "main")
-    assert message.splitlines()[0] == f"pinops: state after 5 published changes from {source[:12]}"
+    assert message.splitlines()[0] == f"pinops: state after 8 published changes from {source[:12]}"
     assert "+ cozy-living-room (pin 1000000000000000001)" in message
     assert f"Source-Commit: {source}" in message
     committed = json.loads(git(origin.bare, "show", f"main:{STATE}"))
@@ -138,7 +138,7 @@ def test_queued_runs_apply_their_own_commit_on_top_of_the_newest_state(
     assert result.code == 0, result.err
     assert "and pushed it." in result.out  # on top of the second merge, which it had fetched
     assert git(origin.bare, "log", "--format=%s", "main").splitlines() == [
-        f"pinops: state after 5 published changes from {seed[:12]}",
+        f"pinops: state after 8 published changes from {seed[:12]}",
         "Retitle the salad",
         "The example pins",
     ]
@@ -153,7 +153,7 @@ def test_queued_runs_apply_their_own_commit_on_top_of_the_newest_state(
     assert state(queued)["serial"] == 2
     assert git(origin.bare, "log", "--format=%s", "-2", "main").splitlines() == [
         f"pinops: state after 1 published change from {second[:12]}",
-        f"pinops: state after 5 published changes from {seed[:12]}",
+        f"pinops: state after 8 published changes from {seed[:12]}",
     ]
     assert git(queued, "rev-parse", "HEAD") == git(origin.bare, "rev-parse", "main")
     assert git(queued, "status", "--porcelain") == ""
@@ -191,7 +191,7 @@ def test_the_state_branch_keeps_state_off_the_work_tree_and_main(
     assert run(capsys, fresh, "apply", "--yes", "--commit").code == 0
     assert git(origin.bare, "log", "--format=%s", "pinops-state").splitlines() == [
         f"pinops: state after 1 published change from {git(fresh, 'rev-parse', 'HEAD')[:12]}",
-        f"pinops: state after 5 published changes from {main_before[:12]}",
+        f"pinops: state after 8 published changes from {main_before[:12]}",
     ]
     assert git(origin.bare, "rev-parse", "main") == main_before
     assert STATE not in git(origin.bare, "ls-tree", "-r", "--name-only", "main").splitlines()
@@ -227,7 +227,7 @@ def test_plan_changed_lists_only_pins_whose_manifests_changed(
     result = run(capsys, clone, "plan", "--changed")
     assert result.code == 0, result.err
     base = git(clone, "rev-parse", "main")[:12]
-    assert result.out.startswith(f"Only pins whose manifests changed since {base}: 1 of 6 shown.")
+    assert result.out.startswith(f"Only pins whose manifests changed since {base}: 1 of 9 shown.")
     assert "+ create summer-salad" in result.out
     assert "easy-pasta" not in result.out and "calm-bedroom" not in result.out
     # A defaults file reaches every pin below it; uncommitted work counts.
@@ -242,7 +242,7 @@ def test_plan_changed_lists_only_pins_whose_manifests_changed(
     ]
     assert json.loads(widened.out)["checksum"] == ""  # a part of a plan cannot be applied
     between = run(capsys, clone, "plan", "--changed", "--base", "main", "--head", "HEAD")
-    assert "1 of 6 shown" in between.out
+    assert "1 of 9 shown" in between.out
     refused = run(capsys, clone, "plan", "--changed", "--out", "plan.json")
     assert refused.code == 1 and "cannot be saved" in refused.err
     unknown = run(capsys, clone, "plan", "--changed", "--base", "no-such-ref")

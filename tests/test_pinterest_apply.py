@@ -29,7 +29,7 @@ alt_text: A narrow hallway with a round mirror
 image: https://cdn.example.com/hallway.jpg
 """
 # The example repository's pins due now (one waits for publish_at), plus the https one.
-PUBLISHED = 6
+PUBLISHED = 9
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_the_example_pins_publish_and_a_second_run_writes_nothing(
     assert result.code == 0, result.err
     assert len(api.pins) == PUBLISHED
     sources = [r.json["media_source"]["source_type"] for r in api.requests("POST", "/v5/pins")]
-    assert sorted(sources) == sorted(["image_base64"] * 4 + ["image_url", "video_id"])
+    assert sorted(sources) == sorted(["image_base64"] * 7 + ["image_url", "video_id"])
     (video,) = [pin for pin in api.pins.values() if pin["creative_type"] == "VIDEO"]
     assert video["title"] == "How to Make Garlic Pasta in 15 Minutes"
     writes = len(api.writes())

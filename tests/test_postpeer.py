@@ -32,6 +32,9 @@ TARGETS = [
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
     "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
     "summer-salad",
 ]
 
@@ -82,7 +85,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
 ) -> None:
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert "Plan: 6 to create" in result.out
+    assert "Plan: 9 to create" in result.out
     assert sorted(state(configured)) == TARGETS
     live = {entry["platformPostId"] for entry in api.live_pins()}
     records = state(configured)
@@ -96,7 +99,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     bodies = creates(api)
     for body in bodies:
         spec.check_request(body, "/v1/posts/", "post")
-    assert len(api.uploads) == 6  # four images, the video and its cover, each uploaded once
+    assert len(api.uploads) == 9  # seven images, the video and its cover, each uploaded once
     assert all("x-access-key" not in r.headers for r in api.requests("PUT", "/upload/"))
     video = next(b for b in bodies if b["mediaItems"][0]["type"] == "video")
     assert video["platforms"][0]["platformSpecificData"]["coverImageUrl"].startswith("https://")
@@ -208,11 +211,11 @@ def test_a_lost_create_response_is_found_in_the_listing_not_posted_twice(
     first = pinops("apply", "--yes")
     assert first.code == 1
     assert "it may have been acted on" in first.err + first.out
-    assert len(api.posts) == 6  # the service did publish the first one
+    assert len(api.posts) == 9  # the service did publish the first one
     plan = pinops("plan")
     assert "= adopt" in plan.out, plan.out
     assert pinops("apply", "--yes").code == 0
-    assert len(api.posts) == 6 and len(creates(api)) == 6
+    assert len(api.posts) == 9 and len(creates(api)) == 9
     assert sorted(state(configured)) == TARGETS
     assert all("intent" not in record for record in state(configured).values())
 
@@ -228,7 +231,7 @@ def test_a_lost_scheduled_create_is_left_for_a_person_naming_the_post(
     assert "? unresolved calm-bedroom" in plan.out
     assert f"post {post_id} matches the pin: it was created, scheduled for" in plan.out
     assert pinops("apply", "--yes").code == 0
-    assert len(api.posts) == 6  # nothing posted twice
+    assert len(api.posts) == 9  # nothing posted twice
 
 
 def test_a_reset_before_the_service_acted_is_posted_again(
@@ -236,11 +239,11 @@ def test_a_reset_before_the_service_acted_is_posted_again(
 ) -> None:
     api.faults.add(Fault(kind="reset", method="POST", path="/v1/posts"))
     assert pinops("apply", "--yes").code == 1
-    assert len(api.posts) == 5
+    assert len(api.posts) == 8
     plan = pinops("plan")
     assert "not on the board: it was never created" in plan.out, plan.out
     assert pinops("apply", "--yes").code == 0
-    assert len(api.posts) == 6 and sorted(state(configured)) == TARGETS
+    assert len(api.posts) == 9 and sorted(state(configured)) == TARGETS
 
 
 def test_429_is_retried_and_a_5xx_create_is_never_resent(
@@ -260,13 +263,13 @@ def test_429_is_retried_and_a_5xx_create_is_never_resent(
     assert result.code == 1
     assert "PostPeer answered 500 to POST /posts/" in result.err + result.out
     posts = api.requests("POST", "/v1/posts")
-    assert [r.fault.status if r.fault else 202 for r in posts] == [429, 500] + [202] * 5
+    assert [r.fault.status if r.fault else 202 for r in posts] == [429, 500] + [202] * 8
     assert api.requests("GET", "/v1/posts/")[0].fault is not None
-    assert len(api.posts) == 5
+    assert len(api.posts) == 8
     # The next plan looks for the unanswered create in the listing: it never happened.
     assert "not on the board" in pinops("plan").out
     assert pinops("apply", "--yes").code == 0
-    assert len(api.posts) == 6
+    assert len(api.posts) == 9
 
 
 def test_out_of_credits_is_a_clear_error(
@@ -281,7 +284,7 @@ def test_out_of_credits_is_a_clear_error(
     assert len(state(configured)) == 2
     api.credits = 10
     assert pinops("apply", "--yes").code == 0
-    assert len(state(configured)) == 6
+    assert len(state(configured)) == 9
 
 
 def test_a_failed_publish_reports_the_reason_and_records_nothing(
@@ -291,9 +294,9 @@ def test_a_failed_publish_reports_the_reason_and_records_nothing(
     result = pinops("apply", "--yes")
     assert result.code == 1
     assert "the destination link is blocked as spam" in result.out + result.err
-    assert len(state(configured)) == 5
+    assert len(state(configured)) == 8
     assert pinops("apply", "--yes").code == 0
-    assert len(state(configured)) == 6
+    assert len(state(configured)) == 9
 
 
 def test_a_post_still_publishing_is_followed_by_later_plans(
@@ -307,13 +310,13 @@ def test_a_post_still_publishing_is_followed_by_later_plans(
     assert pinops("apply", "--yes").code == 0
     records = state(configured)
     pending = [key for key, record in records.items() if record["status"] == "pending"]
-    assert len(pending) == 5 and all(records[key]["post_id"] for key in pending)
+    assert len(pending) == 8 and all(records[key]["post_id"] for key in pending)
     api.faults.clear()
     assert "⏲ wait" in pinops("plan").out  # the first read still sees it publishing
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
     assert all(record["status"] != "pending" for record in state(configured).values())
-    assert len(api.posts) == 6 and len(creates(api)) == 6
+    assert len(api.posts) == 9 and len(creates(api)) == 9
 
 
 def test_follow_reports_a_failure_and_the_pin_is_posted_again(
@@ -330,7 +333,7 @@ def test_follow_reports_a_failure_and_the_pin_is_posted_again(
     plan = pinops("plan")
     assert "the service failed to publish it: Pinterest rejected the image" in plan.out, plan.out
     assert pinops("apply", "--yes").code == 0
-    assert len(creates(api)) == 7
+    assert len(creates(api)) == 10
     assert all(record["status"] != "pending" for record in state(configured).values())
 
 

@@ -30,6 +30,9 @@ TARGETS = [
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
     "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
     "summer-salad",
 ]
 CDN = "https://cdn.example.com/"
@@ -93,13 +96,13 @@ def test_apply_uploads_the_files_in_multipart_creates_and_a_rerun_sends_no_write
     assert records["calm-bedroom"]["status"] == "scheduled"
     assert api.posts[records["calm-bedroom"]["post_id"]]["scheduled_at"] == "2027-03-01T09:00:00Z"
     creates = api.requests("POST", "/api/posts")
-    assert len(creates) == 6
+    assert len(creates) == 9
     for request in creates:
         key = request.headers["idempotency-key"]
         assert len(key) == 32 and request.content_type == "multipart/form-data"
         assert f"boundary=pinops-{key}" in request.headers["content-type"]
     video = next(p for p in api.posts.values() if p["media"][0]["content_type"] == "video/mp4")
-    assert len(api.files) == 7  # every medium once per create, and the video's cover
+    assert len(api.files) == 10  # every medium once per create, and the video's cover
     assert video["platforms"][0]["params"]["format"] == "pin"
     parts = {part.name for part in form_parts(creates[0]) or []}
     assert {"post[body]", "profiles[]", "media[]", "platforms[pinterest][board_id]"} <= parts
@@ -173,7 +176,7 @@ def test_a_lost_response_is_replayed_by_its_idempotency_key(
     first, second = api.requests("POST", "/api/posts")[:2]
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
     assert first.body == second.body  # byte for byte: the multipart boundary is the key's
-    assert len(api.posts) == 6
+    assert len(api.posts) == 9
 
 
 def test_a_create_that_kept_failing_is_replayed_by_the_next_run(
@@ -186,9 +189,9 @@ def test_a_create_that_kept_failing_is_replayed_by_the_next_run(
     first = pinops("apply", "--yes")
     assert first.code == 1
     assert "Postproxy answered 503 to POST /posts" in first.out + first.err
-    assert len(api.posts) == 6  # the lost one was created; its answer never arrived
+    assert len(api.posts) == 9  # the lost one was created; its answer never arrived
     assert pinops("apply", "--yes").code == 0
-    assert len(api.posts) == 6 and sorted(state(configured)) == TARGETS
+    assert len(api.posts) == 9 and sorted(state(configured)) == TARGETS
     replayed = api.requests("POST", "/api/posts")[-1]
     assert (
         replayed.headers["idempotency-key"]
@@ -214,7 +217,7 @@ def test_429_and_an_in_flight_key_are_waited_out(pinops: Run, api: PostproxyEmul
     )
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert len(api.posts) == 6
+    assert len(api.posts) == 9
     statuses = [r.fault.status if r.fault else 200 for r in api.requests("POST", "/api/posts")]
     assert statuses[:3] == [429, 409, 200]
 
@@ -263,10 +266,10 @@ def test_a_failed_publish_reports_the_platform_error_and_a_later_run_posts_again
     result = pinops("apply", "--yes")
     assert result.code == 1
     assert "Postproxy could not publish the pin: Your Pin could not be created" in result.out
-    assert len(state(configured)) == 5
+    assert len(state(configured)) == 8
     # The next run posts it again under a key of its own: a failed post is never replayed.
     assert pinops("apply", "--yes").code == 0
-    assert len(state(configured)) == 6 and len(api.posts) == 7
+    assert len(state(configured)) == 9 and len(api.posts) == 10
     keys = [r.headers["idempotency-key"] for r in api.requests("POST", "/api/posts")]
     assert keys[-1] != keys[-2]
     assert "No changes" in pinops("apply", "--yes").out
@@ -283,12 +286,12 @@ def test_a_post_still_publishing_is_followed_by_later_plans(
     )
     assert pinops("apply", "--yes").code == 0
     pending = [r for r in state(configured).values() if r["status"] == "pending"]
-    assert len(pending) == 5 and all(r["post_id"] for r in pending)
+    assert len(pending) == 8 and all(r["post_id"] for r in pending)
     api.faults.clear()
     assert "⏲ wait" in pinops("plan").out
     assert pinops("apply", "--yes").code == 0
     assert all(r["status"] != "pending" for r in state(configured).values())
-    assert len(api.posts) == 6
+    assert len(api.posts) == 9
 
 
 def test_create_waits_then_leaves_it_pending_and_sends_thumb_offset(

@@ -114,7 +114,7 @@ def test_tombstone_deletes_on_purpose_with_prune_off(pinops: Run, repo: Path) ->
     assert "  - delete summer-salad\n      # marked state: absent\n" in plan.out
     assert pinops("apply", "--yes").code == 0
     assert "summer-salad" not in pinops("state", "list").out
-    assert len(sandbox_pins(repo)) == 4
+    assert len(sandbox_pins(repo)) == 7
 
 
 def test_a_protected_pin_survives_removal_of_its_manifest(pinops: Run, repo: Path) -> None:
@@ -126,7 +126,7 @@ def test_a_protected_pin_survives_removal_of_its_manifest(pinops: Run, repo: Pat
     blocked = pinops("apply", "--yes")
     assert blocked.code == 3
     assert "'summer-salad' is protected and would be deleted" in blocked.err
-    assert len(sandbox_pins(repo)) == 5
+    assert len(sandbox_pins(repo)) == 8
     assert pinops("plan").code == 3
 
 
@@ -152,7 +152,7 @@ def test_refresh_finds_drift_and_apply_restores_it(pinops: Run, repo: Path) -> N
     assert "No changes" in pinops("plan").out  # without --refresh the state is trusted
     assert pinops("apply", "--yes", "--refresh").code == 0
     assert pinops("refresh").out == "No drift: every published pin is as pinops left it.\n"
-    assert len(sandbox_pins(repo)) == 5
+    assert len(sandbox_pins(repo)) == 8
 
 
 def test_import_adopts_an_existing_pin_without_republishing(pinops: Run, repo: Path) -> None:
@@ -186,12 +186,12 @@ def test_state_mv_renames_without_republishing(pinops: Run, repo: Path) -> None:
 def test_pace_spreads_new_pins_over_time_and_the_plan_shows_when(pinops: Run, repo: Path) -> None:
     edit(repo / "pinops.yaml", "    boards: [", "    pace: 2/hour\n    boards: [")
     plan = pinops("plan")
-    assert "Plan: 2 to create, 0 to update, 0 to replace, 0 to delete. (4 waiting)" in plan.out
-    assert plan.out.count("# paced at 2/hour: due about ") == 3
+    assert "Plan: 2 to create, 0 to update, 0 to replace, 0 to delete. (7 waiting)" in plan.out
+    assert plan.out.count("# paced at 2/hour: due about ") == 6
     assert pinops("apply", "--yes").code == 0
     assert len(sandbox_pins(repo)) == 2
     again = pinops("plan")
-    assert "Plan: 0 to create" in again.out and again.out.count("paced at 2/hour") == 3
+    assert "Plan: 0 to create" in again.out and again.out.count("paced at 2/hour") == 6
 
 
 def test_unlock_clears_only_a_lock_whose_holder_is_gone(pinops: Run, repo: Path) -> None:

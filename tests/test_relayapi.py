@@ -33,6 +33,9 @@ PUBLISHED = [
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
     "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
     "summer-salad",
 ]
 POSTS = "/v1/posts"
@@ -119,7 +122,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
     # calm-bedroom's publish_at is more than 30 days away: RelayAPI would refuse the schedule.
-    assert "Plan: 5 to create" in result.out and "⏲ wait calm-bedroom" in result.out
+    assert "Plan: 8 to create" in result.out and "⏲ wait calm-bedroom" in result.out
     records = state(configured)
     assert sorted(records) == PUBLISHED
     assert {records[key]["pin_id"] for key in PUBLISHED} == set(api.pins)
@@ -143,7 +146,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     # Media went up presigned, were confirmed, and are used by their reference_url.
     references = {m["reference_url"] for m in api.media.values()}
     assert cover in references and all(b["media"][0]["url"] in references for b in bodies)
-    assert len(api.uploads) == 6  # one copy per pin: uploads are keyed by each pin's create
+    assert len(api.uploads) == 9  # one copy per pin: uploads are keyed by each pin's create
     puts = api.requests("PUT", "/_r2/")
     assert all("authorization" not in r.headers and r.headers["if-none-match"] == "*" for r in puts)
     # Every write carries an Idempotency-Key.
@@ -270,7 +273,7 @@ def test_a_lost_create_response_is_answered_from_the_receipt(
         first.fault is not None
         and second.headers["idempotency-key"] == first.headers["idempotency-key"]
     )
-    assert len(api.posts) == 5 and sorted(state(configured)) == PUBLISHED
+    assert len(api.posts) == 8 and sorted(state(configured)) == PUBLISHED
 
 
 def test_a_create_unanswered_across_runs_is_replayed_exactly(
@@ -356,7 +359,7 @@ def test_a_failed_publish_reports_the_reason_and_records_nothing(
     text = result.out + result.err
     assert "RelayAPI could not publish the pin: Pinterest rejected the image: too small" in text
     assert "(PLATFORM_ERROR)" in text
-    assert len(state(configured)) == 4
+    assert len(state(configured)) == 7
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
     assert sorted(state(configured)) == PUBLISHED
@@ -392,7 +395,7 @@ def test_429_and_5xx_are_retried_under_the_same_key(pinops: Run, api: RelayAPIEm
     posts = api.requests("POST", POSTS)
     assert [r.fault.status if r.fault else 201 for r in posts[:3]] == [429, 503, 201]
     assert len({r.headers["idempotency-key"] for r in posts[:3]}) == 1
-    assert len(api.posts) == 5
+    assert len(api.posts) == 8
 
 
 def test_find_get_and_delete_read_the_listing(api: RelayAPIEmulator, make: Make) -> None:

@@ -23,7 +23,7 @@ def test_the_reviewed_plan_is_applied(pinops: Run, repo: Path, tmp_path: Path) -
     result = pinops("apply", "--yes", "--reviewed", str(reviewed))
     assert result.code == 0, result.err
     assert "This is the plan reviewed on the pull request." in result.out
-    assert len(published(repo)) == 5
+    assert len(published(repo)) == 8
 
 
 def test_a_moved_state_with_the_same_changes_is_still_the_reviewed_plan(
@@ -72,7 +72,7 @@ def test_the_policy_comes_from_the_config(pinops: Run, repo: Path, tmp_path: Pat
     result = pinops("apply", "--yes", "--reviewed", str(missing))
     assert result.code == 0, result.err
     assert "! summer-salad: create: no plan was reviewed" in result.out
-    assert len(published(repo)) == 5
+    assert len(published(repo)) == 8
 
 
 def test_without_a_reviewed_plan_stop_publishes_nothing(

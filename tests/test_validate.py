@@ -10,7 +10,7 @@ from tests.conftest import Run, edit
 def test_the_example_repository_is_valid(pinops: Run) -> None:
     result = pinops("validate")
     assert result.code == 0, result.err
-    assert result.out == "Valid: 5 pins, 0 warnings.\n"
+    assert result.out == "Valid: 8 pins, 0 warnings.\n"
 
 
 def write(repo: Path, name: str, text: str) -> None:

@@ -32,6 +32,9 @@ TARGETS = [
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
     "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
     "summer-salad",
 ]
 POSTS = "/api/v1/posts"
@@ -133,7 +136,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
 ) -> None:
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert "Plan: 6 to create" in result.out
+    assert "Plan: 9 to create" in result.out
     records = state(configured)
     assert sorted(records) == TARGETS
     assert {records[k]["pin_id"] for k in TARGETS if k != "calm-bedroom"} == set(api.pins)
@@ -148,7 +151,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     # draft. Each carries a UUID x-request-id, its own for every pin.
     assert all(b.get("publishNow") is True or "scheduledFor" in b for b in bodies)
     ids = [r.headers["x-request-id"] for r in api.requests("POST", POSTS)]
-    assert len(set(ids)) == 6 and all(str(uuid.UUID(rid)) == rid for rid in ids)
+    assert len(set(ids)) == 9 and all(str(uuid.UUID(rid)) == rid for rid in ids)
     bedroom = next(b for b in bodies if "scheduledFor" in b)
     assert (bedroom["scheduledFor"], bedroom["timezone"]) == ("2027-03-01T09:00:00Z", "UTC")
     assert "publishNow" not in bedroom
@@ -162,7 +165,7 @@ def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     assert video["platforms"][0]["platformSpecificData"]["coverImageUrl"] in api.uploads
     # Media went up presigned, without the API key, one copy per pin (the two easy-pasta pins
     # would otherwise be one post to Zernio's duplicate check).
-    assert len(api.uploads) == 7
+    assert len(api.uploads) == 10
     assert all("authorization" not in r.headers for r in api.requests("PUT", "/_uploads/"))
     writes = len(api.writes())
     again = pinops("apply", "--yes")
@@ -305,7 +308,7 @@ def test_a_lost_create_response_is_replayed_by_its_request_id(
     posts = api.requests("POST", POSTS)
     assert posts[0].fault is not None
     assert posts[1].headers["x-request-id"] == posts[0].headers["x-request-id"]
-    assert len(api.posts) == 6 and sorted(state(configured)) == TARGETS
+    assert len(api.posts) == 9 and sorted(state(configured)) == TARGETS
 
 
 def test_an_unanswered_create_is_replayed_or_taken_from_the_duplicate_check(
@@ -383,7 +386,7 @@ def test_a_failed_publish_reports_the_reason_and_records_nothing(
     assert "Zernio could not publish the pin: Pinterest rejected the image: too small" in (
         result.out + result.err
     )
-    assert len(state(configured)) == 5
+    assert len(state(configured)) == 8
     # Within the x-request-id window Zernio replays the failed post: it is posted anew.
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
@@ -417,7 +420,7 @@ def test_429_and_5xx_are_retried_under_the_same_request_id(
     posts = api.requests("POST", POSTS)
     assert [r.fault.status if r.fault else 201 for r in posts[:3]] == [429, 502, 201]
     assert len({r.headers["x-request-id"] for r in posts[:3]}) == 1
-    assert len(api.posts) == 6
+    assert len(api.posts) == 9
 
 
 def test_errors_are_clear_and_never_show_the_key(
@@ -458,7 +461,7 @@ def test_an_account_not_of_this_key_stops_the_run(
     assert f"Zernio answered 403 to POST /v1/posts: Account {ACCOUNT_ID} does not belong" in text
     assert "not one of this API key's accounts" in text
     assert "not attempted" in text
-    assert len(api.requests("POST", POSTS)) == 7  # the second pin was not sent
+    assert len(api.requests("POST", POSTS)) == 10  # the second pin was not sent
 
 
 def test_limits_are_reported_at_plan_time_with_file_and_line(configured: Path, pinops: Run) -> None:

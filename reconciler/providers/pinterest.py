@@ -142,6 +142,7 @@ class PinterestProvider:
         base_url: str,
         credentials: Credentials,
         *,
+        quota: Pace = WRITE_QUOTA,
         spacing: float = 0.0,
         retry: Retry | None = None,
         timeout: float = 30.0,
@@ -158,7 +159,7 @@ class PinterestProvider:
             explain=explain,
             on_unauthorized=self.oauth.renew,
             request_id_header="x-pinterest-rid",
-            pace=(WRITE_QUOTA,),
+            pace=(quota,),
             spacing=spacing,
             retry=retry,
             timeout=timeout,
@@ -423,8 +424,11 @@ def _check_base_url(base_url: str) -> None:
 def open_provider(config: Config, account: Account) -> PinterestProvider:  # noqa: ARG001
     base_url = account.base_url or DEFAULT_BASE_URL
     _check_base_url(base_url)
+    # A configured pace replaces Pinterest's documented write quota (DESIGN: "default: the
+    # provider's documented limit"), e.g. a slower one for a Trial app.
     return PinterestProvider(
         base_url,
         Credentials.from_environment(os.environ),
+        quota=account.pace or WRITE_QUOTA,
         spacing=account.pace.interval if account.pace else 0.0,
     )

@@ -174,6 +174,13 @@ class Namespace:
     def __len__(self) -> int:
         return len(self._values)
 
+    def __str__(self) -> str:
+        # Printing the object itself would show a memory address, which differs on every run.
+        raise TemplateFailure(
+            f"{self._label} cannot be written out whole",
+            f"write one {self._noun} of it; it has: {', '.join(sorted(self._values))}",
+        )
+
     def _missing(self, key: object) -> str:
         known = ", ".join(sorted(self._values)) or "nothing"
         return f"{self._label} has no {self._noun} {key!r}; it has: {known}"

@@ -269,6 +269,7 @@ def test_var_names_are_checked(pinops: Run, repo: Path) -> None:
         ("{% for i in range(60000) %}xy{% endfor %}", "more than 100,000 characters"),
         ("{{ [1].append(2) }}", "unsafe"),
         ("{{ 1 / 0 }}", "division by zero"),
+        ("{{ pin }}", "the pin cannot be written out whole"),
     ],
 )
 def test_sandbox_escapes_and_bombs_are_refused(

@@ -37,10 +37,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 @dataclass(frozen=True)
 class Limits:
     """How large a value a template may build: characters of any string or list, and bits of any
-    integer. `range()` is bounded by the sandbox itself (100,000 items)."""
+    integer; and how many loop iterations one expansion may run in all, so that nested loops
+    over large inputs cannot burn the CPU. `range()` is also bounded by the sandbox (100,000)."""
 
     size: int = 100_000
     number_bits: int = 128
+    steps: int = 100_000
 
 
 LIMITS = Limits()
@@ -49,6 +51,9 @@ LIMITS = Limits()
 FIELD_LENGTHS = {"title": 100, "description": 800, "alt_text": 500}
 _DEFAULT_TRUNCATE = 255
 FIELD_VAR = "__field__"
+# Every {% for %} iterates through this global, which counts against Limits.steps.
+LOOP_VAR = "__loop__"
+STEPS_VAR = "__steps__"
 
 # Filters a template may use: Jinja's own that cannot amplify their input, and ours.
 _JINJA_FILTERS = (
@@ -322,6 +327,18 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
     return text.replace(old, new, -1 if count is None else count)
 
 
+@pass_context
+def _bounded_loop(context: Context, iterable: Any) -> Iterator[Any]:
+    """The items of a loop, counted against the expansion's budget of iterations."""
+    _fail_if_undefined(iterable)
+    steps: list[int] = context[STEPS_VAR]
+    for item in iterable:
+        steps[0] += 1
+        if steps[0] > LIMITS.steps:
+            raise SecurityError(f"the template runs more than {LIMITS.steps:,} loop iterations")
+        yield item
+
+
 def _environment() -> _Environment:
     env = _Environment(
         undefined=_Undefined,
@@ -330,7 +347,7 @@ def _environment() -> _Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals = {"range": env.globals["range"]}
+    env.globals = {"range": env.globals["range"], LOOP_VAR: _bounded_loop}
     filters: dict[str, Callable[..., Any]] = {name: FILTERS[name] for name in _JINJA_FILTERS}
     filters.update(truncate=_truncate, slug=slug, join=_join, replace=_replace)
     env.filters = filters
@@ -365,6 +382,8 @@ def _compile(source: str) -> Template:
                 f"'{node.name}' is not available in pin templates",
                 "use vars, pin and row",
             )
+    for loop in tree.find_all(nodes.For):
+        loop.iter = nodes.Call(nodes.Name(LOOP_VAR, "load"), [loop.iter], [], None, None)
     try:
         return _ENV.from_string(tree)
     # Compiling finds what parsing cannot, such as a filter that does not exist.
@@ -384,7 +403,7 @@ def render(source: str, context: dict[str, Any], field: str) -> str:
     chunks: list[str] = []
     total = 0
     try:
-        for chunk in template.generate({**context, FIELD_VAR: field}):
+        for chunk in template.generate({**context, FIELD_VAR: field, STEPS_VAR: [0]}):
             total += len(chunk)
             if total > LIMITS.size:
                 raise _too_large()

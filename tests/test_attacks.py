@@ -171,3 +171,31 @@ def test_credentials_are_masked_in_every_output_channel(
     rest = result.out.split("\n", 1)[1]
     assert secret not in rest + result.err
     assert '"title": "[redacted]"' in rest
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+        ("{{ cycler.__init__.__globals__ }}", "'cycler' is undefined"),
+        ("{{ self }}", "'self' is not available in pin templates"),
+        ("{{ range.__self__ }}", "'function object' has no attribute '__self__'"),
+        ("{% include '/etc/passwd' %}", "{% include %} is not allowed in pin templates"),
+        ("{{ 'x' * 1000000000 }}", "builds a value of more than 100,000 characters"),
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+            "more than 100,000 loop iterations",
+        ),
+        ("{{ 9 ** 9999999 }}", "a number of more than 128 bits"),
+        ("{{ '%9999999d' % 1 }}", "builds a value of more than 100,000 characters"),
+        ("{{ 'a'.ljust(10000000) }}", "unsafe"),
+    ],
+)
+def test_template_sandbox_escapes_are_refused(
+    pinops: Run, repo: Path, template: str, expected: str
+) -> None:
+    text = PIN.format(id="tpl", image="media/pasta.jpg").replace("title: T", f'title: "{template}"')
+    (repo / "pins/tpl.yaml").write_text(text)
+    refused(pinops, "pins/tpl.yaml:3:")
+    assert expected in pinops("validate").err

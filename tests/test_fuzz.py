@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import config, desired, providers, yamlsafe
+from reconciler import config, desired, jinjasafe, providers, yamlsafe
 from reconciler.errors import InputError, ValidationFailed
 from tests.conftest import PROJECT
 
@@ -149,3 +149,32 @@ def test_raw_bytes_through_the_hardened_loader(data: bytes) -> None:
             yamlsafe.load(data, "pins/fuzz.yaml")
         except InputError as exc:
             assert exc.location is not None and exc.location.file == "pins/fuzz.yaml"
+
+
+template_tokens = st.sampled_from(
+    [
+        "{{", "}}", "{%", "%}", " for x in ", " range(", "100000", ")", " endfor ", " if ",
+        " endif ", "vars", "pin", "row", ".title", ".__class__", "__mro__", "[0]", "|truncate",
+        "|slug", "|join", "|replace('a', 'bb')", " * ", " ** ", " ~ ", "'x'", "9", "loop.index",
+        "self", "cycler", "lipsum", "{#", "#}", "(", ")", ",", " set y = ", "x", "y", "'%*d'",
+        " % ",
+    ]
+)  # fmt: skip
+
+
+@FUZZ
+@given(parts=st.lists(template_tokens, max_size=25))
+def test_templates_end_in_text_or_a_refusal(parts: list[str]) -> None:
+    source = "".join(parts)
+    context = {
+        "vars": jinjasafe.Namespace("vars", "variable", {"site": "https://example.com"}),
+        "pin": jinjasafe.Namespace("pin", "field", {"title": "Pasta"}),
+        "row": jinjasafe.Namespace("row", "column", {"sku": "A1"}),
+    }
+    with no_hang():
+        try:
+            text = jinjasafe.render(source, context, "title")
+        except jinjasafe.TemplateFailure as exc:
+            assert exc.message
+        else:
+            assert len(text) <= jinjasafe.LIMITS.size

@@ -120,7 +120,7 @@ class Applier:
         self.store.record(self.state, entry)
 
     def _put(self, key: str, record: Record) -> None:
-        self._write({"op": "record", "key": key, "record": record.to_json()})
+        self.store.put(self.state, key, record)
 
     def _one(self, change: Change) -> Outcome:
         """Carry out one change; a rate limit pauses the run, then the same change is tried again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections import Counter
@@ -316,11 +317,16 @@ def _pace(
     changes: list[Change], state: State, accounts: dict[str, Account], now: datetime
 ) -> list[Change]:
     """Hold back creates beyond an account's pace; each waits for its slot on the timeline."""
-    published: dict[str, list[datetime]] = {}
+    paced = {name for name, account in accounts.items() if account.pace}
+    if not paced:
+        return changes
+    published: dict[str, list[datetime]] = {name: [] for name in paced}
     for record in state.pins.values():
-        if record.published_at:
+        if record.published_at and record.account in paced:
             moment = datetime.fromisoformat(record.published_at.replace("Z", "+00:00"))
-            published.setdefault(record.account, []).append(moment)
+            published[record.account].append(moment)
+    for times in published.values():
+        times.sort()
     result: list[Change] = []
     for change in changes:
         target = change.target
@@ -329,9 +335,11 @@ def _pace(
             result.append(change)
             continue
         window = timedelta(seconds=pace.seconds)
-        times = sorted(t for t in published.get(target.account, []) if t > now - window)
-        slot = now if len(times) < pace.count else times[-pace.count] + window
-        published.setdefault(target.account, []).append(slot)
+        # Slots only move forward, so the timeline stays sorted as it grows.
+        times = published[target.account]
+        recent = len(times) - bisect.bisect_right(times, now - window)
+        slot = now if recent < pace.count else max(now, times[-pace.count] + window)
+        times.append(slot)
         if slot <= now:
             result.append(change)
         else:

@@ -17,7 +17,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,12 @@ class Record:
     intent: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+        # Shallow: `fields` and `intent` hold plain JSON already (asdict deep-copies, slowly).
+        return {
+            name: value
+            for name in _RECORD_FIELDS
+            if (value := getattr(self, name)) is not None and value != {}
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
@@ -239,6 +244,11 @@ class StateFile:
         """Apply an entry to `state` and make it durable before returning."""
         state.apply_entry(entry)
         self._append(entry)
+
+    def put(self, state: State, key: str, record: Record) -> None:
+        """Set one record, durably: `record` without a round trip through JSON."""
+        state.pins[key] = record
+        self._append({"op": "record", "key": key, "record": record.to_json()})
 
     def _append(self, entry: dict[str, Any]) -> None:
         with self.journal_path.open("a", encoding="utf-8") as journal:

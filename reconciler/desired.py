@@ -290,6 +290,13 @@ class _Checker:
             if wrong:
                 self.error(location, f"{name} URL {wrong[0]}", wrong[1])
                 return None
+            if kind == "video" and not caps.video_urls:
+                self.error(
+                    location,
+                    "this account's provider takes videos as uploaded files, not URLs",
+                    "put the video in the repository and give its path",
+                )
+                return None
             return Media(kind=kind, url=value)
         declaring = self.config.root / location.file
         path = self.resolved.get((location.file, value))

@@ -222,3 +222,18 @@ def test_apply_runs_as_a_subprocess_with_the_token_from_the_environment(
     assert result.returncode == 0, result.stderr
     assert len(api.pins) == PUBLISHED
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_a_video_url_is_refused_at_plan_time_for_pinterest(repo: Path, pinops: Run) -> None:
+    config = repo / "pinops.yaml"
+    config.write_text(config.read_text().replace("provider: sandbox", "provider: pinterest"))
+    manifest = repo / "pins/recipes/pasta.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "video: ../media/pasta-howto.mp4", "video: https://cdn.example.com/howto.mp4"
+        )
+    )
+    result = pinops("validate")
+    assert result.code == 1
+    assert "pins/recipes/pasta.yaml:" in result.err
+    assert "takes videos as uploaded files, not URLs" in result.err

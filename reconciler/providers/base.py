@@ -54,6 +54,8 @@ class Capabilities:
     media_limits: MediaLimits = PINTEREST_LIMITS
     # Takes a video's cover as a frame of it (`cover_frame`), not only as an image (`cover`).
     cover_frame: bool = True
+    # Takes a video by URL, not only as an uploaded file.
+    video_urls: bool = True
 
 
 @dataclass(frozen=True)

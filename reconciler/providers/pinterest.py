@@ -67,6 +67,8 @@ CAPABILITIES = Capabilities(
     can_delete=True,
     # image_base64 and cover_image_data take JPEG and PNG only; https images may be any type.
     media_limits=replace(PINTEREST_LIMITS, image_types=IMAGE_TYPES),
+    # Videos go through POST /media and an upload: there is no video_url media source.
+    video_urls=False,
 )
 
 _NOT_FOUND_HINTS = {

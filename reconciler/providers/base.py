@@ -9,24 +9,6 @@ from typing import Protocol, runtime_checkable
 
 from reconciler.media import PINTEREST_LIMITS, MediaLimits
 
-# Fields a pin can be changed in, as named in manifests and in state records.
-CONTENT_FIELDS = frozenset(
-    {
-        "account",
-        "board",
-        "section",
-        "title",
-        "description",
-        "link",
-        "alt_text",
-        "dominant_color",
-        "image",
-        "video",
-        "cover",
-        "cover_frame",
-    }
-)
-
 
 @dataclass(frozen=True)
 class TextLimits:

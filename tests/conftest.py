@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +57,12 @@ def pinops(repo: Path, capsys: pytest.CaptureFixture[str]) -> Run:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+def state(repo: Path) -> dict[str, Any]:
+    """The records of the repository's state file, by key."""
+    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
+    return pins
 
 
 def edit(path: Path, old: str, new: str) -> None:

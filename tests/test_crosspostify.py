@@ -4,11 +4,9 @@ unless policy.on_unsupported_change says otherwise, and a lost create is left fo
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +15,7 @@ from reconciler.errors import ProviderError, ProviderRejected, RateLimited
 from reconciler.providers import crosspostify
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, state
 from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
@@ -50,11 +48,6 @@ def configured(repo: Path, api: CrosspostifyEmulator, monkeypatch: pytest.Monkey
     monkeypatch.setenv("CROSSPOSTIFY_API_KEY", API_KEY)
     point_repo_at(repo, "crosspostify", api.base_url, ACCOUNT_ID, pace="100/second")
     return repo
-
-
-def state(repo: Path) -> dict[str, Any]:
-    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
-    return pins
 
 
 def provider(api: CrosspostifyEmulator, pace: Pace) -> crosspostify.CrosspostifyProvider:

@@ -3,7 +3,6 @@ API, request and response bodies checked against PostPeer's own OpenAPI document
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers import postpeer
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, state
 from tests.emulators.openapi import Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.postpeer import ACCESS_KEY, ACCOUNT_ID, SPEC, PostPeerEmulator
@@ -57,11 +56,6 @@ def configured(repo: Path, api: PostPeerEmulator, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
     point_repo_at(repo, "postpeer", api.base_url, ACCOUNT_ID)
     return repo
-
-
-def state(repo: Path) -> dict[str, Any]:
-    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
-    return pins
 
 
 def creates(api: PostPeerEmulator) -> list[dict[str, Any]]:

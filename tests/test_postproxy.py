@@ -18,7 +18,7 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers import postproxy
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, state
 from tests.emulators.posting import form_parts, point_repo_at
 from tests.emulators.postproxy import API_KEY, PROFILE_ID, PostproxyEmulator
 from tests.emulators.server import Fault
@@ -54,11 +54,6 @@ def configured(repo: Path, api: PostproxyEmulator, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("POSTPROXY_API_KEY", API_KEY)
     point_repo_at(repo, "postproxy", api.base_url, PROFILE_ID)
     return repo
-
-
-def state(repo: Path) -> dict[str, Any]:
-    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
-    return pins
 
 
 def provider(api: PostproxyEmulator, repo: Path, **options: Any) -> postproxy.PostproxyProvider:

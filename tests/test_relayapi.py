@@ -5,7 +5,6 @@ OpenAPI document."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
 from reconciler.providers import relayapi
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, state
 from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.relayapi import ACCOUNT_ID, API_KEY, Receipt, RelayAPIEmulator
@@ -93,11 +92,6 @@ def make(api: RelayAPIEmulator, configured: Path) -> Iterator[Make]:
     yield provider
     for provider_ in made:
         provider_.close()
-
-
-def state(repo: Path) -> dict[str, Any]:
-    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
-    return pins
 
 
 def creates(api: RelayAPIEmulator) -> list[dict[str, Any]]:

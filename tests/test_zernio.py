@@ -19,7 +19,7 @@ from reconciler.errors import OutcomeUnknown, ProviderRejected
 from reconciler.providers import zernio
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, state
 from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
@@ -62,11 +62,6 @@ def configured(repo: Path, api: ZernioEmulator, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ZERNIO_API_KEY", API_KEY)
     point_repo_at(repo, "zernio", api.base_url, ACCOUNT_ID)
     return repo
-
-
-def state(repo: Path) -> dict[str, Any]:
-    pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
-    return pins
 
 
 def creates(api: ZernioEmulator) -> list[dict[str, Any]]:

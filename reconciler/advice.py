@@ -8,7 +8,9 @@ through a URL shortener (Pinterest treats shortened links as a spam signal and m
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from reconciler.errors import Problem
@@ -84,6 +86,9 @@ _MINOR_WORDS = frozenset(
 )
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def warnings(pin: Pin) -> list[Problem]:
     found: list[Problem] = []
     fields, origins = pin.fields, pin.origins
@@ -98,8 +103,8 @@ def warnings(pin: Pin) -> list[Problem]:
         )
     title, description = fields.get("title"), fields.get("description")
     if isinstance(title, str) and isinstance(description, str):
-        leading = _words(title)[:LEADING_WORDS]
-        if leading and _words(description) and not set(leading) & set(_words(description)):
+        leading = set(itertools.islice(_words(title), LEADING_WORDS))
+        if leading and _leads_nowhere(leading, description):
             found.append(
                 Problem(
                     origins["title"],
@@ -134,11 +139,20 @@ def shortener(link: str) -> str | None:
     return host if host in SHORTENERS else None
 
 
-def _words(text: str) -> list[str]:
+def _leads_nowhere(leading: set[str], description: str) -> bool:
+    """Whether a description with words that carry meaning shares none with the title's lead.
+    Descriptions are long and usually match early, so the scan stops at the first match."""
+    seen = False
+    for word in _words(description):
+        if word in leading:
+            return False
+        seen = True
+    return seen
+
+
+def _words(text: str) -> Iterator[str]:
     """The words that carry meaning, lower-cased, with a plural 's' dropped: "Pastas" ~ "pasta"."""
-    words = re.findall(r"[^\W_]+", text.lower())
-    return [
-        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-        for word in words
-        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit()
-    ]
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit():
+            yield word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word

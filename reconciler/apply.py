@@ -16,7 +16,7 @@ from datetime import datetime
 
 from reconciler import boards
 from reconciler.desired import LOCAL_FIELDS, Target
-from reconciler.errors import AuthError, OutcomeUnknown, ProviderError, RateLimited, SpamBlocked
+from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers.base import PinContent, Provider
 from reconciler.recovery import interrupted
@@ -137,7 +137,7 @@ class Applier:
                 if rounds == RATE_LIMIT_ROUNDS:
                     return Outcome(change, error=str(exc))
                 time.sleep(wait)
-            except (AuthError, SpamBlocked) as exc:
+            except StopsRun as exc:
                 return _Stop(change, error=str(exc))
             except ProviderError as exc:
                 return Outcome(change, error=str(exc))

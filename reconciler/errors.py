@@ -8,10 +8,12 @@ PinopsError                      message, location, hint; exit code 1
 │   └── SafetyBlocked            a safety check stopped the plan; exit code 3
 ├── ConfirmationRefused          apply without a TTY and without --yes
 └── ProviderError                a provider call failed
-    ├── AuthError                credentials missing, expired or rejected; stops the run
+    ├── StopsRun                 would fail every remaining change alike: stops the run
+    │   ├── AuthError            credentials missing, expired or rejected
+    │   ├── SpamBlocked          Pinterest's anti-spam block
+    │   └── OutOfCredits         a paid service's balance is spent
     ├── ProviderRejected         the provider refused the request (validation, not found)
     ├── RateLimited              429; carries the delay the provider asked for
-    ├── SpamBlocked              Pinterest's anti-spam block; stops the run
     ├── TransientError           5xx, timeouts, resets before the request was acted on
     └── OutcomeUnknown           the request may have been acted on; never blindly retried
 """
@@ -94,7 +96,15 @@ class ProviderError(PinopsError):
     pass
 
 
-class AuthError(ProviderError):
+class StopsRun(ProviderError):
+    pass
+
+
+class AuthError(StopsRun):
+    pass
+
+
+class OutOfCredits(StopsRun):
     pass
 
 
@@ -108,7 +118,7 @@ class RateLimited(ProviderError):
         self.retry_after = retry_after
 
 
-class SpamBlocked(ProviderError):
+class SpamBlocked(StopsRun):
     pass
 
 

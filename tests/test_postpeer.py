@@ -276,6 +276,8 @@ def test_out_of_credits_is_a_clear_error(
     assert "PostPeer answered 402 to POST /posts/: Not enough credits" in text
     assert "add credits to the PostPeer project" in text
     assert len(state(configured)) == 2
+    # The rest are not even tried: each would be refused alike.
+    assert text.count(": failed: ") == 1 and "skipped (not attempted:" in text
     api.credits = 10
     assert pinops("apply", "--yes").code == 0
     assert len(state(configured)) == 9

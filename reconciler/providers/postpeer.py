@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.config import Account, Config
-from reconciler.errors import ProviderError, ProviderRejected, TransientError
+from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
 from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers import posting
 from reconciler.providers.base import (
@@ -58,7 +58,8 @@ CAPABILITIES = Capabilities(
 
 def _explain(failure: Failure) -> ProviderError | None:
     if failure.status == 402:
-        return ProviderRejected(
+        # Every further post would be refused alike: stop the run, a later one resumes.
+        return OutOfCredits(
             failure.describe(NAME),
             hint="add credits to the PostPeer project: each published or scheduled post costs 1",
         )

@@ -366,7 +366,9 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
     sys.stdout.write(report.problems_text(wanted.warnings))
     _annotate(wanted.warnings, workspace.config.root)
     pins = len({t.pin for t in wanted.targets.values()})
-    print(f"Valid: {pins} pin{'' if pins == 1 else 's'}, {len(wanted.warnings)} warnings.")
+    warned = len(wanted.warnings)
+    plural = "" if warned == 1 else "s"
+    print(f"Valid: {pins} pin{'' if pins == 1 else 's'}, {warned} warning{plural}.")
     return EXIT_OK
 
 

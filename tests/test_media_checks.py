@@ -124,7 +124,7 @@ def test_an_image_far_from_2_by_3_is_a_warning(pinops: Run, repo: Path) -> None:
         "pins/checked.yaml:7:8: warning: image is 1000×1000 pixels, far from the 2:3 Pinterest"
         " recommends (use 2:3, e.g. 1000×1500, so the pin is not cropped or shown small)"
     )
-    assert result.out.endswith(" 1 warnings.\n")
+    assert result.out.endswith(" 1 warning.\n")
 
 
 def test_an_image_over_20_mb_is_an_error(pinops: Run, repo: Path) -> None:

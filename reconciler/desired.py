@@ -130,9 +130,20 @@ class _Checker:
         self.capabilities = capabilities
         self.problems = problems
         self.inspected: dict[Path, media.MediaInfo] = {}
-        # The pins of a manifest often name the same few files: each is resolved once per run.
-        self.resolved: dict[tuple[str, str], Path] = {}
+        # The pins of a folder often name the same few files: each is resolved once per run, from
+        # the real folder of the manifest that declares it, as media.resolve_repo_file does.
+        self.folders: dict[str, tuple[Path, Path]] = {}
+        self.resolved: dict[tuple[Path, str], Path] = {}
         self.media_cache = Cache.default("media")
+        # Per file, not per pin: what targets show and hold for a media file.
+        self.shown: dict[Path, str] = {}
+        self.media_of: dict[tuple[str, Path], Media] = {}
+
+    def _relative(self, path: Path) -> str:
+        shown = self.shown.get(path)
+        if shown is None:
+            shown = self.shown[path] = self.config.relative(path)
+        return shown
 
     def error(self, location: Location, message: str, hint: str = "") -> None:
         self.problems.append(Problem(location, message, hint))
@@ -182,10 +193,7 @@ class _Checker:
                     published[name] = (
                         {"url": found.url}
                         if found.url
-                        else {
-                            "file": self.config.relative(found.path or Path()),
-                            "sha256": found.sha256,
-                        }
+                        else {"file": self._relative(found.path or Path()), "sha256": found.sha256}
                     )
         if len(self.problems) > before:
             return []
@@ -298,15 +306,19 @@ class _Checker:
                 )
                 return None
             return Media(kind=kind, url=value)
-        declaring = self.config.root / location.file
-        path = self.resolved.get((location.file, value))
+        place = self.folders.get(location.file)
+        if place is None:
+            declaring = self.config.root / location.file
+            place = self.folders[location.file] = (declaring, declaring.resolve().parent)
+        declaring, folder = place
+        path = self.resolved.get((folder, value))
         if path is None:
             try:
                 path = media.resolve_repo_file(self.config.root, declaring, value)
             except media.MediaPathError as exc:
                 self.error(location, exc.message, exc.hint)
                 return None
-            self.resolved[location.file, value] = path
+            self.resolved[folder, value] = path
         info = self.inspected.get(path)
         if info is None:
             try:
@@ -319,4 +331,8 @@ class _Checker:
         self.problems += [Problem(location, p.message, p.hint, p.severity) for p in found]
         if any(p.severity == "error" for p in found):
             return None
-        return Media(kind=kind, path=path, content_type=info.content_type, sha256=info.sha256)
+        medium = self.media_of.get((kind, path))
+        if medium is None:
+            medium = Media(kind=kind, path=path, content_type=info.content_type, sha256=info.sha256)
+            self.media_of[kind, path] = medium
+        return medium

@@ -226,7 +226,14 @@ class _Expansion:
     def pin(self) -> Pin | None:
         declared = self.declared
         expanded = True
-        for name in declared.fields:
+        for name, raw in declared.fields.items():
+            if name in self.done:
+                continue
+            if not isinstance(raw, (str, list)) or (
+                isinstance(raw, str) and not jinjasafe.is_template(raw)
+            ):
+                self.done[name] = raw  # written out in full: nothing to expand
+                continue
             try:
                 self.value(name)
             except _Failed:

@@ -7,6 +7,7 @@ private or otherwise internal addresses either (no request forgery through a pin
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -36,25 +37,23 @@ def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
         return "has no host", "write a full https URL, e.g. https://example.com/page"
     if port == 0:
         return "has port 0", "remove the port"
-    address = _address(host)
-    if fetched and _internal(host, address):
+    is_address, internal = _host_kind(host)
+    if fetched and internal:
         return (
             f"points at an internal address ({host}) that the provider would be asked to fetch",
             "serve the media from a public https address",
         )
-    if address is None and "." not in host:
+    if not is_address and "." not in host:
         return f"has the host '{host}', which is not a public domain", "use a full domain name"
     return None
 
 
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+# The links of a repository name a few hosts thousands of times: each is classified once.
+@functools.lru_cache(maxsize=4096)
+def _host_kind(host: str) -> tuple[bool, bool]:
+    """Whether `host` is an IP address, and whether it is internal (not publicly routable)."""
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return None
-
-
-def _internal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
-    if address is not None:
-        return not address.is_global
-    return host == "localhost" or host.endswith(_INTERNAL_SUFFIXES)
+        return False, host == "localhost" or host.endswith(_INTERNAL_SUFFIXES)
+    return True, not address.is_global

@@ -73,6 +73,9 @@ class Document:
 
     def location(self, path: JsonPath, *, key: bool = False) -> Location:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
+        if not key and path in self.values:  # the common case, asked for every field of every pin
+            line, column = self.values[path]
+            return Location(self.file, line, column)
         table = self.keys if key and path in self.keys else self.values
         while path and path not in table:
             path = path[:-1]

@@ -129,6 +129,18 @@ def test_hostile_urls(pinops: Run, repo: Path, field: str, url: str, expected: s
     refused(pinops, expected)
 
 
+@pytest.mark.usefixtures("published")
+def test_a_host_a_link_may_name_is_still_refused_as_a_media_url(pinops: Run, repo: Path) -> None:
+    # Hosts are classified once per run: a link (never fetched) to an internal address must not
+    # let a media URL on the same host through.
+    link = PIN.format(id="first", image="media/pasta.jpg")
+    (repo / "pins/first.yaml").write_text(link.replace("example.com/x", "10.0.0.8/page"))
+    (repo / "pins/second.yaml").write_text(PIN.format(id="second", image="'https://10.0.0.8/x'"))
+    refused(pinops, "pins/second.yaml:5:8: error: image URL points at an internal address")
+    errors = [line for line in pinops("validate").err.splitlines() if ": error: " in line]
+    assert errors == [line for line in errors if line.startswith("pins/second.yaml")]
+
+
 def test_a_provider_error_echoing_the_token_never_prints_it(
     pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from reconciler import plan
 from reconciler.config import Policy
 from reconciler.desired import Desired
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, ValidationFailed
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding
 from reconciler.state import Record, State
@@ -143,3 +143,38 @@ def test_posts_scheduled_with_a_service_are_followed_once_due(
     observed = plan.Observations(interrupted={"summer-salad": Finding("found", "999", "found")})
     made = make(workspace, state, Capabilities(frozenset(), True), observed=observed)
     assert actions(made).get("summer-salad", (None,))[0] == expected
+
+
+def test_pins_sharing_a_media_file_each_get_it_by_their_own_path_and_field(repo: Path) -> None:
+    # A run resolves and inspects each media file once: pins naming it from other folders, or
+    # under another field, still get what their own path and field mean.
+    (repo / "pins/same.yaml").write_text(
+        "pins:\n"
+        "  - {id: near, board: Recipes, title: T, link: 'https://example.com/a',"
+        " image: media/pasta.jpg}\n"
+    )
+    wanted = Workspace(repo).load_desired()
+    near, far = wanted.targets["near"], wanted.targets["easy-pasta@Recipes"]
+    assert near.fields["image"] == far.fields["image"]
+    assert near.fields["image"]["file"] == "pins/media/pasta.jpg"
+    assert near.media == far.media
+    assert near.media["image"].path == repo / "pins/media/pasta.jpg"
+
+    # The same words in another folder name another file, which does not exist.
+    text = (repo / "pins/same.yaml").read_text().replace("near", "elsewhere")
+    (repo / "pins/recipes/same.yaml").write_text(text)
+    with pytest.raises(ValidationFailed) as failed:
+        Workspace(repo).load_desired()
+    errors = [str(p) for p in failed.value.problems if p.severity == "error"]
+    assert len(errors) == 1
+    assert errors[0].startswith("pins/recipes/same.yaml:2:85: error: media file "), errors
+    (repo / "pins/recipes/same.yaml").unlink()
+
+    edit(
+        repo / "pins/same.yaml", "image: media/pasta.jpg", "video: media/pasta.jpg, cover_frame: 1"
+    )
+    with pytest.raises(ValidationFailed) as failed:
+        Workspace(repo).load_desired()
+    errors = [str(p) for p in failed.value.problems if p.severity == "error"]
+    assert len(errors) == 1
+    assert errors[0].startswith("pins/same.yaml:2:80: error: video is an image"), errors

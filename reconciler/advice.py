@@ -141,7 +141,12 @@ def shortener(link: str) -> str | None:
 
 def _leads_nowhere(leading: set[str], description: str) -> bool:
     """Whether a description with words that carry meaning shares none with the title's lead.
-    Descriptions are long and usually match early, so the scan stops at the first match."""
+    Descriptions are long and usually match early, so the scan stops at the first match. A word
+    of the description is a piece of it, lower-cased: when no leading word is even a substring of
+    it, none can match, and all that is left to know is whether it has a word at all."""
+    lowered = description.lower()
+    if not any(word in lowered for word in leading):
+        return next(_words(description), None) is not None
     seen = False
     for word in _words(description):
         if word in leading:

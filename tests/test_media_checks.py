@@ -224,6 +224,8 @@ def test_advice_warnings_do_not_fail_validation(pinops: Run, repo: Path) -> None
         ("The Best Weeknight Dinners", "Garlic pasta with basil.", False),
         ("How to Make Bread", "Bread needs time, not work.", True),  # minor words are skipped
         ("2024 Guide", "A guide.", True),
+        ("Bread Recipes", "And the 42.", True),  # no word that carries meaning
+        ("Pasta Night", "Antipasti and antipasta platters.", False),  # inside a word is not a word
     ],
 )
 def test_what_leading_with_description_words_means(

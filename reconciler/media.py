@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-import imagesize
-import mutagen
-import mutagen.mp4
-
 MediaKind = Literal["image", "video"]
 Severity = Literal["error", "warning"]
 
@@ -200,6 +196,9 @@ def inspect_media(path: Path) -> MediaInfo:
             width = height = None
             duration = None
             if kind == "image":
+                # Imported here, like mutagen below: a run whose media are all cached reads none.
+                import imagesize
+
                 # Given the open file, not a str: imagesize fetches str arguments that look like
                 # URLs over HTTP.
                 found = imagesize.get(file)
@@ -243,6 +242,8 @@ def _content_type(head: bytes, name: str) -> str:
 
 def _video_duration(file: BinaryIO) -> float | None:
     """The length in seconds, or None when it cannot be read (fragmented or damaged files)."""
+    import mutagen.mp4
+
     # mutagen ships py.typed but leaves MP4 and its `info` untyped.
     mp4: Any = mutagen.mp4.MP4
     file.seek(0)

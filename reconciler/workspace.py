@@ -11,12 +11,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from reconciler import boards, config, desired, drift, gitrepo, plan, providers, recovery
+from reconciler import boards, config, desired, drift, plan, providers, recovery
 from reconciler.apply import Applier, Outcome, Progress
 from reconciler.errors import PlanError, SafetyBlocked, StateError
 from reconciler.providers.base import Capabilities, Provider
 from reconciler.state import Record, State, StateFile
+
+if TYPE_CHECKING:
+    from reconciler import gitrepo
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Workspace:
         before an apply that commits (the branch on origin may be ahead of this checkout)."""
         if not (self.config.state_branch or for_commit):
             return None
+        from reconciler import gitrepo  # GitPython: imported only by runs that use git
+
         self._git_state = gitrepo.StateInGit(
             self.config.root, self.config.state_path, self.config.state_branch
         )
@@ -49,6 +55,8 @@ class Workspace:
 
     def commit_state(self, outcomes: list[Outcome]) -> gitrepo.Pushed | None:
         """Commit the state file with what was published and push it; None if nothing changed."""
+        from reconciler import gitrepo
+
         if self._git_state is None:
             self.pull_state(for_commit=True)
         assert self._git_state is not None
@@ -130,6 +138,8 @@ class Workspace:
                 raise_blocked(planned.plan)
             if not planned.plan.has_changes or (confirm and not confirm(planned)):
                 return planned, []
+            from reconciler import gitrepo
+
             applier = Applier(
                 planned.state,
                 self.store,

@@ -13,12 +13,36 @@ from reconciler import redact
 from reconciler.config import CONFIG_FILE, Account, Config
 from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
 from reconciler.providers.base import Media, Published
+from reconciler.providers.http import HttpClient
 
 # How long a create waits for the service to publish before it records the post as pending
 # (later plans follow it), and the first pause between status reads (doubled up to POLL_CAP).
 PUBLISH_WAIT = 10.0
 POLL_INTERVAL = 0.25
 POLL_CAP = 2.0
+
+
+class PostingService:
+    """The part every posting-service adapter has alike: its client, the account it publishes
+    to, and how long a create follows a new post before recording it as pending."""
+
+    def __init__(
+        self,
+        client: HttpClient,
+        config: Config,
+        account_id: str,
+        *,
+        publish_wait: float = PUBLISH_WAIT,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.account_id = account_id
+        self.publish_wait = publish_wait
+        self.poll_interval = poll_interval
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def api_key(variable: str, service: str) -> str:

@@ -69,23 +69,13 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class PostPeerProvider:
+class PostPeerProvider(posting.PostingService):
     capabilities = CAPABILITIES
 
     def __init__(
-        self,
-        client: HttpClient,
-        config: Config,
-        account_id: str,
-        *,
-        publish_wait: float = posting.PUBLISH_WAIT,
-        poll_interval: float = posting.POLL_INTERVAL,
+        self, client: HttpClient, config: Config, account_id: str, **options: float
     ) -> None:
-        self.client = client
-        self.config = config
-        self.account_id = account_id
-        self.publish_wait = publish_wait
-        self.poll_interval = poll_interval
+        super().__init__(client, config, account_id, **options)
         self._uploaded: dict[str, str] = {}  # sha256 -> publicUrl: a file used twice goes up once
 
     def boards(self) -> list[Board]:
@@ -186,9 +176,6 @@ class PostPeerProvider:
                 )
             found.append(_remote(post, str(pin_id)))
         return found
-
-    def close(self) -> None:
-        self.client.close()
 
     # The pieces
 

@@ -92,26 +92,13 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class PostproxyProvider:
+class PostproxyProvider(posting.PostingService):
+    """`account_id` is Postproxy's profile id."""
+
     capabilities = CAPABILITIES
 
-    def __init__(
-        self,
-        client: HttpClient,
-        config: Config,
-        profile_id: str,
-        *,
-        publish_wait: float = posting.PUBLISH_WAIT,
-        poll_interval: float = posting.POLL_INTERVAL,
-    ) -> None:
-        self.client = client
-        self.config = config
-        self.profile_id = profile_id
-        self.publish_wait = publish_wait
-        self.poll_interval = poll_interval
-
     def boards(self) -> list[Board]:
-        response = self.client.request("GET", f"/profiles/{self.profile_id}/placements")
+        response = self.client.request("GET", f"/profiles/{self.account_id}/placements")
         return [
             Board(id=str(item["id"]), name=item["name"]) for item in json_body(response)["data"]
         ]
@@ -186,9 +173,6 @@ class PostproxyProvider:
             found.append(_remote(post, published.pin_id))
         return found
 
-    def close(self) -> None:
-        self.client.close()
-
     # The pieces
 
     def _send(self, content: PinContent, key: str) -> httpx.Response:
@@ -214,7 +198,7 @@ class PostproxyProvider:
         if media is not None and (content.cover is None or cover is not None):
             body = {
                 "post": post,
-                "profiles": [self.profile_id],
+                "profiles": [self.account_id],
                 "media": [media],
                 "platforms": {"pinterest": pinterest},
             }
@@ -223,7 +207,7 @@ class PostproxyProvider:
             )
         # Rails-style names; the boundary is fixed by the key so that a replay is the same body.
         fields: dict[str, Any] = {f"post[{name}]": value for name, value in post.items()}
-        fields["profiles[]"] = [self.profile_id]
+        fields["profiles[]"] = [self.account_id]
         fields |= {f"platforms[pinterest][{name}]": str(v) for name, v in pinterest.items()}
         files = []
         if media is None:

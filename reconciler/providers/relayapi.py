@@ -90,23 +90,8 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class RelayAPIProvider:
+class RelayAPIProvider(posting.PostingService):
     capabilities = CAPABILITIES
-
-    def __init__(
-        self,
-        client: HttpClient,
-        config: Config,
-        account_id: str,
-        *,
-        publish_wait: float = posting.PUBLISH_WAIT,
-        poll_interval: float = posting.POLL_INTERVAL,
-    ) -> None:
-        self.client = client
-        self.config = config
-        self.account_id = account_id
-        self.publish_wait = publish_wait
-        self.poll_interval = poll_interval
 
     def boards(self) -> list[Board]:
         path = f"/v1/accounts/{self.account_id}/pinterest-boards"
@@ -174,9 +159,6 @@ class RelayAPIProvider:
                 )
             found.append(_remote(post, self.account_id))
         return found
-
-    def close(self) -> None:
-        self.client.close()
 
     # The pieces
 

@@ -76,7 +76,7 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class ZernioProvider:
+class ZernioProvider(posting.PostingService):
     capabilities = CAPABILITIES
 
     def __init__(
@@ -85,15 +85,10 @@ class ZernioProvider:
         config: Config,
         account_id: str,
         *,
-        publish_wait: float = posting.PUBLISH_WAIT,
-        poll_interval: float = posting.POLL_INTERVAL,
         publish_timeout: float = PUBLISH_TIMEOUT,
+        **options: float,
     ) -> None:
-        self.client = client
-        self.config = config
-        self.account_id = account_id
-        self.publish_wait = publish_wait
-        self.poll_interval = poll_interval
+        super().__init__(client, config, account_id, **options)
         self.publish_timeout = publish_timeout
 
     def boards(self) -> list[Board]:
@@ -163,9 +158,6 @@ class ZernioProvider:
                 )
             found.append(_remote(post))
         return found
-
-    def close(self) -> None:
-        self.client.close()
 
     # The pieces
 

@@ -1,0 +1,210 @@
+"""The command line's grammar: every command and option, with the help and examples `--help`
+shows. cli.py parses with it and does the rest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+# Exit codes; 3 (blocked by a safety check) is SafetyBlocked.exit_code.
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+DESCRIPTION = """\
+Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
+against the state file of what was published, and only what is new or changed is published.
+"""
+
+EPILOG = """\
+examples:
+  pinops validate                 check every manifest, report all problems at once
+  pinops plan                     show what apply would do
+  pinops plan --out plan.json     save the plan for review, then: pinops apply plan.json
+  pinops apply --yes              publish without asking (CI)
+  pinops plan --format markdown   the plan as reviewers see it on a pull request
+  pinops init my-pins             start a content repository with GitHub workflows
+  pinops -C path/to/repo plan     work on another repository
+
+exit codes: 0 ok, 1 error, 2 changes to make (plan --detailed-exitcode), 3 blocked by a safety check
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 like every other error (argparse's own 2 means 'changes' here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole grammar: global options, commands, their options, help and examples."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
+    parser.add_argument(
+        "-C", dest="directory", type=Path, default=Path(), metavar="DIR", help="run in DIR"
+    )
+    parser.add_argument(
+        "--state-branch",
+        metavar="BRANCH",
+        help="keep the state on git branch BRANCH (overrides state_branch: in pinops.yaml)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
+            formatter_class=fmt,
+        )
+
+    validate = command(
+        "validate", "check every manifest and report all problems", "pinops validate"
+    )
+    validate.add_argument("--json", action="store_true", help="print problems as JSON")
+
+    plan = command(
+        "plan", "show what apply would publish, change and delete", "pinops plan --out plan.json"
+    )
+    plan.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for people, markdown for pull-request comments, json for machines",
+    )
+    plan.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+    plan.add_argument(
+        "--changed",
+        action="store_true",
+        help="show only pins whose manifests changed (default: since the merge base with the "
+        "default branch)",
+    )
+    plan.add_argument("--base", metavar="REF", help="with --changed: compare with REF")
+    plan.add_argument(
+        "--head", metavar="REF", help="with --changed: compare REF instead of the work tree"
+    )
+    plan.add_argument(
+        "--out", type=Path, metavar="FILE", help="save the plan for `pinops apply FILE`"
+    )
+    plan.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make"
+    )
+    plan.add_argument(
+        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
+    )
+    plan.add_argument(
+        "--refresh", action="store_true", help="read every published pin back to find drift first"
+    )
+
+    apply = command(
+        "apply", "publish the plan, recording each result in state", "pinops apply --yes"
+    )
+    apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved by `pinops plan --out`")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument(
+        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
+    )
+    apply.add_argument(
+        "--refresh", action="store_true", help="find and restore drift (see `pinops refresh`)"
+    )
+    apply.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit the state file with what was published, and push it (no force)",
+    )
+    apply.add_argument(
+        "--reviewed",
+        type=Path,
+        metavar="PLAN",
+        help="the plan reviewed on the pull request (pinops plan --out): say what differs and "
+        "follow policy.on_plan_drift; a missing file means no plan was reviewed",
+    )
+    apply.add_argument(
+        "--on-plan-drift",
+        choices=("stop", "apply"),
+        help="what to do when the plan differs from --reviewed (default: policy.on_plan_drift)",
+    )
+
+    command(
+        "refresh",
+        "read every published pin back and report what was changed outside pinops",
+        "pinops refresh",
+    )
+
+    imported = command(
+        "import",
+        "adopt a pin that already exists as the published form of a declared pin",
+        "pinops import easy-pasta 999658448514149467",
+    )
+    imported.add_argument("key", help="the declared pin (id, or id@board for several boards)")
+    imported.add_argument("pin_id", help="the provider's id of the existing pin")
+
+    boards = command("boards", "list the boards of each account with their ids", "pinops boards")
+    boards.add_argument("--json", action="store_true", help="print as JSON")
+
+    state = command("state", "inspect or edit the state file", "pinops state list")
+    state_commands = state.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
+    state_commands.add_parser("list", help="list the published pins")
+    state_commands.add_parser("show", help="show one record as JSON").add_argument("key")
+    state_commands.add_parser(
+        "forget", help="drop a record without deleting the pin (pinops stops managing it)"
+    ).add_argument("key")
+    moved = state_commands.add_parser("mv", help="rename a record (after changing a pin's id)")
+    moved.add_argument("old")
+    moved.add_argument("new")
+    resolved = state_commands.add_parser(
+        "resolve", help="settle a create an interrupted apply left undecided"
+    )
+    resolved.add_argument("key")
+    outcome = resolved.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--published", metavar="PIN_ID", help="it was published as PIN_ID")
+    outcome.add_argument("--not-published", action="store_true", help="it was never published")
+    state_commands.add_parser("unlock", help="clear a lock left by a run that is gone")
+
+    init = command(
+        "init",
+        "start a content repository: pinops.yaml, an example pin, GitHub workflows",
+        "pinops init my-pins",
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path(), help="where (default: here)")
+    init.add_argument(
+        "--install", metavar="SPEC", help="what the workflows pip-install (default: this version)"
+    )
+    init.add_argument(
+        "--branch", metavar="NAME", help="the branch merges publish from (default: the current one)"
+    )
+
+    render = command(
+        "render",
+        "print the pins as defaults, vars and templates expand them, with where each came from",
+        "pinops render 'product-*'",
+    )
+    render.add_argument("ids", nargs="*", metavar="ID", help="only these pins (* and ? match)")
+    render.add_argument("--json", action="store_true", help="print as JSON")
+
+    new = command(
+        "new", "start a pin manifest from an image or video file", "pinops new pins/media/lamp.jpg"
+    )
+    new.add_argument("media", type=Path, help="the image or video, inside the repository")
+    new.add_argument("--id", dest="pin_id", help="the pin id (default: from the file name)")
+    new.add_argument("--board", help="the board (default: from the _defaults.yaml files above)")
+    new.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="the manifest to write (default: beside the file, or beside its media/ folder)",
+    )
+
+    schema_cmd = command(
+        "schema", "print a JSON Schema (the pin manifest schema by default)", "pinops schema"
+    )
+    which = schema_cmd.add_mutually_exclusive_group()
+    which.add_argument("--config", action="store_true", help="the pinops.yaml schema")
+    which.add_argument("--state", action="store_true", help="the state file schema")
+    return parser

@@ -35,6 +35,7 @@ from reconciler.errors import InputError, Location
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
+_TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
 # libyaml's C parser, when PyYAML was built with it.
 LIBYAML: bool = getattr(yaml, "__with_libyaml__", False)
 
@@ -118,6 +119,12 @@ def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
             parser.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "maximum nesting depth" in (exc.problem or ""):
+            # libyaml (PyYAML ≥ 6.0.4) has a depth limit of its own, met before ours when its
+            # scanner reads far ahead of the events; it is the same refusal.
+            raise InputError(
+                _TOO_DEEP, location=_location(file, mark), hint="flatten the structure"
+            ) from None
         raise InputError(
             f"invalid YAML: {exc.problem or 'invalid YAML'}",
             location=_location(file, mark) if mark else Location(file),
@@ -206,7 +213,7 @@ class _Builder:
             else:
                 if len(stack) >= MAX_DEPTH:
                     raise self.refuse(
-                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                        _TOO_DEEP,
                         mark,
                         "flatten the structure",
                     )

@@ -46,7 +46,7 @@ UNAUTHORIZED = "/components/responses/Unauthorized/content/application~1json/sch
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
-    return Spec(REFERENCE / "zernio" / "openapi.yaml")
+    return Spec(REFERENCE / "zernio" / "openapi.json")
 
 
 @pytest.fixture

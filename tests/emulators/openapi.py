@@ -20,8 +20,8 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-# shared/reference beside the repository: the services' own documents, read-only.
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+# Excerpts of the services' own documents, kept in the repository (see tests/reference/README.md).
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 
 def _nullable_as_null(node: Any) -> Any:

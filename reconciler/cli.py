@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 def main(argv: list[str] | None = None) -> int:
     args = arguments.parser().parse_args(argv)
     credentials = [os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES]
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if ghactions.active():
         # GitHub masks these in the job log too; this is the one place a credential is written.
+        # Standard error: standard output may be redirected to a file (a plan, --json).
         for value in filter(None, credentials):
-            sys.stdout.write(f"::add-mask::{value}\n")
+            sys.stderr.write(f"::add-mask::{value}\n")
+        sys.stderr.flush()
     redact.register(*credentials)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = redact.Stream(stdout), redact.Stream(stderr)

@@ -6,15 +6,30 @@ needs them.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from reconciler import schema, yamlsafe
+from reconciler import schema, urls, yamlsafe
 from reconciler.errors import InputError, Location, ValidationFailed
 
 CONFIG_FILE = "pinops.yaml"
+
+# Where each provider's credentials may be sent: the hosts its own documents name. The repository
+# cannot widen this (a pull request could otherwise send the token anywhere); the environment the
+# workflow sets can, through ALLOW_HOSTS (comma-separated host names).
+PROVIDER_HOSTS = {
+    "pinterest": ("api.pinterest.com", "api-sandbox.pinterest.com"),
+    "crosspostify": ("v1.api.crosspostify.com",),
+    "postpeer": ("api.postpeer.dev",),
+    "postproxy": ("api.postproxy.dev",),
+    "zernio": ("zernio.com",),
+    "relayapi": ("api.relayapi.dev",),
+}
+ALLOW_HOSTS = "PINOPS_ALLOW_HOSTS"
 
 _PERIOD_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
@@ -147,6 +162,9 @@ def load(root: Path) -> Config:
         )
         for name, spec in data["accounts"].items()
     }
+    for account in accounts.values():
+        if account.base_url:
+            _check_host(account, document.location(("accounts", account.name, "base_url")))
     policy_data = data.get("policy", {})
     policy = Policy(
         prune=policy_data.get("prune", False),
@@ -176,3 +194,32 @@ def load(root: Path) -> Config:
         state_branch=data.get("state_branch"),
         vars=dict(data.get("vars", {})),
     )
+
+
+def _check_host(account: Account, location: Location) -> None:
+    """Credentials go only to the provider's documented hosts, to this machine, or to a host the
+    environment (not the repository) allows."""
+    assert account.base_url is not None
+    parts = urlsplit(account.base_url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    allowed = {h.strip().lower() for h in os.environ.get(ALLOW_HOSTS, "").split(",") if h.strip()}
+    documented = PROVIDER_HOSTS.get(account.provider, ())
+    if urls.loopback(host):
+        return
+    if host not in documented and host not in allowed:
+        known = ", ".join(documented) or "none: it makes no network calls"
+        raise InputError(
+            f"accounts.{account.name}.base_url sends the {account.provider} credentials to "
+            f"{host or 'no host'}, which is not one of the provider's documented hosts ({known})",
+            location=location,
+            hint=(
+                "remove base_url to use the provider's own API; to use another host on purpose, "
+                f"allow it where the workflow runs, outside the repository: {ALLOW_HOSTS}={host}"
+            ),
+        )
+    if parts.scheme != "https":
+        raise InputError(
+            f"accounts.{account.name}.base_url is not https: credentials would travel in clear",
+            location=location,
+            hint="use https:// (plain http only to this machine, for local emulators)",
+        )

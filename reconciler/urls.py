@@ -57,3 +57,14 @@ def _host_kind(host: str) -> tuple[bool, bool]:
     except ValueError:
         return False, host == "localhost" or host.endswith(_INTERNAL_SUFFIXES)
     return True, not address.is_global
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` names this machine (local emulators and proxies)."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -5,13 +5,14 @@ whole pins are left out by priority: deletes and replaces are kept first, then e
 needs a person, then updates, creates and the rest; what was left out is counted at the end.
 Sizes are measured in UTF-8 bytes, which is never less than the count of characters.
 
-Every value from a manifest is escaped: it cannot close a table cell, open HTML, format text or
-mention (notify) anyone.
+Every value from a manifest is escaped once: it cannot close a table cell, open HTML, format text,
+mention (notify) anyone or link an issue, and it reads as written once rendered.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +51,19 @@ _LABELS = {
 }
 _COUNTED = ("title", "description", "alt_text", "link")
 _NOTE_RESERVE = 600  # room for the note saying what was left out
-# Characters that would format text, end a table cell or link an issue, written as entities.
-_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]|~#"}
+# Characters that would format text, end a table cell or open HTML, written as entities. One pass:
+# an entity's own '&' and '#' are never escaped again.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]|~\u200b"} | {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+}
+# A web address is left as written (GitHub links it as written, entities and all), up to a
+# character that could format text, end a cell or open HTML.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>|\\`*\[\]\"]+", re.IGNORECASE)
+# GitHub links "@name" (and notifies that person) and "#12" (and cross-references that issue);
+# a zero-width space after the sign stops both and reads the same.
+_LINKED = re.compile(r"@|#(?=\d)")
 
 
 @dataclass(frozen=True)
@@ -66,14 +78,30 @@ def size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _inert(text: str) -> str:
-    escaped = "".join(_ENTITIES.get(c, c) for c in html.escape(text, quote=True))
-    return escaped.replace("\r", "").replace("\n", "<br>")
+def _inert(text: str, *, unlinked: bool = False) -> str:
+    """Text that reads as written and formats nothing, on one line; web addresses as written."""
+    out: list[str] = []
+    start = 0
+    for url in _URL.finditer(text):
+        out.append(_plain(text[start : url.start()], unlinked))
+        out.append(url.group())
+        start = url.end()
+    out.append(_plain(text[start:], unlinked))
+    escaped = "".join(out).replace("\r", "").replace("\n", "<br>")
+    # '#' opens a heading only at the start of a line.
+    return "&#35;" + escaped[1:] if escaped.startswith("#") else escaped
+
+
+def _plain(text: str, unlinked: bool) -> str:
+    if unlinked:
+        text = _LINKED.sub(lambda m: m.group() + "\u200b", text)
+    return "".join(_ENTITIES.get(c, c) for c in text)
 
 
 def escape(text: str) -> str:
-    """Manifest text made inert in Markdown and HTML, on one line; an @ mentions no one."""
-    return _inert(text).replace("@", "@&#8203;")
+    """Manifest text made inert in Markdown and HTML, on one line; an @ mentions no one and a #12
+    links no issue."""
+    return _inert(text, unlinked=True)
 
 
 def code(text: str) -> str:

@@ -104,7 +104,11 @@ def test_plan_markdown_for_reviewers(content: Path, capsys: pytest.CaptureFixtur
 def test_manifest_text_cannot_format_link_or_mention() -> None:
     assert markdown.escape("a|b <script>*x*_y_ `c` [l](u) @team ~~s~~ #12\nnext") == (
         "a&#124;b &lt;script&gt;&#42;x&#42;&#95;y&#95; &#96;c&#96; &#91;l&#93;(u) @&#8203;team "
-        "&#126;&#126;s&#126;&#126; &#35;12<br>next"
+        "&#126;&#126;s&#126;&#126; #&#8203;12<br>next"
+    )
+    # One pass: what an entity is made of is never escaped again; web addresses stay as written.
+    assert markdown.escape("Chef's #C8553D https://a.example/b_c#d") == (
+        "Chef's #C8553D https://a.example/b_c#d"
     )
     assert markdown.code("easy-pasta@Recipes") == "<code>easy-pasta@Recipes</code>"
 

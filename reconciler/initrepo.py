@@ -17,7 +17,12 @@ from pathlib import Path
 from reconciler import schema
 from reconciler.errors import InputError
 
-GITIGNORE = (".pinops/", "pinops.state.json.lock", "pinops.state.json.journal")
+GITIGNORE = (
+    ".pinops/",
+    "pinops.state.json.lock",
+    "pinops.state.json.lock.holder",
+    "pinops.state.json.journal",
+)
 WORKFLOWS = ("pinops-plan.yml", "pinops-apply.yml")
 
 

@@ -10,7 +10,6 @@ Journal entries set absolute values, so replaying one twice is harmless.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import filelock
 
 from reconciler import schema
 from reconciler.errors import Location, StateError
@@ -117,6 +118,8 @@ class StateFile:
         self.display = display or path.name
         self.journal_path = path.with_name(path.name + ".journal")
         self.lock_path = path.with_name(path.name + ".lock")
+        # Who holds the lock, in a file of its own: a locked file cannot be read on Windows.
+        self.holder_path = path.with_name(path.name + ".lock.holder")
 
     def read(self) -> State:
         """The state as recorded, with any journal of an interrupted apply replayed onto it."""
@@ -193,43 +196,54 @@ class StateFile:
     def lock(self, command: str) -> Iterator[None]:
         """Hold the state lock. The OS releases it if the process dies, so a lock is never stale."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.lock_path.open("a+", encoding="utf-8")
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise StateError(
-                    f"the state is locked by {holder}",
-                    hint="wait for that run to finish: one apply at a time may change the state",
-                ) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(
-                f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, since {utcnow()})"
+        held = self._try_lock()
+        if held is None:
+            raise StateError(
+                f"the state is locked by {self._holder() or 'another process'}",
+                hint="wait for that run to finish: one apply at a time may change the state",
             )
-            handle.flush()
+        try:
+            self.holder_path.write_text(
+                f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, since {utcnow()})",
+                encoding="utf-8",
+            )
             yield
         finally:
-            handle.close()
+            self.holder_path.unlink(missing_ok=True)  # only a holder that is killed leaves it
+            held.release()
 
     def unlock(self) -> str:
         """Clear the note a dead holder left; refuse while a live process holds the lock."""
-        if not self.lock_path.exists():
+        holder = self._holder()
+        if not holder and not self.lock_path.exists():
             return "the state was not locked"
-        with self.lock_path.open("a+", encoding="utf-8") as handle:
-            handle.seek(0)
-            holder = handle.read().strip() or "an unknown process"
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StateError(
-                    f"the state is locked by {holder}, which is still running",
-                    hint="wait for it to finish, or stop that process first",
-                ) from None
-            handle.truncate(0)
+        held = self._try_lock()
+        if held is None:
+            raise StateError(
+                f"the state is locked by {holder or 'an unknown process'}, which is still running",
+                hint="wait for it to finish, or stop that process first",
+            )
+        try:
+            self.holder_path.unlink(missing_ok=True)
+        finally:
+            held.release()
+        if not holder:
+            return "the state was not locked"
         return f"the lock was not held; its last holder, {holder}, is gone"
+
+    def _try_lock(self) -> filelock.BaseFileLock | None:
+        held = filelock.FileLock(self.lock_path, timeout=0)
+        try:
+            held.acquire()
+        except filelock.Timeout:
+            return None
+        return held
+
+    def _holder(self) -> str:
+        try:
+            return self.holder_path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
 
     def begin(self, state: State) -> None:
         """Start a journal for changes made on top of `state` (held under the lock)."""

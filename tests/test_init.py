@@ -44,7 +44,7 @@ def test_init_scaffolds_a_repository_that_plans(
         assert name in result.out
     assert (folder / ".gitignore").read_text(encoding="utf-8") == (
         "# pinops: the local sandbox, and the state file's lock and journal\n"
-        ".pinops/\npinops.state.json.lock\npinops.state.json.journal\n"
+        ".pinops/\npinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
     )
     assert (
         (folder / "pins/example.yaml")
@@ -82,7 +82,7 @@ def test_init_never_overwrites_and_merges_gitignore(
     assert (folder / ".gitignore").read_text(encoding="utf-8") == (
         "node_modules/\n.pinops/\n"
         "# pinops: the local sandbox, and the state file's lock and journal\n"
-        "pinops.state.json.lock\npinops.state.json.journal\n"
+        "pinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -200,6 +202,15 @@ def test_unlock_clears_only_a_lock_whose_holder_is_gone(pinops: Run, repo: Path)
     with store.lock("apply"):
         held = pinops("state", "unlock")
         assert held.code == 1 and "which is still running" in held.err
+    assert pinops("state", "unlock").out == "the state was not locked\n"  # released when done
+    # A holder killed while holding the lock: the OS lets go of the lock, its name is left.
+    killed = (
+        "import os, sys; from reconciler.state import StateFile; from pathlib import Path\n"
+        "with StateFile(Path(sys.argv[1])).lock('apply'):\n    os._exit(9)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", killed, str(store.path)], check=False)
+    assert run.returncode == 9
     released = pinops("state", "unlock")
     assert released.code == 0
     assert released.out.startswith("the lock was not held; its last holder, pinops apply (pid")
+    assert pinops("state", "unlock").out == "the state was not locked\n"

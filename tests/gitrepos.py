@@ -11,7 +11,9 @@ import pytest
 
 from tests.conftest import PROJECT
 
-GITIGNORE = ".pinops/\npinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
+GITIGNORE = (
+    ".pinops/\npinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
+)
 
 
 def isolate_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import schema, urls, yamlsafe
+from reconciler import repofiles, schema, urls, yamlsafe
 from reconciler.errors import InputError, Location, ValidationFailed
 
 CONFIG_FILE = "pinops.yaml"
@@ -139,12 +139,19 @@ def find_root(start: Path) -> Path:
 
 
 def load(root: Path) -> Config:
-    path = root / CONFIG_FILE
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
+        raw = repofiles.read_bounded(
+            root, repofiles.confine(root, root / CONFIG_FILE), yamlsafe.MAX_BYTES
+        )
+    except repofiles.OutsideRepository as exc:
         raise InputError(
-            f"cannot read {CONFIG_FILE}: {exc.strerror}", location=Location(CONFIG_FILE)
+            f"{CONFIG_FILE} is a symlink to {exc.real}, outside the repository",
+            location=Location(CONFIG_FILE),
+            hint=f"keep {CONFIG_FILE} itself in the repository",
+        ) from None
+    except repofiles.Unreadable as exc:
+        raise InputError(
+            f"cannot read {CONFIG_FILE}: {exc.message}", location=Location(CONFIG_FILE)
         ) from None
     document = yamlsafe.load(raw, CONFIG_FILE)
     problems = schema.check(document.data, schema.CONFIG, document=document)
@@ -176,18 +183,30 @@ def load(root: Path) -> Config:
     media_base_url = data.get("media_base_url")
     if media_base_url and not media_base_url.endswith("/"):
         media_base_url += "/"
-    for key in ("pins", "state"):
-        value = data.get(key, "")
+    paths = {}
+    for key, default in (("pins", "pins/"), ("state", "pinops.state.json")):
+        value = data.get(key, default)
+        where = document.location((key,)) if key in data else Location(CONFIG_FILE)
         if Path(value).is_absolute() or ".." in re.split(r"[\\/]", value):
             raise InputError(
                 f"{key} must be a path inside the repository",
-                location=document.location((key,)),
+                location=where,
                 hint="write it relative to pinops.yaml, without '..'",
             )
+        paths[key] = root / value
+        try:
+            repofiles.confine(root, paths[key])
+        except (repofiles.OutsideRepository, RuntimeError) as exc:
+            target = f"to {exc.real}, " if isinstance(exc, repofiles.OutsideRepository) else ""
+            raise InputError(
+                f"{key} path {value!r} is a symlink {target}outside the repository",
+                location=where,
+                hint="keep it a real folder or file inside the repository, not a link",
+            ) from None
     return Config(
         root=root,
-        pins_dir=root / data.get("pins", "pins/"),
-        state_path=root / data.get("state", "pinops.state.json"),
+        pins_dir=paths["pins"],
+        state_path=paths["state"],
         accounts=accounts,
         media_base_url=media_base_url,
         policy=policy,

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import media, yamlsafe
+from reconciler import media, repofiles, yamlsafe
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
 from reconciler.manifest import MAX_PINS_PER_FILE, Manifest
@@ -81,7 +79,7 @@ def read(config: Config, declaring_file: Path, value: str, at: Location) -> Data
             "generate pins from a CSV file with a header row, or a YAML or JSON list of mappings",
         )
     try:
-        content = _read_bounded(path, name)
+        content = _read_bounded(config, path, name)
         if suffix == ".csv":
             rows = _csv_rows(content, name)
         elif suffix == ".json":
@@ -105,24 +103,13 @@ def _too_many(location: Location) -> _Refused:
     )
 
 
-def _read_bounded(path: Path, name: str) -> bytes:
+def _read_bounded(config: Config, path: Path, name: str) -> bytes:
     try:
-        # Non-blocking and checked on the open descriptor, as media files are: a FIFO swapped in
-        # after the path was resolved is refused instead of waited on.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise _Refused(Location(name), "the data file is not a regular file")
-            content = file.read(yamlsafe.MAX_BYTES + 1)
-    except OSError as exc:
-        raise _Refused(Location(name), f"cannot read the data file: {exc.strerror}") from None
-    if len(content) > yamlsafe.MAX_BYTES:
+        return repofiles.read_bounded(config.root, path, yamlsafe.MAX_BYTES)
+    except repofiles.Unreadable as exc:
         raise _Refused(
-            Location(name),
-            f"the data file is larger than {yamlsafe.MAX_BYTES:,} bytes",
-            "split it into several files",
-        )
-    return content
+            Location(name), f"cannot use the data file: {exc.message}", exc.hint
+        ) from None
 
 
 def _text(content: bytes, name: str) -> str:
@@ -169,6 +156,13 @@ def _csv_rows(content: bytes, name: str) -> list[Row]:
                 )
             if len(rows) == MAX_ROWS:
                 raise _too_many(Location(name, reader.line_num, 1))
+            for column, cell in zip(columns, record, strict=True):
+                if yamlsafe.CONTROL.search(cell):
+                    raise _Refused(
+                        Location(name, reader.line_num, 1),
+                        f"row {len(rows) + 1}, column {column!r}: {yamlsafe.control_message(cell)}",
+                        yamlsafe.CONTROL_HINT,
+                    )
             rows.append(Row(len(rows) + 1, dict(zip(columns, record, strict=True))))
     except csv.Error as exc:
         raise _Refused(Location(name, reader.line_num, 1), f"invalid CSV: {exc}") from None
@@ -201,5 +195,29 @@ def _records(data: Any, locate: Callable[[JsonPath], Location]) -> list[Row]:
                 f"item {index + 1} is not a mapping of names to values",
                 "each item holds one pin's values, e.g. {sku: A1, name: Skillet}",
             )
+        for key, text in _texts(record, (index,)):
+            if yamlsafe.CONTROL.search(text):
+                raise _Refused(
+                    locate(key),
+                    f"item {index + 1}, {key[1]!r}: {yamlsafe.control_message(text)}",
+                    yamlsafe.CONTROL_HINT,
+                )
         rows.append(Row(index + 1, record))
     return rows
+
+
+def _texts(value: Any, path: JsonPath) -> list[tuple[JsonPath, str]]:
+    """Every string in `value` (keys included), with the path of the value that holds it."""
+    found: list[tuple[JsonPath, str]] = []
+    todo = [(path, value)]
+    while todo:
+        at, item = todo.pop()
+        if isinstance(item, str):
+            found.append((at, item))
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                found.append(((*at, key), str(key)))
+                todo.append(((*at, key), inner))
+        elif isinstance(item, list):
+            todo += [((*at, number), inner) for number, inner in enumerate(item)]
+    return found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import schema, yamlsafe
+from reconciler import repofiles, schema, yamlsafe
 from reconciler.cache import Cache
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
@@ -14,6 +14,8 @@ from reconciler.errors import InputError, Location, Problem
 DEFAULTS_FILE = "_defaults.yaml"
 SUFFIXES = (".yaml", ".yml")
 MAX_PINS_PER_FILE = 10_000
+MAX_BYTES = yamlsafe.MAX_BYTES
+_COPY_IT = "copy the file into the repository instead of linking to it"
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,18 @@ def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     for path in discover(config.pins_dir):
         name = config.relative(path)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(Location(name), f"cannot read the file: {exc.strerror}"))
+            raw = repofiles.read_bounded(
+                config.root, repofiles.confine(config.root, path), MAX_BYTES
+            )
+        except repofiles.OutsideRepository as exc:
+            message = f"the file is a symlink to {exc.real}, outside the repository"
+            problems.append(Problem(Location(name), message, _COPY_IT))
+            continue
+        except RuntimeError:  # a symlink loop, before Python 3.13
+            problems.append(Problem(Location(name), "the file is a symlink loop", _COPY_IT))
+            continue
+        except repofiles.Unreadable as exc:
+            problems.append(Problem(Location(name), exc.message, exc.hint))
             continue
         key = parsed.key(name, raw)
         hit = parsed.get(key)

@@ -177,9 +177,10 @@ def resolve_repo_file(
 def inspect_media(path: Path) -> MediaInfo:
     """Type, size, dimensions, duration and SHA-256 of the file at `path`, read once."""
     try:
-        # Non-blocking, so that a FIFO swapped in after resolve_repo_file cannot hang the run;
-        # fstat on the open descriptor then refuses it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # Non-blocking, so that a FIFO swapped in after resolve_repo_file cannot hang the run
+        # (fstat on the open descriptor then refuses it); not following a symlink swapped in
+        # for the file resolve_repo_file confined to the repository.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise MediaPathError(

@@ -14,6 +14,7 @@ walk over the document.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,9 @@ from reconciler.errors import InputError, Location
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
+# Control characters no pin text holds (tab, newline and carriage return are text). The YAML
+# reader refuses them raw; a double-quoted escape such as "\0" would still make one.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # libyaml's C parser, when PyYAML was built with it.
 LIBYAML: bool = getattr(yaml, "__with_libyaml__", False)
 
@@ -134,6 +138,16 @@ def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
         raise InputError(f"invalid YAML: {exc}", location=Location(file)) from None
 
 
+CONTROL_HINT = "remove it; only tabs and line breaks may appear in text"
+
+
+def control_message(text: str) -> str:
+    """What to say about the first control character in `text`."""
+    found = CONTROL.search(text)
+    code = ord(found.group()) if found else 0
+    return f"the value holds the control character U+{code:04X}"
+
+
 class _Collection:
     """A mapping or list being filled, with its path and, in a mapping, the key just read."""
 
@@ -208,6 +222,8 @@ class _Builder:
             values[path] = (mark.line + 1, mark.column + 1)
             if kind is ScalarEvent:
                 value = event.value
+                if event.style == '"' and CONTROL.search(value):
+                    raise self.refuse(control_message(value), mark, CONTROL_HINT)
                 if event.tag is not None or (event.implicit[0] and _may_resolve(value)):
                     value = self._scalar(event)
             else:

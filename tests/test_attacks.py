@@ -212,3 +212,111 @@ def test_template_sandbox_escapes_are_refused(
     (repo / "pins/tpl.yaml").write_text(text)
     refused(pinops, "pins/tpl.yaml:3:")
     assert expected in pinops("validate").err
+
+
+@pytest.mark.usefixtures("published")
+def test_a_manifest_symlinked_outside_is_never_read(pinops: Run, repo: Path) -> None:
+    outside = repo.parent / "outside.yaml"
+    outside.write_text(PIN.format(id="smuggled", image="media/pasta.jpg") + "secret: s3cr3t\n")
+    (repo / "pins/x.yaml").symlink_to(Path("../../outside.yaml"))
+    refused(pinops, "pins/x.yaml: error: the file is a symlink to ")
+    result = pinops("plan")
+    assert "outside the repository" in result.err
+    assert "smuggled" not in result.out + result.err
+    assert "s3cr3t" not in result.out + result.err
+
+
+@pytest.mark.usefixtures("published")
+def test_a_defaults_file_symlinked_outside_is_never_read(pinops: Run, repo: Path) -> None:
+    outside = repo.parent / "defaults.yaml"
+    outside.write_text("defaults:\n  board: Elsewhere\n")
+    (repo / "pins/recipes/_defaults.yaml").unlink()
+    (repo / "pins/recipes/_defaults.yaml").symlink_to(outside)
+    refused(pinops, "pins/recipes/_defaults.yaml: error: the file is a symlink to ")
+
+
+@pytest.mark.parametrize("target", ["/etc", "outside"])
+@pytest.mark.usefixtures("published")
+def test_a_pins_folder_linked_outside_is_an_error_not_zero_pins(
+    pinops: Run, repo: Path, target: str
+) -> None:
+    if target == "outside":
+        (repo.parent / "outside").mkdir()
+        (repo.parent / "outside/pin.yaml").write_text(PIN.format(id="o", image="'https://x.io/a'"))
+        target = str(repo.parent / "outside")
+    config = repo / "pinops.yaml"
+    config.write_text(config.read_text().replace("pins: pins/", "pins: linked/"))
+    (repo / "linked").symlink_to(target)
+    refused(pinops, "error: pinops.yaml:3:7: pins path 'linked/' is a symlink to ")
+
+
+@pytest.mark.usefixtures("published")
+def test_the_default_pins_folder_linked_to_etc_is_an_error(pinops: Run, repo: Path) -> None:
+    config = repo / "pinops.yaml"
+    config.write_text(config.read_text().replace("pins: pins/\n", ""))
+    (repo / "pins").rename(repo / "real-pins")
+    (repo / "pins").symlink_to("/etc")
+    result = pinops("plan")
+    assert result.code == 1
+    assert "error: pinops.yaml: pins path 'pins/' is a symlink to /etc, outside" in result.err
+    (repo / "pins").unlink()
+    (repo / "real-pins").rename(repo / "pins")
+
+
+def test_pinops_yaml_linked_outside_is_refused(pinops: Run, repo: Path) -> None:
+    outside = repo.parent / "config.yaml"
+    (repo / "pinops.yaml").rename(outside)
+    (repo / "pinops.yaml").symlink_to(outside)
+    result = pinops("validate")
+    assert result.code == 1
+    assert "pinops.yaml: pinops.yaml is a symlink to " in result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.usefixtures("published")
+def test_a_huge_manifest_is_refused_before_it_is_read(pinops: Run, repo: Path) -> None:
+    # A sparse file: 1 GiB by its size, no disk and no memory unless someone reads it.
+    with (repo / "pins/sparse.yaml").open("wb") as out:
+        out.truncate(1 << 30)
+    refused(pinops, "pins/sparse.yaml: error: the file is 1,073,741,824 bytes; the limit is")
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "d.csv",
+            "sku,name\nA1,Pan\nB2,Po\0t\n",
+            "pins/d.csv:3:1: error: row 2, column 'name': the value holds the control character"
+            " U+0000",
+        ),
+        (
+            "d.json",
+            '[{"sku": "A1", "name": "a\\u001bb"}]',
+            "pins/d.json: error: item 1, 'name': the value holds the control character U+001B",
+        ),
+        (
+            "d.yaml",
+            '- sku: A1\n  name: "bad\\0"\n',
+            "pins/d.yaml:2:9: error: the value holds the control character U+0000",
+        ),
+    ],
+)
+def test_control_characters_in_data_cells_are_refused(
+    pinops: Run, repo: Path, name: str, content: str, expected: str
+) -> None:
+    (repo / "pins" / name).write_text(content)
+    (repo / "pins/gen.yaml").write_text(
+        f"defaults:\n  board: Recipes\ngenerate:\n  from: {name}\n  pin:\n"
+        '    id: "g-{{ row.sku | lower }}"\n    title: "{{ row.name }}"\n'
+        "    link: https://example.com/x\n    image: media/pasta.jpg\n"
+    )
+    refused(pinops, expected)
+
+
+@pytest.mark.usefixtures("published")
+def test_a_control_character_escaped_in_a_manifest_is_refused(pinops: Run, repo: Path) -> None:
+    text = PIN.format(id="nul", image="media/pasta.jpg").replace("title: T", 'title: "T\\0"')
+    (repo / "pins/nul.yaml").write_text(text)
+    refused(pinops, "pins/nul.yaml:3:8: error: the value holds the control character U+0000")

@@ -1,0 +1,98 @@
+"""Reading the repository's input files without leaving the repository.
+
+Manifests, `_defaults.yaml`, data files, media and pinops.yaml come from pull requests. A path is
+resolved (a symlink that stays inside the repository is fine), confined to the repository's real
+root, and then opened one component at a time from that root with O_NOFOLLOW: a symlink swapped
+in after the check makes the open fail instead of leading outside. The descriptor is opened
+non-blocking (a FIFO never hangs the run) and must be a regular file; sizes are taken from it
+before anything is read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+# Not on every platform: where missing, the component walk still refuses what resolve() saw.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+class OutsideRepository(Exception):
+    """A path that leads (through a symlink or `..`) out of the repository."""
+
+    def __init__(self, real: Path) -> None:
+        super().__init__(str(real))
+        self.real = real
+
+
+class Unreadable(Exception):
+    """A file that cannot be read as asked: missing, not regular, too large, or changed."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def confine(root: Path, path: Path) -> Path:
+    """The real path of `path`, which must lie inside the real `root`.
+
+    A symlink loop raises RuntimeError before Python 3.13; later ones leave it to the open.
+    """
+    real_root = root.resolve()
+    real = path.resolve()
+    if not real.is_relative_to(real_root):
+        raise OutsideRepository(real)
+    return real
+
+
+def open_regular(root: Path, real: Path) -> int:
+    """A read-only descriptor of the regular file `real` (a path from `confine`), opened one
+    component at a time from `root` without following any symlink. The caller closes it."""
+    parts = real.relative_to(root.resolve()).parts
+    if not parts:
+        raise Unreadable("the path names the repository folder itself")
+    try:
+        folder = os.open(root.resolve(), os.O_RDONLY | _DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                inner = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=folder)
+                os.close(folder)
+                folder = inner
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        # ELOOP here: a symlink appeared after the path was checked.
+        raise Unreadable(
+            f"cannot read it: {exc.strerror}", "check that the file is readable"
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Unreadable(
+            "it is not a regular file (a folder, device, FIFO or socket)", "point it at a file"
+        )
+    return fd
+
+
+def read_bounded(root: Path, real: Path, limit: int) -> bytes:
+    """The bytes of the regular file `real`, refused by its size before any of it is read."""
+    fd = open_regular(root, real)
+    with os.fdopen(fd, "rb") as file:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise Unreadable(
+                f"the file is {size:,} bytes; the limit is {limit:,}", "split it into several files"
+            )
+        try:
+            content = file.read(limit + 1)
+        except OSError as exc:
+            raise Unreadable(f"cannot read it: {exc.strerror}") from None
+    if len(content) > limit:  # grew while it was read
+        raise Unreadable(
+            f"the file is larger than {limit:,} bytes; the limit is {limit:,}",
+            "split it into several files",
+        )
+    return content

@@ -85,7 +85,12 @@ def parser() -> argparse.ArgumentParser:
         help="show only pins whose manifests changed (default: since the merge base with the "
         "default branch)",
     )
-    plan.add_argument("--base", metavar="REF", help="with --changed: compare with REF")
+    plan.add_argument(
+        "--base",
+        metavar="REF",
+        help="the commit a pull request merges into: show how pinops.yaml and the state file "
+        "differ from REF's (and, with --changed, show pins changed since REF)",
+    )
     plan.add_argument(
         "--head", metavar="REF", help="with --changed: compare REF instead of the work tree"
     )
@@ -124,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="PLAN",
         help="the plan reviewed on the pull request (pinops plan --out): say what differs and "
         "follow policy.on_plan_drift; a missing file means no plan was reviewed",
+    )
+    apply.add_argument(
+        "--base",
+        metavar="REF",
+        help="the commit the merged changes were reviewed against (a push's `before`): refuse a "
+        "state file changed since REF, and follow REF's policy.on_plan_drift",
     )
     apply.add_argument(
         "--on-plan-drift",

@@ -129,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
     from reconciler.workspace import Workspace
 
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
+        if args.command == "apply" and args.base:
+            workspace.refuse_state_edits(args.base)  # before the state branch is even read
         if args.command not in ("validate", "boards"):
             pulled = workspace.pull_state(for_commit=args.command == "apply" and args.commit)
             if pulled:
@@ -185,7 +187,9 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
             hint="save the whole plan: drop --changed",
         )
     try:
-        planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh)
+        planned = workspace.plan(
+            allow_destroy=args.allow_destroy, refresh=args.refresh, base=args.base
+        )
     except ValidationFailed as exc:
         if args.format == "markdown":
             sys.stdout.write(markdown.problems(exc.problems))
@@ -283,7 +287,10 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
     expected = _read_checksum(args.planfile) if args.planfile else None
     approved = args.yes or expected is not None
     reviewed = review.load(args.reviewed) if args.reviewed is not None else None
-    policy = args.on_plan_drift or workspace.config.policy.on_plan_drift
+    # The merge run follows the policy of the base the pull request merged into: a pull request
+    # cannot switch off the check that guards it.
+    base_policy = workspace.base_policy(args.base) if args.base else workspace.config.policy
+    policy = args.on_plan_drift or base_policy.on_plan_drift
     differences: list[Difference] = []
 
     def confirm(planned: Planned) -> bool:
@@ -320,6 +327,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
         allow_destroy=args.allow_destroy,
         progress=progress,
         confirm=confirm,
+        base=args.base,
     )
     if not planned.plan.has_changes:
         sys.stdout.write(report.plan_text(planned.plan))

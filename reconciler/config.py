@@ -153,6 +153,12 @@ def load(root: Path) -> Config:
         raise InputError(
             f"cannot read {CONFIG_FILE}: {exc.message}", location=Location(CONFIG_FILE)
         ) from None
+    return parse(root, raw)
+
+
+def parse(root: Path, raw: bytes) -> Config:
+    """A pinops.yaml's bytes as the configuration of the repository at `root` (for the base's
+    own pinops.yaml, read from git, too)."""
     document = yamlsafe.load(raw, CONFIG_FILE)
     problems = schema.check(document.data, schema.CONFIG, document=document)
     if problems:

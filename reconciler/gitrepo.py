@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -440,12 +441,24 @@ def commit_message(published: list[tuple[str, str, str | None]], source: str | N
     shown = published[:200]
     if shown:
         lines.append("")
-    lines += [f"{symbol} {key}" + (f" (pin {pin})" if pin else "") for symbol, key, pin in shown]
+    lines += [
+        f"{symbol} {_one_line(key)}" + (f" (pin {_one_line(pin)})" if pin else "")
+        for symbol, key, pin in shown
+    ]
     if count > len(shown):
         lines.append(f"… and {count - len(shown)} more")
     if source:
         lines += ["", f"Source-Commit: {source}"]
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """Text for one line of a commit message: a board name's newline (or any control character)
+    is written escaped, so that it cannot add lines or trailers of its own."""
+    return "".join(
+        json.dumps(char)[1:-1] if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
+        for char in text
+    )
 
 
 def current_branch(root: Path) -> str | None:

@@ -15,7 +15,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
 from reconciler.plan import SYMBOLS, Change, Plan
 from reconciler.providers.base import TextLimits
-from reconciler.report import summary
+from reconciler.report import remote, summary
 from reconciler.review import Difference
 
 COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
@@ -72,6 +72,7 @@ class Context:
 
     limits: Callable[[str], TextLimits]
     media_base_url: str | None = None
+    several_accounts: bool = False  # then every change names its account
 
 
 def size(text: str) -> int:
@@ -151,9 +152,17 @@ def _fields_table(change: Change, limits: TextLimits) -> list[str]:
     after = change.target.fields if change.target else {}
     if change.action in ("update", "replace"):
         rows = ["| field | before | after |", "| --- | --- | --- |"]
-        for name in change.changed:
+        names = change.changed
+        if change.action == "replace":
+            # The whole new pin: a hand-edited state cannot hide a field it publishes.
+            names = tuple(
+                n for n in FIELD_ORDER if n in change.changed or (n in after and n != "account")
+            )
+        for name in names:
             old = _value(name, before[name], None) if name in before else "—"
             new = _value(name, after[name], limits) if name in after else "—"
+            if name not in change.changed:
+                old = "(unchanged)"
             rows.append(f"| {_label(name)} | {old} | {new} |")
         return rows
     shown = after if change.target else before
@@ -179,11 +188,13 @@ def _symbol(change: Change) -> str:
     return f"<code>{escape(SYMBOLS[change.action])}</code>"
 
 
-def _summary(change: Change) -> str:
-    fields, _account, board = _shown(change)
+def _summary(change: Change, several_accounts: bool = False) -> str:
+    fields, account, board = _shown(change)
     text = f"{_symbol(change)} <b>{change.action}</b> {code(change.key)}"
     if board:
         text += f" on <b>{escape(board)}</b>"
+    if several_accounts and account:
+        text += f" (account <b>{escape(account)}</b>)"
     title = fields.get("title")
     if isinstance(title, str):
         text += f": {escape(title)}"
@@ -193,6 +204,8 @@ def _summary(change: Change) -> str:
         text += f" · publishes at {when(change.target.publish_at)}"
     elif change.action in ("wait", "delete", "kept", "unresolved", "adopt") and change.reason:
         text += f" · {escape(change.reason)}"
+    for warning in change.warnings:
+        text += f" ⚠️ {escape(warning)}"
     return text
 
 
@@ -200,11 +213,13 @@ def change_block(change: Change, context: Context) -> str:
     """One pin: a summary line, and its fields in a collapsible section."""
     _fields, account, _board = _shown(change)
     limits = context.limits(account) if account else TextLimits()
-    lines = [f"<details><summary>{_summary(change)}</summary>", ""]
+    lines = [f"<details><summary>{_summary(change, context.several_accounts)}</summary>", ""]
     if change.action == "replace":
         lines += [f"**Replace:** {REPLACE_WARNING}. Why: {escape(change.reason)}.", ""]
     elif change.reason and change.action in ("update", "create"):
         lines += [f"Why: {escape(change.reason)}.", ""]
+    if acted_on := remote(change):
+        lines += [f"Acts on {code(acted_on)}.", ""]
     lines += _fields_table(change, limits)
     target = change.target
     if target is not None:
@@ -273,6 +288,9 @@ def _plan_head(plan: Plan, title: str, note: str) -> str:
         lines += ["**No changes.** The published pins match the manifests.", ""]
     else:
         lines += [f"**{summary(plan)}**", ""]
+    for notice in plan.notices:
+        lines += ["> [!CAUTION]", f"> **{escape(notice)}.**", ""]
+    lines += _settings(plan)
     if plan.blocked:
         lines += [
             "> [!CAUTION]",
@@ -297,6 +315,29 @@ def _plan_head(plan: Plan, title: str, note: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _settings(plan: Plan) -> list[str]:
+    """pinops.yaml's changes against the base's, each relaxed safeguard with a warning."""
+    if not plan.settings:
+        return []
+    relaxed = [s for s in plan.settings if s.relaxes]
+    lines = []
+    if relaxed:
+        lines += ["> [!WARNING]", "> **This pull request relaxes safeguards:**"]
+        lines += [f"> - {code(s.name)}: {escape(s.relaxes)}" for s in relaxed]
+        lines.append("")
+    lines += [
+        f"### Settings ({len(plan.settings):,})",
+        "",
+        "| setting | base | this pull request |",
+        "| --- | --- | --- |",
+    ]
+    for setting in plan.settings:
+        before = code(setting.before) if setting.before is not None else "—"
+        after = code(setting.after) if setting.after is not None else "—"
+        lines.append(f"| {code(setting.name)} | {before} | {after} |")
+    return [*lines, ""]
+
+
 def _plan_foot(plan: Plan) -> str:
     if not plan.checksum:
         return "<sub>Part of a plan: it has no checksum and cannot be applied as it is.</sub>\n"
@@ -317,6 +358,7 @@ def plan(
 ) -> str:
     """The plan for reviewers: a summary line, warnings, then each pin in collapsible details."""
     head, foot = _plan_head(made, title, note), _plan_foot(made)
+    context = replace(context, several_accounts=made.several_accounts)
     groups = [
         (action, [change_block(c, context) for c in made.changes if c.action == action])
         for action in ORDER

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from collections import Counter
@@ -11,12 +10,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler import caution, pacing
 from reconciler.config import Account, Policy
 from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, comparable
 from reconciler.drift import Drift
 from reconciler.errors import Location, PlanError
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, awaited, interrupted
+from reconciler.settings import Setting
 from reconciler.state import Record, State
 
 FORMAT_VERSION = 1
@@ -47,6 +48,22 @@ class Change:
     changed: tuple[str, ...] = ()
     reason: str = ""
     remote_id: str | None = None
+    # What a reviewer must notice beyond the fields (caution.py).
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def account(self) -> str:
+        """The account the change publishes through (or deletes from)."""
+        if self.target is not None:
+            return self.target.account
+        return self.record.account if self.record is not None else ""
+
+    @property
+    def remote_url(self) -> str | None:
+        """The published pin's address, when the change acts on one."""
+        if self.record is None or self.remote_id is None:
+            return None
+        return self.record.url if self.remote_id == self.record.pin_id else None
 
     @property
     def location(self) -> tuple[str | None, int | None]:
@@ -66,6 +83,9 @@ class Change:
             "changed": list(self.changed),
             "reason": self.reason,
             "remote_id": self.remote_id,
+            "remote_url": self.remote_url,
+            "account": self.account,
+            "warnings": list(self.warnings),
             "publish_at": _iso(self.target.publish_at) if self.target else None,
         }
 
@@ -78,6 +98,12 @@ class Plan:
     blocked: tuple[str, ...] = ()
     drift: tuple[Drift, ...] = ()
     checksum: str = field(default="", compare=False)
+    # Changes of pinops.yaml against the base's, and what the reviewer must know about the pull
+    # request as a whole (e.g. that it changes the state file).
+    settings: tuple[Setting, ...] = ()
+    notices: tuple[str, ...] = ()
+    # Whether pinops.yaml has several accounts: then every change names its own.
+    several_accounts: bool = False
 
     @property
     def counts(self) -> Counter[str]:
@@ -97,6 +123,8 @@ class Plan:
                 action: counts.get(action, 0) for action in (*CHANGE_ACTIONS, *OTHER_ACTIONS)
             },
             "blocked": list(self.blocked),
+            "settings": [setting.to_json() for setting in self.settings],
+            "notices": list(self.notices),
             "drift": [
                 {
                     "key": d.key,
@@ -113,10 +141,16 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
+def _checksum(
+    lineage: str,
+    serial: int,
+    changes: tuple[Change, ...],
+    settings: tuple[Setting, ...] = (),
+    notices: tuple[str, ...] = (),
+) -> str:
     # An unchanged pin counts by its key and content: whole fields of every pin would make
     # hashing the plan cost more than making it.
-    body = {
+    body: dict[str, Any] = {
         "lineage": lineage,
         "serial": serial,
         "changes": [
@@ -126,6 +160,9 @@ def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
             for c in changes
         ],
     }
+    if settings or notices:
+        body["settings"] = [setting.to_json() for setting in settings]
+        body["notices"] = list(notices)
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -187,11 +224,27 @@ def make(
                 "`republish` (publish a new pin, leave the old one) or `ignore`"
             ),
         )
-    paced = tuple(_pace(changes, state, accounts, now))
+    paced = tuple(_cautioned(c) for c in pacing.hold(changes, state, accounts, now))
     blocked = () if allow_destroy else _safety(paced, state, policy)
     checksum = _checksum(state.lineage, state.serial, paced)
     drifted = tuple(seen.drift.values())
-    return Plan(state.lineage, state.serial, paced, blocked, drifted, checksum)
+    several = len(accounts) > 1
+    return Plan(state.lineage, state.serial, paced, blocked, drifted, checksum, (), (), several)
+
+
+def with_review(made: Plan, settings: tuple[Setting, ...], notices: tuple[str, ...]) -> Plan:
+    """The plan with the configuration changes and notices of a pull request, in its checksum."""
+    checksum = _checksum(made.lineage, made.serial, made.changes, settings, notices)
+    return replace(made, settings=settings, notices=notices, checksum=checksum)
+
+
+def _cautioned(change: Change) -> Change:
+    if change.action in ("noop", "delete", "kept", "unresolved"):
+        return change  # nothing is published: nothing in its text to notice
+    before = change.record.fields if change.record else None
+    after = change.target.fields if change.target else None
+    found = caution.warnings(after, before if change.record else None)
+    return replace(change, warnings=found) if found else change
 
 
 REPLACED = "replaced earlier; the new pin is recorded"
@@ -311,41 +364,6 @@ def _compare(
         return Change("update", key, target, record, changed, note, remote_id=record.pin_id)
     reason = f"{', '.join(fixed)} cannot be changed on a published pin"
     return Change("replace", key, target, record, changed, reason, _remote(record))
-
-
-def _pace(
-    changes: list[Change], state: State, accounts: dict[str, Account], now: datetime
-) -> list[Change]:
-    """Hold back creates beyond an account's pace; each waits for its slot on the timeline."""
-    paced = {name for name, account in accounts.items() if account.pace}
-    if not paced:
-        return changes
-    published: dict[str, list[datetime]] = {name: [] for name in paced}
-    for record in state.pins.values():
-        if record.published_at and record.account in paced:
-            moment = datetime.fromisoformat(record.published_at.replace("Z", "+00:00"))
-            published[record.account].append(moment)
-    for times in published.values():
-        times.sort()
-    result: list[Change] = []
-    for change in changes:
-        target = change.target
-        pace = accounts[target.account].pace if target and change.action == "create" else None
-        if pace is None or target is None:
-            result.append(change)
-            continue
-        window = timedelta(seconds=pace.seconds)
-        # Slots only move forward, so the timeline stays sorted as it grows.
-        times = published[target.account]
-        recent = len(times) - bisect.bisect_right(times, now - window)
-        slot = now if recent < pace.count else max(now, times[-pace.count] + window)
-        times.append(slot)
-        if slot <= now:
-            result.append(change)
-        else:
-            reason = f"paced at {pace}: due about {_iso(slot.replace(microsecond=0))}"
-            result.append(Change("wait", change.key, target, change.record, reason=reason))
-    return result
 
 
 def _safety(changes: tuple[Change, ...], state: State, policy: Policy) -> tuple[str, ...]:

@@ -51,9 +51,17 @@ def _field_lines(change: Change) -> list[str]:
             f"{name + ':':<16}{value(raw)}" for name, raw in after.items() if name != "account"
         ]
     elif change.action in ("update", "replace"):
-        for name in change.changed:
+        # A replace shows the whole new pin: a field the state records as unchanged is shown
+        # too, so that a hand-edited state cannot hide what the new pin publishes.
+        names = change.changed
+        if change.action == "replace":
+            names = tuple(n for n in FIELD_ORDER if n in change.changed or n in after)
+        for name in names:
             old, new = before.get(name), after.get(name)
-            if old is None:
+            if name not in change.changed:
+                if name != "account":
+                    lines.append(f"{name + ':':<16}{value(new)} (unchanged)")
+            elif old is None:
                 lines.append(f"{name + ':':<16}+ {value(new)}")
             elif new is None:
                 lines.append(f"{name + ':':<16}- {value(old)}")
@@ -64,27 +72,56 @@ def _field_lines(change: Change) -> list[str]:
     return lines
 
 
-def _heading(change: Change) -> str:
+def _heading(change: Change, several_accounts: bool = False) -> str:
     file, line = change.location
     where = f"  ({file}:{line})" if file else ""
-    return f"  {SYMBOLS[change.action]} {change.action} {change.key}{where}"
+    account = f" [account {change.account}]" if several_accounts and change.account else ""
+    return f"  {SYMBOLS[change.action]} {change.action} {change.key}{account}{where}"
+
+
+def remote(change: Change) -> str:
+    """The published pin a change acts on, by id and address; empty when it acts on none."""
+    pin = change.remote_id or (
+        change.record.pin_id if change.action == "update" and change.record else None
+    )
+    if not pin:
+        return ""
+    url = change.remote_url or (change.record.url if change.record else None)
+    return f"pin {pin}" + (f" {url}" if url else "")
+
+
+def review_lines(plan: Plan) -> list[str]:
+    """What the pull request changes beyond pins: notices, then each changed setting."""
+    out = [f"! {notice}" for notice in plan.notices]
+    if plan.settings:
+        out.append("pinops.yaml changes what apply may do or where it connects:")
+        for setting in plan.settings:
+            before = setting.before if setting.before is not None else "(unset)"
+            after = setting.after if setting.after is not None else "(unset)"
+            out.append(f"  ~ {setting.name}: {before} → {after}")
+            if setting.relaxes:
+                out.append(f"      ! relaxes a safeguard: {setting.relaxes}")
+    return [*out, ""] if out else []
 
 
 def plan_text(plan: Plan) -> str:
     shown = [c for c in plan.changes if c.action != "noop"]
     if not plan.has_changes and not shown:
-        return "".join(f"{line}\n" for line in _drift_lines(plan)) + (
+        return "".join(f"{line}\n" for line in review_lines(plan) + _drift_lines(plan)) + (
             "No changes. The published pins match the manifests.\n"
         )
-    out = _drift_lines(plan)
+    out = review_lines(plan) + _drift_lines(plan)
     out += [
         "pinops will perform these actions:" if plan.has_changes else "No changes to make now.",
         "",
     ]
     for change in shown:
-        out.append(_heading(change))
+        out.append(_heading(change, plan.several_accounts))
         if change.reason:
             out.append(f"      # {change.reason}")
+        if acted_on := remote(change):
+            out.append(f"      on {acted_on}")
+        out += [f"      ! {warning}" for warning in change.warnings]
         out += [f"      {line}" for line in _field_lines(change)]
     out += ["", summary(plan)]
     return "\n".join(out) + "\n"
@@ -115,6 +152,10 @@ def summary(plan: Plan) -> str:
         for action, label in (("wait", "waiting"), ("unresolved", "unresolved"), ("kept", "kept"))
         if counts[action]
     ]
+    if plan.settings:
+        extra.append(
+            f"{len(plan.settings)} setting{'' if len(plan.settings) == 1 else 's'} changed"
+        )
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 

@@ -104,6 +104,18 @@ def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
             )
         else:
             differences += [Difference(key, what, True) for what in _compare(by_key[key], change)]
+    # Settings are known only against a base (`--base`); a run without one has none to compare.
+    if current["settings"] and (reviewed or {}).get("settings", []) != current["settings"]:
+        shown = "; ".join(
+            f"{s['setting']}: {s['before']} → {s['after']}" for s in current["settings"]
+        )
+        differences.append(
+            Difference(
+                "pinops.yaml",
+                f"the settings changed differ from those reviewed (now: {shown or 'none'})",
+                True,
+            )
+        )
     planned = {c["key"] for c in current["changes"]}
     for key, change in sorted(by_key.items()):
         if key not in planned and change.get("action") in (*CHANGE_ACTIONS, "wait"):

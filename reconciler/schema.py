@@ -44,6 +44,13 @@ def _schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def property_pattern(name: str, prop: str) -> str:
+    """The pattern a top-level property of schema `name` must match (one rule, one place: the
+    CLI's overrides are checked against the schema's own)."""
+    pattern: str = _schema(name)["properties"][prop]["pattern"]
+    return pattern
+
+
 def _target(name: str, definition: str | None) -> dict[str, Any]:
     root = _schema(name)
     return {"$ref": f"{root['$id']}#/$defs/{definition}"} if definition else root

@@ -6,6 +6,7 @@ arguments and prints what comes back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -13,10 +14,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from reconciler import boards, config, desired, drift, plan, providers, recovery
+from reconciler import (
+    boards,
+    config,
+    desired,
+    drift,
+    plan,
+    providers,
+    recovery,
+    schema,
+    settings,
+)
 from reconciler.apply import Applier, Outcome, Progress
-from reconciler.errors import PlanError, SafetyBlocked, StateError
+from reconciler.errors import InputError, PlanError, SafetyBlocked, StateError
 from reconciler.providers.base import Capabilities, Provider
+from reconciler.settings import Setting
 from reconciler.state import Record, State, StateFile
 
 if TYPE_CHECKING:
@@ -34,7 +46,16 @@ class Planned:
 class Workspace:
     def __init__(self, start: Path, *, state_branch: str | None = None) -> None:
         self.config = config.load(config.find_root(start))
+        self._branch_override = state_branch
         if state_branch:
+            if not re.fullmatch(
+                schema.property_pattern(schema.CONFIG, "state_branch"), state_branch
+            ):
+                raise InputError(
+                    f"--state-branch {state_branch!r} is not a valid git branch name",
+                    hint="use letters, digits and . _ / - without '..', '//' or a trailing "
+                    "'/' or '.lock', e.g. pinops-state",
+                )
             self.config = replace(self.config, state_branch=state_branch)
         self.store = StateFile(self.config.state_path, self.config.relative(self.config.state_path))
         self._providers: dict[str, Provider] = {}
@@ -51,7 +72,80 @@ class Workspace:
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
+            if self.config.state_branch:
+                self._drop_checked_out_state()
             return self._git_state.pull()
+
+    def _drop_checked_out_state(self) -> None:
+        """With a state branch, a state file that came with the checkout (a pull request may add
+        one with a higher serial) is never taken as a newer state: only a local apply makes one."""
+        from reconciler import mergebase
+
+        path = self.config.state_path
+        try:
+            local = path.read_bytes()
+        except FileNotFoundError:
+            return
+        if local == mergebase.committed(self.config.root, path):
+            path.unlink()
+
+    def review_base(self, base: str) -> tuple[tuple[Setting, ...], tuple[str, ...]]:
+        """How pinops.yaml differs from the base's, and notices about the pull request as a
+        whole: a state file it changes (or adds, with a state branch)."""
+        from reconciler import mergebase
+
+        found = mergebase.read(
+            self.config.root, base, self.config.root / config.CONFIG_FILE, self.config.state_path
+        )
+        notices: list[str] = []
+        changed: tuple[Setting, ...] = ()
+        if found.config is None:
+            notices.append(f"{config.CONFIG_FILE} is new: every setting is the pull request's")
+        else:
+            try:
+                base_config = config.parse(self.config.root, found.config)
+                if self._branch_override:  # the command line's, outside the repository
+                    base_config = replace(base_config, state_branch=self._branch_override)
+                changed = settings.compare(base_config, self.config)
+            except InputError as exc:
+                notices.append(f"the base's {config.CONFIG_FILE} cannot be read: {exc}")
+        name = self.config.relative(self.config.state_path)
+        # As committed: with a state branch, the file in the work tree is the branch's state.
+        local = mergebase.committed(self.config.root, self.config.state_path)
+        if local != found.state and (local is not None or found.state is not None):
+            what = mergebase.record_changes(found.state, local)
+            where = (
+                f", but the state lives on branch {self.config.state_branch}"
+                if self.config.state_branch
+                else ""
+            )
+            notices.append(
+                f"this pull request changes the state file {name} ({what}){where}. Only pinops "
+                "writes the state: the merge run refuses a state changed by a pull request"
+            )
+        return changed, tuple(notices)
+
+    def base_policy(self, base: str) -> config.Policy:
+        """The policy of pinops.yaml as `base` holds it (this one's, when it holds none)."""
+        from reconciler import mergebase
+
+        found = mergebase.read(
+            self.config.root, base, self.config.root / config.CONFIG_FILE, self.config.state_path
+        )
+        if found.config is None:
+            return self.config.policy
+        return config.parse(self.config.root, found.config).policy
+
+    def refuse_state_edits(self, base: str) -> None:
+        """The merge run acts only on a state no commit since `base` has changed."""
+        from reconciler import mergebase
+
+        mergebase.refuse_state_edits(
+            self.config.root,
+            self.config.state_path,
+            self.config.relative(self.config.state_path),
+            base,
+        )
 
     def commit_state(self, outcomes: list[Outcome]) -> gitrepo.Pushed | None:
         """Commit the state file with what was published and push it; None if nothing changed."""
@@ -93,7 +187,12 @@ class Workspace:
         return desired.load(self.config, self.capabilities)
 
     def plan(
-        self, *, allow_destroy: bool = False, refresh: bool = False, now: datetime | None = None
+        self,
+        *,
+        allow_destroy: bool = False,
+        refresh: bool = False,
+        now: datetime | None = None,
+        base: str | None = None,
     ) -> Planned:
         """Plan from the manifests and state; the provider is asked only what the state cannot
         tell: unknown board names, interrupted creates, and (with `refresh`) drift."""
@@ -115,6 +214,8 @@ class Workspace:
             allow_destroy=allow_destroy,
             observed=observed,
         )
+        if base is not None:
+            made = plan.with_review(made, *self.review_base(base))
         return Planned(made, state, wanted, refreshed)
 
     def apply(
@@ -125,10 +226,11 @@ class Workspace:
         refresh: bool = False,
         progress: Progress | None = None,
         confirm: Callable[[Planned], bool] | None = None,
+        base: str | None = None,
     ) -> tuple[Planned, list[Outcome]]:
         """Plan under the state lock and execute it; refuse a saved plan that no longer matches."""
         with self.store.lock("apply"):
-            planned = self.plan(allow_destroy=allow_destroy, refresh=refresh)
+            planned = self.plan(allow_destroy=allow_destroy, refresh=refresh, base=base)
             if expected_checksum is not None and planned.plan.checksum != expected_checksum:
                 raise PlanError(
                     "the saved plan is stale: the state or the manifests changed since it was made",

@@ -1,0 +1,144 @@
+"""The base a pull request merges into, read from git: its pinops.yaml, its state file, and the
+commits since it that changed the state file.
+
+The base is trusted (the branch is protected, every change to it was reviewed); the pull request's
+own files are not. So the plan compares the configuration with the base's, and the merge run acts
+only on a state that no commit since the base has changed: pinops writes the state after an
+apply, never through a pull request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git
+
+from reconciler.errors import InputError, PinopsError
+
+
+@contextmanager
+def _open(root: Path) -> Iterator[git.Repo]:
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise InputError(
+            f"{root} is not inside a git repository, so there is no base to compare with",
+            hint="drop --base, or run inside the repository's checkout",
+        ) from None
+    with repo:
+        yield repo
+
+
+def _rel(repo: git.Repo, path: Path) -> str:
+    assert repo.working_tree_dir is not None
+    return path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+
+
+def _commit(repo: git.Repo, ref: str) -> str:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
+    except git.GitCommandError:
+        raise InputError(
+            f"the base '{ref}' is not a commit in this repository",
+            hint="fetch it first (actions/checkout with fetch-depth: 0), or name another --base",
+        ) from None
+
+
+def _blob(repo: git.Repo, commit: str, rel: str) -> str | None:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{commit}:{rel}"))
+    except git.GitCommandError:
+        return None
+
+
+@dataclass(frozen=True)
+class Base:
+    """What the base holds: its commit, and the bytes of pinops.yaml and of the state file."""
+
+    commit: str
+    config: bytes | None
+    state: bytes | None
+
+
+def read(root: Path, ref: str, config_path: Path, state_path: Path) -> Base:
+    with _open(root) as repo:
+        commit = _commit(repo, ref)
+
+        def content(path: Path) -> bytes | None:
+            blob = _blob(repo, commit, _rel(repo, path))
+            return repo.odb.stream(bytes.fromhex(blob)).read() if blob else None
+
+        return Base(commit, content(config_path), content(state_path))
+
+
+def committed(root: Path, path: Path) -> bytes | None:
+    """The file at `path` as the checked-out commit holds it; None if it holds none."""
+    try:
+        with _open(root) as repo:
+            blob = _blob(repo, "HEAD", _rel(repo, path))
+            return repo.odb.stream(bytes.fromhex(blob)).read() if blob else None
+    except (InputError, ValueError):
+        return None
+
+
+def state_edits(root: Path, state_path: Path, ref: str) -> list[str]:
+    """Commits after `ref` (up to HEAD) that changed the state file: each one whose state differs
+    from every parent's. None of them is pinops' own work in a merge run."""
+    with _open(root) as repo:
+        base = _commit(repo, ref)
+        rel = _rel(repo, state_path)
+        found: list[str] = []
+        listing = str(repo.git.rev_list("--parents", f"{base}..HEAD"))
+        for line in listing.splitlines():
+            commit, *parents = line.split()
+            mine = _blob(repo, commit, rel)
+            # A root commit changes the state when it holds one; others when no parent had it.
+            before = {_blob(repo, parent, rel) for parent in parents} if parents else {None}
+            if mine not in before:
+                found.append(commit)
+        return found
+
+
+def refuse_state_edits(root: Path, state_path: Path, state_name: str, ref: str) -> None:
+    """The merge run's check: no commit since the base changed the state file."""
+    edits = state_edits(root, state_path, ref)
+    if edits:
+        shown = ", ".join(commit[:12] for commit in edits[:5])
+        raise PinopsError(
+            f"{state_name} was changed since {ref[:12]} by {shown}, not by pinops: refusing to act "
+            "on a state pinops did not write (a pull request must never change the state)",
+            hint=(
+                f"restore it in a new pull request (git checkout {ref[:12]} -- {state_name}); to "
+                "accept a deliberate edit, check its diff, then apply by hand without --base"
+            ),
+        )
+
+
+def record_changes(base: bytes | None, head: bytes | None) -> str:
+    """In words, which records differ between two state files (added, removed, changed)."""
+    old, new = _records(base), _records(head)
+    parts = []
+    for label, keys in (
+        ("adds", sorted(new.keys() - old.keys())),
+        ("removes", sorted(old.keys() - new.keys())),
+        ("changes", sorted(k for k in old.keys() & new.keys() if old[k] != new[k])),
+    ):
+        if keys:
+            more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+            parts.append(f"{label} {', '.join(keys[:10])}{more}")
+    return "; ".join(parts) or "changes no record"
+
+
+def _records(data: bytes | None) -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        pins = json.loads(data).get("pins", {})
+    except (ValueError, AttributeError):
+        return {}
+    return pins if isinstance(pins, dict) else {}

@@ -54,7 +54,7 @@ def content(target: Target, state: State) -> PinContent:
     fields = target.fields
     section = fields.get("section")
     return PinContent(
-        board_id=boards.lookup(state, target.account, target.board),
+        board_id=boards.board_id(state, target),
         section_id=boards.lookup(state, target.account, f"{target.board}/{section}")
         if section
         else None,
@@ -162,7 +162,7 @@ class Applier:
             account=account,
             content_hash=target.content_hash,
             board=target.board,
-            board_id=boards.lookup(self.state, account, target.board),
+            board_id=boards.board_id(self.state, target),
             section_id=boards.lookup(self.state, account, f"{target.board}/{section}")
             if section
             else None,

@@ -16,15 +16,22 @@ from reconciler.state import State
 
 
 def names(target: Target) -> list[str]:
-    """The cache keys a target needs: its board, and its section if it has one."""
+    """The cache keys a target needs: its board unless written as its id, and its section if it
+    has one."""
     section = target.fields.get("section")
-    return [target.board, f"{target.board}/{section}"] if section else [target.board]
+    board = [] if target.board_id else [target.board]
+    return [*board, f"{target.board}/{section}"] if section else board
 
 
 def lookup(state: State, account: str, name: str) -> str:
     """The id of a board (or "Board/Section"); a name that is already an id is its own id."""
     leaf = name.rsplit("/", 1)[-1]
     return leaf if leaf.isdigit() else state.boards[account][name]
+
+
+def board_id(state: State, target: Target) -> str:
+    """The id of the target's board: as written, when the provider's rule takes it as an id."""
+    return target.board_id or lookup(state, target.account, target.board)
 
 
 def resolve(

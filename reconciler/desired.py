@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from reconciler import advice, manifest, media, templating, urls
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
-from reconciler.providers.base import Capabilities, Media
+from reconciler.providers.base import LOST_FIELDS, OPTIONAL_FIELDS, Capabilities, Media
 
 MEDIA_FIELDS = ("image", "video", "cover")
 # A media value with one of these schemes is a URL (and refused unless https), not a path.
@@ -56,6 +57,8 @@ class Target:
     media: dict[str, Media]
     publish_at: datetime | None
     content_hash: str
+    # The board's id when the manifest writes the board as one (by the provider's rule).
+    board_id: str | None = None
 
     @property
     def protect(self) -> bool:
@@ -151,7 +154,8 @@ class _Checker:
     def targets(self, pin: manifest.Pin) -> list[Target]:
         before = len(self.problems)
         result = self._targets(pin)
-        self.problems += advice.warnings(pin)
+        shortened = self._shortened(pin)
+        self.problems += [p for p in advice.warnings(pin) if p.location != shortened]
         self.problems[before:] = [
             replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
         ]
@@ -172,13 +176,7 @@ class _Checker:
         boards = self._boards(pin)
         self._exactly_one(pin, ("image", "video"), "a medium", "add image: or video:")
         self._cover_rules(pin)
-        if "cover_frame" in fields and "video" in fields and not caps.cover_frame:
-            provider = self.config.accounts[account].provider
-            self.error(
-                origins["cover_frame"],
-                f"{provider} (account '{account}') cannot take a video cover by frame",
-                "give the video a cover image instead: cover: IMAGE",
-            )
+        self._lost_fields(pin, caps, account)
         publish_at = self._publish_at(pin)
         self._text_limits(pin, caps)
         self._link(pin)
@@ -195,7 +193,8 @@ class _Checker:
                         if found.url
                         else {"file": self._relative(found.path or Path()), "sha256": found.sha256}
                     )
-        if len(self.problems) > before:
+        # Warnings do not hold a pin back; errors do (and fail the whole load).
+        if any(p.severity == "error" for p in self.problems[before:]):
             return []
         result = []
         for board in boards:
@@ -212,6 +211,7 @@ class _Checker:
                     media=resolved,
                     publish_at=publish_at,
                     content_hash=content_hash(target_fields),
+                    board_id=board if re.fullmatch(caps.board_ids, board) else None,
                 )
             )
         return result
@@ -243,13 +243,41 @@ class _Checker:
             for name in covers:
                 self.error(pin.origins[name], f"{name} is only for video pins", f"remove {name}")
             return
+        # No cover is needed: "Pinterest generates a thumbnail from the first frame".
         if len(covers) > 1:
             self.error(pin.origins["cover_frame"], "both cover and cover_frame are set", "keep one")
-        elif not covers:
-            self.error(
-                pin.origins["video"],
-                f"video pin '{pin.id}' needs a cover",
-                "add cover: IMAGE, or cover_frame: SECONDS",
+        frame = pin.fields.get("cover_frame")
+        if isinstance(frame, int | float) and round(frame) != frame:
+            # Pinterest and every service that takes a key frame take it in whole seconds.
+            self.problems.append(
+                Problem(
+                    pin.origins["cover_frame"],
+                    f"cover_frame {frame} is sent as {round(frame)}: frames are chosen in whole "
+                    "seconds",
+                    f"write cover_frame: {round(frame)}",
+                    "warning",
+                )
+            )
+
+    def _lost_fields(self, pin: manifest.Pin, caps: Capabilities, account: str) -> None:
+        """Fields the account's provider has no place for: never dropped without a word."""
+        for name in OPTIONAL_FIELDS:
+            if name not in pin.fields or name in caps.fields:
+                continue
+            if name.startswith("cover") and "video" not in pin.fields:
+                continue  # refused as "only for video pins" already
+            if name == "cover_frame" and pin.fields[name] == 0:
+                continue  # the first frame: what Pinterest takes when no cover is sent
+            severity, outcome, hint = LOST_FIELDS.get(
+                name, ("error", "the pin would be published without it", f"remove {name}:")
+            )
+            self.problems.append(
+                Problem(
+                    pin.origins[name],
+                    f"{caps.name} (account '{account}') has no field for {name}: {outcome}",
+                    hint,
+                    severity,
+                )
             )
 
     def _publish_at(self, pin: manifest.Pin) -> datetime | None:
@@ -280,7 +308,8 @@ class _Checker:
             if isinstance(value, str) and len(value) > limit:
                 self.error(
                     pin.origins[name],
-                    f"{name} is {len(value)} characters; the limit is {limit}",
+                    f"{name} is {len(value)} characters; {caps.name} takes at most "
+                    f"{limit}{caps.source(name)}",
                     f"shorten it by {len(value) - limit}",
                 )
 
@@ -291,6 +320,27 @@ class _Checker:
             if wrong:
                 self.error(pin.origins["link"], f"link {wrong[0]}", wrong[1])
 
+    def _shortened(self, pin: manifest.Pin) -> Location | None:
+        """Where the pin's link goes through a URL shortener its provider refuses (an error
+        then, which advice's warning would only repeat)."""
+        link, account = (
+            pin.fields.get("link"),
+            pin.fields.get("account", self.config.default_account),
+        )
+        if not isinstance(link, str) or account not in self.config.accounts:
+            return None
+        caps = self.capabilities(self.config.accounts[account].provider)
+        host = advice.shortener(link)
+        if not host or not caps.refuses_shorteners:
+            return None
+        self.error(
+            pin.origins["link"],
+            f"the link goes through the URL shortener {host}, which {caps.name} refuses"
+            f"{caps.source('shorteners')}",
+            "link to the destination page itself",
+        )
+        return pin.origins["link"]
+
     def _media(self, name: str, value: str, location: Location, caps: Capabilities) -> Media | None:
         kind = "image" if name == "cover" else name
         if "://" in value or value.split(":", 1)[0].lower() in _URL_SCHEMES:
@@ -298,11 +348,11 @@ class _Checker:
             if wrong:
                 self.error(location, f"{name} URL {wrong[0]}", wrong[1])
                 return None
-            if kind == "video" and not caps.video_urls:
+            if kind not in caps.url_media:
                 self.error(
                     location,
-                    "this account's provider takes videos as uploaded files, not URLs",
-                    "put the video in the repository and give its path",
+                    f"{caps.name} takes {kind}s as uploaded files, not URLs",
+                    f"put the {kind} in the repository and give its path",
                 )
                 return None
             return Media(kind=kind, url=value)
@@ -327,8 +377,19 @@ class _Checker:
                 self.error(location, exc.message, exc.hint)
                 return None
             self.inspected[path] = info
-        found = media.media_problems(info, caps.media_limits, name)
-        self.problems += [Problem(location, p.message, p.hint, p.severity) for p in found]
+        found = media.media_problems(info, caps.media_limits, name, caps.name)
+        self.problems += [
+            Problem(location, p.message + caps.source(p.about), p.hint, p.severity) for p in found
+        ]
+        uploaded = caps.max_upload_bytes is not None and not self.config.media_base_url
+        if uploaded and caps.max_upload_bytes is not None and info.size > caps.max_upload_bytes:
+            self.error(
+                location,
+                f"{name} is {media.size_text(info.size)}; {caps.name} takes uploads of at most "
+                f"{media.size_text(caps.max_upload_bytes)}{caps.source('upload size')}",
+                "serve the file from media_base_url (pinops.yaml), or give an https URL of it",
+            )
+            return None
         if any(p.severity == "error" for p in found):
             return None
         medium = self.media_of.get((kind, path))

@@ -42,9 +42,12 @@ _NAMES = {
     "video/quicktime": "MOV",
 }
 
-# Pinterest shows pins best at 2:3 (height = 1.5 × width); further off than this earns a warning.
+# Pinterest shows pins best at 2:3 (height = 1.5 × width); further off than this from 2:3 (and
+# from every other ratio the service lists as supported) earns a warning.
 _RECOMMENDED_ASPECT = 1.5
 _ASPECT_TOLERANCE = 0.2
+# How ratios (height / width) are written in messages.
+_RATIOS = {1.0: "1:1", 1.25: "4:5", 1.5: "2:3", 1.78: "9:16", 2.1: "1:2.1"}
 
 
 class MediaPathError(Exception):
@@ -80,7 +83,7 @@ class MediaInfo:
 @dataclass(frozen=True)
 class MediaLimits:
     """What a provider takes. Sizes are in bytes, durations in seconds; `max_aspect` is the largest
-    height / width."""
+    height / width, `quiet_aspects` the ratios (height / width) taken without a warning."""
 
     image_types: frozenset[str]
     max_image_bytes: int
@@ -89,7 +92,9 @@ class MediaLimits:
     min_video_seconds: float
     max_video_seconds: float
     min_image_side: int = 100
+    min_image_width: int = 100
     max_aspect: float = 2.1
+    quiet_aspects: frozenset[float] = frozenset({_RECOMMENDED_ASPECT})
 
 
 PINTEREST_LIMITS = MediaLimits(
@@ -105,9 +110,13 @@ PINTEREST_LIMITS = MediaLimits(
 
 @dataclass(frozen=True)
 class MediaProblem:
+    """`about` names the limit broken (a key of a provider's `sources`), so that callers can say
+    where the limit comes from."""
+
     severity: Severity
     message: str
     hint: str = ""
+    about: str = ""
 
 
 # How refusals name a repository file a manifest points at, and an example of a good path.
@@ -256,9 +265,12 @@ def _video_duration(file: BinaryIO) -> float | None:
     return length if length > 0 else None
 
 
-def media_problems(info: MediaInfo, limits: MediaLimits, field: str) -> list[MediaProblem]:
+def media_problems(
+    info: MediaInfo, limits: MediaLimits, field: str, service: str = "Pinterest"
+) -> list[MediaProblem]:
     """What stands in the way of publishing `info` as the manifest's `field` ("image", "cover" or
-    "video"; every field but "video" expects an image). The field names the file in messages."""
+    "video"; every field but "video" expects an image) through `service`, whose limits these
+    are. The field names the file in messages."""
     expected: MediaKind = "video" if field == "video" else "image"
     name = _NAMES.get(info.content_type, info.content_type)
     if info.kind != expected:
@@ -269,19 +281,20 @@ def media_problems(info: MediaInfo, limits: MediaLimits, field: str) -> list[Med
             MediaProblem("error", f"{field} is {_a(info.kind)} ({name}), not {_a(expected)}", hint)
         ]
     if expected == "image":
-        return _image_problems(info, limits, field, name)
-    return _video_problems(info, limits, field, name)
+        return _image_problems(info, limits, field, name, service)
+    return _video_problems(info, limits, field, name, service)
 
 
 def _image_problems(
-    info: MediaInfo, limits: MediaLimits, field: str, name: str
+    info: MediaInfo, limits: MediaLimits, field: str, name: str, service: str
 ) -> list[MediaProblem]:
     if info.content_type not in limits.image_types:
         return [
             MediaProblem(
                 "error",
-                f"{field} is {name}; Pinterest takes {_names(limits.image_types)} images",
+                f"{field} is {name}; {service} takes {type_names(limits.image_types)} images",
                 "convert it to JPEG or PNG",
+                "image types",
             )
         ]
     problems = []
@@ -289,9 +302,10 @@ def _image_problems(
         problems.append(
             MediaProblem(
                 "error",
-                f"{field} is {_bytes(info.size)}; Pinterest takes at most "
-                f"{_bytes(limits.max_image_bytes)}",
+                f"{field} is {size_text(info.size)}; {service} takes at most "
+                f"{size_text(limits.max_image_bytes)}",
                 "compress it or reduce its dimensions",
+                "image size",
             )
         )
     if info.width is None or info.height is None:
@@ -310,8 +324,19 @@ def _image_problems(
         problems.append(
             MediaProblem(
                 "error",
-                f"{field} is {pixels}; Pinterest needs at least {side}×{side}",
+                f"{field} is {pixels}; {service} needs at least {side}×{side}",
                 "use an image at least 1000×1500 (2:3)",
+                "image dimensions",
+            )
+        )
+    elif info.width < limits.min_image_width:
+        problems.append(
+            MediaProblem(
+                "error",
+                f"{field} is {pixels}; {service} needs at least {limits.min_image_width} "
+                "pixels of width",
+                "use an image at least 1000×1500 (2:3)",
+                "image dimensions",
             )
         )
     elif aspect > limits.max_aspect:
@@ -319,30 +344,35 @@ def _image_problems(
             MediaProblem(
                 "error",
                 f"{field} is {pixels}, taller than the 1:{_number(limits.max_aspect)} "
-                "Pinterest takes",
+                f"{service} takes",
                 "crop it to 2:3, e.g. 1000×1500",
+                "aspect ratios",
             )
         )
-    elif abs(aspect / _RECOMMENDED_ASPECT - 1) > _ASPECT_TOLERANCE:
+    elif all(abs(aspect / quiet - 1) > _ASPECT_TOLERANCE for quiet in limits.quiet_aspects):
+        others = sorted(limits.quiet_aspects - {_RECOMMENDED_ASPECT})
+        also = f" (or the {ratio_text(others)} it also takes)" if others else ""
         problems.append(
             MediaProblem(
                 "warning",
-                f"{field} is {pixels}, far from the 2:3 Pinterest recommends",
+                f"{field} is {pixels}, far from the 2:3 {service} recommends{also}",
                 "use 2:3, e.g. 1000×1500, so the pin is not cropped or shown small",
+                "aspect ratios",
             )
         )
     return problems
 
 
 def _video_problems(
-    info: MediaInfo, limits: MediaLimits, field: str, name: str
+    info: MediaInfo, limits: MediaLimits, field: str, name: str, service: str
 ) -> list[MediaProblem]:
     if info.content_type not in limits.video_types:
         return [
             MediaProblem(
                 "error",
-                f"{field} is {name}; Pinterest takes {_names(limits.video_types)} videos",
+                f"{field} is {name}; {service} takes {type_names(limits.video_types)} videos",
                 "convert it to MP4 (H.264)",
+                "video types",
             )
         ]
     problems = []
@@ -350,35 +380,40 @@ def _video_problems(
         problems.append(
             MediaProblem(
                 "error",
-                f"{field} is {_bytes(info.size)}; Pinterest takes at most "
-                f"{_bytes(limits.max_video_bytes)}",
+                f"{field} is {size_text(info.size)}; {service} takes at most "
+                f"{size_text(limits.max_video_bytes)}",
                 "shorten it or export it at a lower bitrate",
+                "video size",
             )
         )
-    shortest = _seconds(limits.min_video_seconds)
-    longest = _seconds(limits.max_video_seconds)
+    shortest = duration_text(limits.min_video_seconds)
+    longest = duration_text(limits.max_video_seconds)
     if info.duration is None:
         problems.append(
             MediaProblem(
                 "warning",
                 f"{field}'s length could not be read",
-                f"check that it plays; Pinterest takes videos of {shortest} to {longest}",
+                f"check that it plays; {service} takes videos of {shortest} to {longest}",
             )
         )
     elif info.duration < limits.min_video_seconds:
         problems.append(
             MediaProblem(
                 "error",
-                f"{field} is {_seconds(info.duration)} long; Pinterest needs at least {shortest}",
+                f"{field} is {duration_text(info.duration)} long; {service} needs at least "
+                f"{shortest}",
                 f"use a video of {shortest} to {longest}",
+                "video length",
             )
         )
     elif info.duration > limits.max_video_seconds:
         problems.append(
             MediaProblem(
                 "error",
-                f"{field} is {_seconds(info.duration)} long; Pinterest takes at most {longest}",
+                f"{field} is {duration_text(info.duration)} long; {service} takes at most "
+                f"{longest}",
                 f"trim it to {longest} or less",
+                "video length",
             )
         )
     return problems
@@ -388,9 +423,14 @@ def _a(kind: MediaKind) -> str:
     return "an image" if kind == "image" else "a video"
 
 
-def _names(content_types: frozenset[str]) -> str:
+def type_names(content_types: frozenset[str]) -> str:
     names = sorted(_NAMES.get(t, t) for t in content_types)
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def ratio_text(aspects: list[float]) -> str:
+    written = [_RATIOS.get(round(a, 2), f"1:{_number(a)}") for a in aspects]
+    return written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
 
 
 def _number(value: float) -> str:
@@ -398,7 +438,7 @@ def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def _bytes(size: int) -> str:
+def size_text(size: int) -> str:
     if size >= 1_000_000_000:
         return f"{_number(size / 1_000_000_000)} GB"
     if size >= 1_000_000:
@@ -406,7 +446,7 @@ def _bytes(size: int) -> str:
     return f"{_number(size / 1000)} kB"
 
 
-def _seconds(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     if seconds < 60:
         return f"{_number(seconds)} s"
     minutes, rest = divmod(round(seconds), 60)

@@ -254,7 +254,8 @@ def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:
     if target.publish_at is not None and target.publish_at > now:
         horizon = caps.schedule_horizon
         reach = now + timedelta(seconds=horizon) if horizon is not None else target.publish_at
-        if caps.schedules and target.publish_at <= reach:
+        soonest = now + timedelta(seconds=caps.schedule_lead)
+        if caps.schedules and soonest <= target.publish_at <= reach:
             return Change("create", key, target, reason=f"scheduled for {_iso(target.publish_at)}")
         return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
     return Change("create", key, target)

@@ -339,7 +339,7 @@ class StateEditor:
                     fields[name] = found
                 else:
                     fields.pop(name, None)
-            if remote.board_id != boards.lookup(state, target.account, target.board):
+            if remote.board_id != boards.board_id(state, target):
                 fields["board"] = remote.board_id  # planned as a move back to the declared board
             media = target.media.get("image") or target.media.get("video")
             record = Record(

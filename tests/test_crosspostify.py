@@ -21,8 +21,9 @@ from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
 
 BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-# calm-bedroom waits for its publish_at: Crosspostify's schedule field is unknown.
+# calm-bedroom is scheduled at Crosspostify (`scheduledDate`).
 PUBLISHED = [
+    "calm-bedroom",
     "cozy-living-room",
     "easy-pasta@Recipes",
     "easy-pasta@Weeknight Dinners",
@@ -47,6 +48,8 @@ def api() -> Iterator[CrosspostifyEmulator]:
 def configured(repo: Path, api: CrosspostifyEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CROSSPOSTIFY_API_KEY", API_KEY)
     point_repo_at(repo, "crosspostify", api.base_url, ACCOUNT_ID, pace="100/second")
+    # Crosspostify has no field for a video's cover: Pinterest takes the first frame.
+    edit(repo / "pins/recipes/pasta.yaml", "    cover: ../media/pasta-howto-cover.jpg\n", "")
     return repo
 
 
@@ -73,20 +76,25 @@ def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
 ) -> None:
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
-    assert "(1 waiting)" in result.out
+    assert "scheduled for 2027-03-01T09:00:00Z" in result.out
     assert sorted(state(configured)) == PUBLISHED
+    assert state(configured)["calm-bedroom"]["status"] == "scheduled"
     records = state(configured).values()
     assert {record["post_id"] for record in records} == set(api.posts)
     assert not [record for record in records if "pin_id" in record]  # none is ever reported
-    assert len(api.media) == 7  # six images and the video; pasta.jpg went up once
+    assert len(api.media) == 8  # seven images and the video; pasta.jpg went up once
     posts = api.requests("POST", "/post/")
     assert [request.path for request in posts].count("/post/video") == 1
     for request in posts:
         body = request.json
-        assert set(body) == {"mediaId", "posts"} and body["mediaId"] in api.media
+        assert (
+            set(body) - {"scheduledDate"} == {"mediaId", "posts"} and body["mediaId"] in api.media
+        )
         (post,) = body["posts"]
         assert set(post) <= {"accountId", "boardId", "title", "caption", "link"}
         assert post["accountId"] == ACCOUNT_ID and post["boardId"] in api.boards[ACCOUNT_ID]
+    scheduled = [r.json for r in posts if "scheduledDate" in r.json]
+    assert [body["scheduledDate"] for body in scheduled] == ["2027-03-01T09:00:00Z"]
     salad = next(r.json["posts"][0] for r in posts if "salad" in r.json["posts"][0]["link"])
     assert salad["title"] == "Crunchy Summer Salad with Lemon Dressing"
     assert salad["caption"].startswith("Cucumber, radish")
@@ -164,11 +172,11 @@ def test_a_create_that_may_have_happened_is_left_for_a_person(
     assert "it may have been acted on" in result.out + result.err or "500" in result.out
     posts = len(api.posts)
     plan = pinops("plan")
-    assert "? unresolved cozy-living-room" in plan.out
+    assert "? unresolved calm-bedroom" in plan.out
     assert "Crosspostify has no post listing to look for the pin in" in plan.out
     assert pinops("apply", "--yes").code == 0
     assert len(api.posts) == posts  # never posted again blindly
-    assert len(api.requests("POST", "/post/")) == 8
+    assert len(api.requests("POST", "/post/")) == 9
 
 
 def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator) -> None:
@@ -212,7 +220,8 @@ def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops
     assert result.code == 1
     assert re.search(
         r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: description is \d+ characters; "
-        r"the limit is 500",
+        r"Crosspostify takes at most 500 \(Crosspostify: its Pinterest page, of `caption`: "
+        r'"Max 500 characters\."\)',
         result.err,
     )
 

@@ -131,6 +131,7 @@ def test_a_small_image_is_an_error(tmp_path: Path) -> None:
             "error",
             "image is 90×90 pixels; Pinterest needs at least 100×100",
             "use an image at least 1000×1500 (2:3)",
+            "image dimensions",
         )
     ]
 
@@ -164,8 +165,32 @@ def test_an_image_too_large_is_an_error(tmp_path: Path) -> None:
             "error",
             "image is 25.3 MB; Pinterest takes at most 20 MB",
             "compress it or reduce its dimensions",
+            "image size",
         )
     ]
+
+
+def test_a_service_names_itself_its_minimum_width_and_the_ratios_it_lists(
+    tmp_path: Path,
+) -> None:
+    limits = dataclasses.replace(
+        PINTEREST_LIMITS, min_image_width=200, quiet_aspects=frozenset({1.5, 1.25, 1.0})
+    )
+    narrow = media_problems(image(tmp_path, 150, 225), limits, "image", "Crosspostify")
+    assert [(p.severity, p.message, p.about) for p in narrow] == [
+        (
+            "error",
+            "image is 150×225 pixels; Crosspostify needs at least 200 pixels of width",
+            "image dimensions",
+        )
+    ]
+    assert media_problems(image(tmp_path, 1000, 1000), limits, "image", "Crosspostify") == []
+    assert media_problems(image(tmp_path, 1000, 1250), limits, "image", "Crosspostify") == []
+    [wide] = media_problems(image(tmp_path, 1920, 1080), limits, "image", "Crosspostify")
+    assert wide.message == (
+        "image is 1920×1080 pixels, far from the 2:3 Crosspostify recommends "
+        "(or the 1:1 and 4:5 it also takes)"
+    )
 
 
 def test_a_type_the_provider_does_not_take_is_an_error(tmp_path: Path) -> None:
@@ -199,6 +224,7 @@ def test_video_length_limits(tmp_path: Path) -> None:
             "error",
             "video is 3 s long; Pinterest needs at least 4 s",
             "use a video of 4 s to 15 min",
+            "video length",
         )
     ]
     assert problems(write_mp4(tmp_path / "long.mp4", 1000), "video") == [
@@ -206,6 +232,7 @@ def test_video_length_limits(tmp_path: Path) -> None:
             "error",
             "video is 16 min 40 s long; Pinterest takes at most 15 min",
             "trim it to 15 min or less",
+            "video length",
         )
     ]
 

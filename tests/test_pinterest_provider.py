@@ -168,15 +168,15 @@ def test_a_video_is_uploaded_processed_and_pinned_with_its_cover(
     assert api.pins[published.pin_id or ""]["creative_type"] == "VIDEO"
 
 
-def test_a_video_without_a_cover_is_refused_before_uploading(
+def test_a_video_without_a_cover_takes_its_first_frame(
     api: PinterestEmulator, pinterest: PinterestProvider, board: str, tmp_path: Path
 ) -> None:
     video_path = tmp_path / "howto.mp4"
     video_path.write_bytes(MP4)
     video = Media(kind="video", path=video_path, content_type="video/mp4")
-    with pytest.raises(ProviderRejected, match="needs a cover"):
-        pinterest.create(pin(board, video), "key")
-    assert api.requests() == []
+    pinterest.create(pin(board, video), "key")
+    [create] = api.requests("POST", "/v5/pins")
+    assert create.json["media_source"]["cover_image_key_frame_time"] == 0
 
 
 def test_a_video_pinterest_cannot_process_is_refused(

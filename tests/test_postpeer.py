@@ -391,30 +391,21 @@ def test_find_and_get_read_the_listing(configured: Path, api: PostPeerEmulator) 
     peer.close()
 
 
-def test_a_cover_frame_is_refused(configured: Path, api: PostPeerEmulator) -> None:
-    board = next(iter(api.accounts[ACCOUNT_ID]))
-    peer = provider(api, configured)
-    video = PinContent(
-        board_id=board,
-        media=Media(kind="video", url="https://example.com/a.mp4"),
-        cover_frame=2.0,
-    )
-    with pytest.raises(ProviderRejected, match="cover_frame"):
-        peer.create(video, "k" * 32)
-    peer.close()
-    assert not api.writes()
-
-
-def test_a_cover_frame_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
+def test_a_cover_frame_is_refused_at_plan_time_but_the_first_frame_is_taken(
+    configured: Path, pinops: Run
+) -> None:
     pasta = configured / "pins/recipes/pasta.yaml"
     edit(pasta, "cover: ../media/pasta-howto-cover.jpg", "cover_frame: 2")
     result = pinops("plan")
     assert result.code == 1
     assert re.search(
-        r"pins/recipes/pasta\.yaml:\d+:\d+: error: postpeer \(account 'main'\) cannot take a "
-        r"video cover by frame \(give the video a cover image instead: cover: IMAGE\)",
+        r"pins/recipes/pasta\.yaml:\d+:\d+: error: PostPeer \(account 'main'\) has no field "
+        r"for cover_frame: Pinterest would take the video's first frame as its cover instead "
+        r"\(remove cover_frame: and start the video with the frame it should show\)",
         result.err,
     )
+    edit(pasta, "cover_frame: 2", "cover_frame: 0")
+    assert pinops("plan").code == 0
 
 
 def test_missing_key_and_account_id_are_clear_errors(

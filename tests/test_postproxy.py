@@ -239,7 +239,7 @@ def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops
     assert result.code == 1
     assert re.search(
         r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: description is \d+ characters; "
-        r"the limit is 500",
+        r"Postproxy takes at most 500",
         result.err,
     )
 

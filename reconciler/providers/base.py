@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,26 +19,81 @@ class TextLimits:
     link: int = 2048
 
 
+# The manifest's optional published fields. A provider without a field for one of them cannot
+# publish it: a warning where the pin is the same without it, an error where it is not.
+OPTIONAL_FIELDS = (
+    "title",
+    "description",
+    "link",
+    "alt_text",
+    "dominant_color",
+    "section",
+    "cover",
+    "cover_frame",
+)
+# Per field: how bad losing it is, what the pin is then, and the way out.
+LOST_FIELDS = {
+    "alt_text": ("warning", "the pin is published without alt text", "remove alt_text:"),
+    "dominant_color": ("warning", "the pin is published without it", "remove dominant_color:"),
+    "section": (
+        "error",
+        "the pin would land on the board itself, outside any section",
+        "remove section: to pin to the board itself, or use an account that publishes sections",
+    ),
+    "cover": (
+        "error",
+        "Pinterest would take the video's first frame as its cover instead",
+        "remove cover: and start the video with the frame it should show",
+    ),
+    "cover_frame": (
+        "error",
+        "Pinterest would take the video's first frame as its cover instead",
+        "remove cover_frame: and start the video with the frame it should show",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Capabilities:
-    """What a provider can do; the plan is decided from this, so that apply holds no surprises."""
+    """What a provider can do; the plan is decided from this, so that apply holds no surprises.
+
+    `sources` cites, for each limit, format, field and flow that differs from Pinterest's own,
+    the sentence of the service's page or API document it comes from (keys: see
+    providers.table.ROWS); where they disagree the stricter is kept and the source names both.
+    """
 
     updatable: frozenset[str]
     can_delete: bool
+    # Who sets these limits, in messages.
+    name: str = "Pinterest"
+    # The manifest's optional fields it publishes (see OPTIONAL_FIELDS).
+    fields: frozenset[str] = frozenset(OPTIONAL_FIELDS)
     # Seconds a create's idempotency key is honoured (0: the provider has none).
     idempotency_window: float = 0.0
     # Takes `publish_at` and publishes then by itself, so the pin need not wait for a later run.
     schedules: bool = False
     # How far ahead (seconds) it takes a schedule; None: any time. Later pins wait until in reach.
     schedule_horizon: float | None = None
+    # How far ahead (seconds) a schedule must be at least; nearer pins wait for a later run.
+    schedule_lead: float = 0.0
     # Answers a create before the pin exists; the post is followed up with `Follows.follow`.
     asynchronous: bool = False
     text_limits: TextLimits = field(default_factory=TextLimits)
     media_limits: MediaLimits = PINTEREST_LIMITS
-    # Takes a video's cover as a frame of it (`cover_frame`), not only as an image (`cover`).
-    cover_frame: bool = True
-    # Takes a video by URL, not only as an uploaded file.
-    video_urls: bool = True
+    # The kinds of media ("image", "video") it takes by URL, not only as uploaded files.
+    url_media: frozenset[str] = frozenset({"image", "video"})
+    # The largest file it takes as an upload (a repository file without media_base_url).
+    max_upload_bytes: int | None = None
+    # A board written as a value matching this is its id, not a name to look up.
+    board_ids: str = r"\d+"
+    # Refuses links through URL shorteners (advice only warns of them).
+    refuses_shorteners: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def source(self, about: str) -> str:
+        """` (where it comes from)` for a message about the limit `about`, or nothing."""
+        cited = self.sources.get(about)
+        return f" ({self.name}: {cited})" if cited else ""
 
 
 @dataclass(frozen=True)

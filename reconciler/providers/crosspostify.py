@@ -12,24 +12,29 @@ could not be obtained. Confirmed:
 - No status, edit, delete, listing or idempotency key: a pin, once posted, cannot be changed or
   removed through the API, and a create whose answer was lost cannot be looked up (`find`
   says so, and the plan leaves it for a person).
+- Its Pinterest page (shared/reference/crosspostify/pinterest-page.txt): `scheduledDate` (UTC,
+  with a Z, at least ~10 minutes ahead) schedules a pin; board ids look like
+  `board_living_room_456`; JPG or PNG images at least 200 px wide. It names no field for alt
+  text, dominant colour, board sections or a video's cover (Pinterest takes the first frame):
+  the plan says so for a pin that has them (CAPABILITIES).
 Unsure (⚠️), so kept to the least:
 - The create's answer is not documented: the post id is read from `postId` (or `id`); if the
   answer names none, the record keeps pinops' idempotency key as the post's handle. No pin id is
   known, so records carry the post only.
-- The schedule field's name is unknown: pins wait for `publish_at` in pinops (no `schedules`).
 - The upload's form: a multipart `file` part is sent. JSON post bodies are sent (the docs say
   form-encoded; the nested `posts` array suggests JSON works).
-- No field is known for alt text, dominant colour, board sections or a video's cover: they are
-  not sent. Media given as URLs cannot be used: Crosspostify takes uploaded files only.
+- Media given as URLs cannot be used: Crosspostify takes uploaded files only.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.config import Account, Config, Pace
 from reconciler.errors import ProviderError, ProviderRejected
+from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers import posting
 from reconciler.providers.base import (
     Board,
@@ -46,10 +51,51 @@ DEFAULT_BASE_URL = "https://v1.api.crosspostify.com"
 NAME = "Crosspostify"
 POSTS_PER_MINUTE = Pace(3, "minute")
 
+# "Minimum lead time: ~10 minutes ahead"; a minute more leaves room for the run itself.
+SCHEDULE_LEAD = 11 * 60.0
+
 CAPABILITIES = Capabilities(
     updatable=frozenset(),
     can_delete=False,
+    name=NAME,
+    fields=frozenset({"title", "description", "link"}),
+    schedules=True,
+    schedule_lead=SCHEDULE_LEAD,
     text_limits=TextLimits(description=500),
+    media_limits=replace(
+        PINTEREST_LIMITS,
+        image_types=frozenset({"image/jpeg", "image/png"}),
+        min_image_width=200,
+        quiet_aspects=frozenset({1.5, 1.25, 1.0}),
+    ),
+    # Media go up through POST /media and are named by mediaId: no URL is ever taken.
+    url_media=frozenset(),
+    board_ids=r"\d+|board_\w+",
+    sources={
+        "title": 'its Pinterest page, of `title`: "Max 100 characters."',
+        "description": 'its Pinterest page, of `caption`: "Max 500 characters."',
+        "alt_text": "its Pinterest page names `title`, `caption` and `boardId` (and its API "
+        "reference `link`), no alt text",
+        "link": 'its API reference: `link` is "Pinterest only"; Pinterest\'s own 2,048',
+        "shorteners": "not stated: advice only",
+        "image types": 'its Pinterest page: "Format: JPG or PNG"',
+        "image size": 'its Pinterest page: "Max file size: 20MB"',
+        "image dimensions": 'its Pinterest page: "Min width: 200px"; Pinterest\'s own 100×100',
+        "aspect ratios": 'its Pinterest page: "Square (1:1) and 4:5 also supported"',
+        "video types": 'its Pinterest page: "Format: MP4 recommended" (MOV as Pinterest takes it)',
+        "video size": "not stated: Pinterest's own 2 GB",
+        "video length": 'its Pinterest page: "Max duration: 15 minutes", "Min duration: 4 seconds"',
+        "upload size": "not stated",
+        "cover": 'no cover field: "Pinterest generates a thumbnail from the first frame"',
+        "cover_frame": 'no cover field: "Pinterest generates a thumbnail from the first frame"',
+        "dominant_color": "no such field on its Pinterest page",
+        "section": "no such field on its Pinterest page",
+        "board ids": 'its Pinterest page\'s example: `"boardId": "board_living_room_456"`; '
+        "Pinterest's own digit ids",
+        "scheduling": 'its Pinterest page, of `scheduledDate`: "Schedule the Pin for a future '
+        'time (ISO 8601 with \'Z\' suffix)." and "Minimum lead time: ~10 minutes ahead" '
+        "(pinops asks 11)",
+    },
 )
 
 
@@ -78,12 +124,20 @@ class CrosspostifyProvider:
         ):
             if value:
                 post[name] = value
-        body = {"mediaId": self._upload(content.media), "posts": [post]}
+        body: dict[str, Any] = {"mediaId": self._upload(content.media), "posts": [post]}
+        # "Omit to post immediately": a publish_at already past is published at once.
+        scheduled = content.publish_at is not None and content.publish_at > datetime.now(UTC)
+        if scheduled and content.publish_at is not None:
+            body["scheduledDate"] = posting.iso_utc(content.publish_at)
         kind = "video" if content.media.kind == "video" else "image"
         answer = json_body(self.client.request("POST", f"/post/{kind}", json=body))
         post_id = answer.get("postId") or answer.get("id") if isinstance(answer, dict) else None
         # No pin id is known: the record holds the post, which plans act on in its stead.
-        return Published(pin_id=None, post_id=str(post_id or f"pinops-{idempotency_key}"))
+        return Published(
+            pin_id=None,
+            post_id=str(post_id or f"pinops-{idempotency_key}"),
+            status="scheduled" if scheduled else "published",
+        )
 
     def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
         raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")

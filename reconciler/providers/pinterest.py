@@ -68,7 +68,7 @@ CAPABILITIES = Capabilities(
     # image_base64 and cover_image_data take JPEG and PNG only; https images may be any type.
     media_limits=replace(PINTEREST_LIMITS, image_types=IMAGE_TYPES),
     # Videos go through POST /media and an upload: there is no video_url media source.
-    video_urls=False,
+    url_media=frozenset({"image"}),
 )
 
 _NOT_FOUND_HINTS = {
@@ -276,13 +276,9 @@ class PinterestProvider:
         elif content.cover is not None:
             content_type, data = _inline(content.cover)
             cover = {"cover_image_data": data, "cover_image_content_type": content_type}
-        elif content.cover_frame is not None:
-            cover = {"cover_image_key_frame_time": int(content.cover_frame)}
         else:
-            raise ProviderRejected(
-                "Pinterest needs a cover for a video pin",
-                hint="add `cover:` (an image) or `cover_frame:` (seconds into the video)",
-            )
+            # Pinterest refuses a video pin without a cover: none given is the first frame.
+            cover = {"cover_image_key_frame_time": round(content.cover_frame or 0)}
         media_id = self._upload(video)
         return {"source_type": "video_id", "media_id": media_id, **cover}
 

@@ -16,14 +16,14 @@ Contract: shared/reference/postpeer (PostPeer's OpenAPI 3.0.0 document) and AGGR
   id for a scheduled post, which has no pin yet).
 - Every published or scheduled post costs a credit; 402 when the project has too few.
 - Media: local files go through `POST /media/upload` (a presigned PUT, then its `publicUrl`)
-  unless media_base_url serves them. PostPeer's Pinterest page names JPG, PNG and WebP images.
-  There is no key-frame field: a video pin needs `cover:` (an image), not `cover_frame:`.
+  unless media_base_url serves them. Limits and fields: CAPABILITIES, from its Pinterest page.
+  There is no key-frame field: a `cover_frame:` other than 0 is refused at plan time.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.config import Account, Config
@@ -37,6 +37,7 @@ from reconciler.providers.base import (
     PinContent,
     Published,
     RemotePin,
+    TextLimits,
 )
 from reconciler.providers.http import Failure, HttpClient, json_body
 
@@ -47,12 +48,41 @@ PAGE = 100  # the listing's largest page
 CAPABILITIES = Capabilities(
     updatable=frozenset(),
     can_delete=True,
+    name=NAME,
+    fields=frozenset({"title", "description", "link", "alt_text", "dominant_color", "cover"}),
     schedules=True,
     asynchronous=True,
+    text_limits=TextLimits(description=500),
     media_limits=replace(
-        PINTEREST_LIMITS, image_types=frozenset({"image/jpeg", "image/png", "image/webp"})
+        PINTEREST_LIMITS,
+        image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+        max_image_bytes=32_000_000,
     ),
-    cover_frame=False,
+    sources={
+        "title": 'its Pinterest page: "Title: max 100 characters"',
+        "description": 'its Pinterest page: "Description: max 500 characters (from content field)"',
+        "alt_text": 'its Pinterest page, of `altText`: "Accessible image description, max 500 '
+        'characters."',
+        "link": 'its Pinterest page: "Link: must use HTTPS"; Pinterest\'s own 2,048',
+        "shorteners": "not stated: advice only",
+        "image types": "its Pinterest page's media table: Image, JPG, PNG, WebP",
+        "image size": "its Pinterest page's media table: Image, Max Size 32 MB",
+        "image dimensions": "not stated: Pinterest's own",
+        "aspect ratios": "its Pinterest page names 1000x1500px (2:3 ratio) only",
+        "video types": "its Pinterest page's media table: Video, MP4, MOV",
+        "video size": "its Pinterest page's media table: Video, Max Size 2 GB",
+        "video length": "not stated: Pinterest's own",
+        "upload size": "its API document states none for POST /v1/media/upload",
+        "cover": 'its Pinterest page, of `coverImageUrl` (not required): "Custom cover image URL '
+        'for video pins."',
+        "cover_frame": "no key-frame field on its Pinterest page or in its API document",
+        "dominant_color": 'its Pinterest page, of `dominantColor`: "Hex color for loading '
+        'placeholder"',
+        "section": "no section field on its Pinterest page or in its API document",
+        "board ids": 'Pinterest\'s digit ids (its Pinterest page: "id": "596867825554313696")',
+        "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`; "
+        "PostPeer refuses a `scheduledFor` in the past",
+    },
 )
 
 
@@ -182,11 +212,6 @@ class PostPeerProvider(posting.PostingService):
     def _post_body(self, content: PinContent) -> dict[str, Any]:
         if content.media is None:
             raise ProviderRejected("a pin needs an image or a video")
-        if content.cover_frame is not None:
-            raise ProviderRejected(
-                f"{NAME} cannot take a video cover by frame (cover_frame)",
-                hint="give the video pin a cover image with cover: instead",
-            )
         data: dict[str, Any] = {"boardId": content.board_id}
         for name, value in (
             ("title", content.title),
@@ -209,7 +234,8 @@ class PostPeerProvider(posting.PostingService):
                 }
             ],
         }
-        if content.publish_at is not None:
+        # PostPeer refuses a scheduledFor in the past: a pin already due is published now.
+        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
             body["scheduledFor"] = posting.iso_utc(content.publish_at)
             body["timezone"] = "UTC"
         else:

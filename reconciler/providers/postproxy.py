@@ -21,20 +21,23 @@ its SDKs, MCP server and docs pages).
   reaches the live pin). `DELETE /posts/{id}?delete_on_platform=true` deletes it on Pinterest
   (⚠️ generic; Pinterest is not named). pinops records the pin id, so get, delete and find reach
   the post through the listing.
-- Not sent, as Postproxy has no field for them: alt text, dominant colour, board sections.
+- Limits and fields: CAPABILITIES, from its Pinterest page. It has no field for alt text,
+  dominant colour or board sections: the plan says so for a pin that has them.
 """
 
 from __future__ import annotations
 
 import email.utils
 import functools
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from reconciler.config import Account, Config
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
+from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers import posting
 from reconciler.providers.base import (
     Board,
@@ -56,10 +59,39 @@ REPLAY_AGE = 120.0
 CAPABILITIES = Capabilities(
     updatable=frozenset(),
     can_delete=True,
+    name=NAME,
+    fields=frozenset({"title", "description", "link", "cover", "cover_frame"}),
     idempotency_window=24 * 3600.0,
     schedules=True,
     asynchronous=True,
     text_limits=TextLimits(description=500),
+    media_limits=replace(PINTEREST_LIMITS, max_image_bytes=32_000_000),
+    sources={
+        "title": "its docs: `title` at most 100",
+        "description": "its docs: the body becomes the description, character limit 500",
+        "alt_text": 'its Pinterest page says "Postproxy lets you set all these fields per Pin", '
+        "alt text among them, but its parameter table has no field for it",
+        "link": "its docs: `destination_link` at most 2,048",
+        "shorteners": "not stated: advice only",
+        "image types": "its Pinterest page's media table: Image, jpg, gif, png, webp",
+        "image size": "its Pinterest page's media table: Image, Max Size 32 MB (the 20MB its "
+        "prose names is Pinterest's own, which it says Postproxy handles)",
+        "image dimensions": 'its Pinterest page: "minimum 100x100px"',
+        "aspect ratios": 'its Pinterest page: "recommended 2:3 aspect ratio (1000x1500px)", '
+        "no other",
+        "video types": "its Pinterest page's media table: Video, mp4, mov",
+        "video size": "its Pinterest page's media table: Video, Max Size 2 GB",
+        "video length": "its Pinterest page's media table: Video, Duration 4s - 15min",
+        "upload size": "not stated for files sent inside the create",
+        "cover": 'its Pinterest page, of `cover_url` (not required): "URL of cover image (video '
+        'only)"',
+        "cover_frame": "its Pinterest page, of `thumb_offset` (an integer, not required): "
+        '"Thumbnail image offset in seconds (video only)"',
+        "dominant_color": "no such field in its Pinterest parameters",
+        "section": "no such field in its Pinterest parameters",
+        "board ids": 'Pinterest\'s digit ids (its Pinterest page: "board_id": "987654321")',
+        "scheduling": "its docs: `post.scheduled_at`; a time already past is not sent",
+    },
 )
 
 
@@ -185,10 +217,10 @@ class PostproxyProvider(posting.PostingService):
         if content.link:
             pinterest["destination_link"] = content.link
         if content.cover_frame is not None:
-            frame = content.cover_frame
-            pinterest["thumb_offset"] = int(frame) if float(frame).is_integer() else frame
+            pinterest["thumb_offset"] = round(content.cover_frame)  # an integer on its page
         post: dict[str, Any] = {"body": content.description or ""}
-        if content.publish_at is not None:
+        # A publish_at already past publishes now, rather than asking for a schedule in the past.
+        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
             post["scheduled_at"] = posting.iso_utc(content.publish_at)
         media = posting.public_url(content.media, self.config)
         cover = posting.public_url(content.cover, self.config) if content.cover else None

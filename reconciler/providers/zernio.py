@@ -15,13 +15,15 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
   /v1/posts/{id}/unpublish {"platform": "pinterest"}` deletes the old pin. pinops records the pin
   id, so get, delete and find reach posts through the listing.
 - ⚠️ "cancelled", the status unpublish sets, is missing from the document's status enum.
-- Zernio has no dominant colour and no board sections.
+- Limits and fields: CAPABILITIES, from its Pinterest page. Zernio has no dominant colour and no
+  board sections: the plan says so for a pin that has them.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,8 +36,17 @@ from reconciler.errors import (
     RateLimited,
     TransientError,
 )
+from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers import posting
-from reconciler.providers.base import Board, Capabilities, Media, PinContent, Published, RemotePin
+from reconciler.providers.base import (
+    Board,
+    Capabilities,
+    Media,
+    PinContent,
+    Published,
+    RemotePin,
+    TextLimits,
+)
 from reconciler.providers.http import Failure, HttpClient, Retry, json_body
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
@@ -58,9 +69,40 @@ CAPPED = (
 CAPABILITIES = Capabilities(
     updatable=frozenset(),
     can_delete=True,
+    name=NAME,
+    fields=frozenset({"title", "description", "link", "alt_text", "cover", "cover_frame"}),
     # Zernio replays an x-request-id for "~5 minutes" after the first request completed.
     idempotency_window=240.0,
     schedules=True,
+    text_limits=TextLimits(description=500),
+    media_limits=replace(
+        PINTEREST_LIMITS, max_image_bytes=32_000_000, quiet_aspects=frozenset({1.5, 1.0, 2.1})
+    ),
+    refuses_shorteners=True,
+    sources={
+        "title": "its Pinterest page: Title limit, 100 characters",
+        "description": "its Pinterest page: Description limit, 500 characters",
+        "alt_text": "its API document, of `altText`: Pinterest (max 500 chars)",
+        "link": 'its Pinterest page, of `link`: "Must be valid HTTPS."; Pinterest\'s own 2,048',
+        "shorteners": 'its Pinterest page, of `link`: "No URL shorteners."',
+        "image types": "its Pinterest page: Image formats, JPEG, PNG, WebP, GIF",
+        "image size": "its Pinterest page: Image max size, 32 MB",
+        "image dimensions": "its Pinterest page: Min dimensions, 100 x 100 px",
+        "aspect ratios": "its Pinterest page: 2:3 Optimal, 1:1 Square Pin, 1:2.1 Long Pin (max "
+        "height)",
+        "video types": "its Pinterest page: Video formats, MP4, MOV",
+        "video size": "its Pinterest page: Video max size, 2 GB",
+        "video length": "its Pinterest page: Video duration, 4 sec - 15 min",
+        "upload size": "its API document: presigned uploads take up to 5 GB",
+        "cover": 'its Pinterest page: "You can optionally set a custom cover image or '
+        'auto-extract a frame at a specific time."',
+        "cover_frame": "its Pinterest page, of `coverImageKeyFrameTime`: number (seconds), "
+        "default 0; its API document: an integer",
+        "dominant_color": "no such field in its Pinterest fields",
+        "section": "no such field in its Pinterest fields",
+        "board ids": "Pinterest's digit ids, from GET /v1/accounts/{accountId}/pinterest-boards",
+        "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`",
+    },
 )
 
 

@@ -13,8 +13,11 @@ Served at the root: POST /media, POST /post/image, POST /post/video, GET /social
 GET /pinterest-boards/{accountId}.
 
 Confirmed and emulated: `X-API-Key` on every request; `POST /media` returns a `mediaId`; a post
-is `{mediaId, posts: [{accountId, boardId, title, caption, link}]}`, `boardId` mandatory for a
-Pinterest account, title ≤ 100 and caption ≤ 500 characters; the fields Crosspostify ignores for
+is `{mediaId, scheduledDate?, posts: [{accountId, boardId, title, caption, link}]}`, one entry of
+`posts` per board, `boardId` mandatory for a Pinterest account, title ≤ 100 and caption ≤ 500
+characters; its Pinterest page's `scheduledDate` ("ISO 8601 with 'Z' suffix", "Minimum lead
+time: ~10 minutes ahead": a time sooner, past, or without its Z is refused) and image rules
+("Format: JPG or PNG", "Min width: 200px"); the fields Crosspostify ignores for
 Pinterest (`is_aigc`, `facebookFirstComment`, `textFormatPresetId`, `privacy`, `categoryId`,
 `tags`) are accepted; form-encoded bodies (`posts[0][accountId]=…`) as well as JSON; status
 codes 400 (a missing parameter), 401, 404, 429, 500; rate limits of 250 requests an hour, 50 a
@@ -27,20 +30,25 @@ Emulator choices (⚠️ not in what could be read of the docs):
   so nothing is asynchronous. No post listing, edit or delete route exists.
 - Boards come as `{"boards": [{"id", "name"}]}`, social accounts as `{"accounts": [...]}`.
 - JSON bodies are accepted (the docs say form-encoded; the nested `posts` array suggests JSON).
-- Unknown fields are refused with a 400, so that a guessed field name (a schedule field, say)
+- Unknown fields are refused with a 400, so that a guessed field name (a cover field, say)
   cannot pass unnoticed.
+- The lead time is taken as 10 minutes exactly; a scheduled post gets its pin id at once.
 """
 
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import re
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from .posting import form_parts, pin_ids, sniff
+import imagesize
+
+from .posting import form_parts, now, parse_time, pin_ids, sniff
 from .server import Abort, EmulatorServer, Request, Response, route
 
 API_KEY = "cp_live_3c7e91d0a4b2f6e8"
@@ -52,6 +60,8 @@ PHRASES = {
     429: "Too many requests hit the API too quickly.",
     500: "Something went wrong on Crosspostify's end.",
 }
+SCHEDULE_LEAD = timedelta(minutes=10)
+_UTC_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z")
 _POST_FIELDS = {"accountId", "boardId", "title", "caption", "link"}
 _IGNORED_FIELDS = {
     "is_aigc",
@@ -179,7 +189,7 @@ class CrosspostifyEmulator(EmulatorServer):
 
     def _post(self, request: Request, kind: str) -> Response:
         body = self._body(request)
-        unknown = sorted(set(body) - {"mediaId", "posts"})
+        unknown = sorted(set(body) - {"mediaId", "posts", "scheduledDate"})
         if unknown:
             raise _fail(400, f"Unknown parameter: {unknown[0]}")
         media_id, posts = body.get("mediaId"), body.get("posts")
@@ -192,6 +202,11 @@ class CrosspostifyEmulator(EmulatorServer):
             raise _fail(404, f"Media {media_id} not found")
         if not media[0].startswith(f"{kind}/"):
             raise _fail(400, f"Media {media_id} is not an {kind}")
+        if kind == "image":
+            _check_image(*media)
+        scheduled = body.get("scheduledDate")
+        if scheduled is not None:
+            _check_schedule(scheduled)
         for post in posts:
             self._check(post)
         now = time.monotonic()
@@ -203,7 +218,12 @@ class CrosspostifyEmulator(EmulatorServer):
         for post in posts:
             self._account_posts[post["accountId"]].append(now)
             self.pins[next(self._pin_ids)] = post_id
-        self.posts[post_id] = {"mediaId": media_id, "posts": posts, "kind": kind}
+        self.posts[post_id] = {
+            "mediaId": media_id,
+            "posts": posts,
+            "kind": kind,
+            "scheduledDate": scheduled,
+        }
         return Response(200, json={"success": True, "postId": post_id})
 
     def _body(self, request: Request) -> dict[str, Any]:
@@ -241,6 +261,24 @@ class CrosspostifyEmulator(EmulatorServer):
         link = post.get("link")
         if link is not None and urlsplit(str(link)).scheme not in ("http", "https"):
             raise _fail(400, "link must be a URL")
+
+
+def _check_image(content_type: str, data: bytes) -> None:
+    """Its Pinterest page: "Format: JPG or PNG", "Min width: 200px"."""
+    if content_type not in ("image/jpeg", "image/png"):
+        raise _fail(400, "Pinterest images must be JPG or PNG")
+    width, _ = imagesize.get(io.BytesIO(data))
+    if 0 <= width < 200:
+        raise _fail(400, "Pinterest images must be at least 200px wide")
+
+
+def _check_schedule(value: object) -> None:
+    """UTC ISO 8601 with a Z, at least the lead time ahead."""
+    moment = parse_time(value) if isinstance(value, str) and _UTC_Z.fullmatch(value) else None
+    if moment is None:
+        raise _fail(400, "scheduledDate must be in UTC (ISO 8601 with 'Z' suffix)")
+    if moment < now() + SCHEDULE_LEAD:
+        raise _fail(400, "scheduledDate must be at least 10 minutes in the future")
 
 
 def _from_form(form: dict[str, list[str]]) -> dict[str, Any]:

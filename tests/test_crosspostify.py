@@ -266,3 +266,15 @@ def test_missing_key_is_a_clear_error(
     result = pinops("apply", "--yes")
     assert result.code == 1 and "CROSSPOSTIFY_API_KEY is not set" in result.err
     assert not (configured / "pinops.state.json").exists()
+
+
+def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
+    Crosspostify refuses a schedule in the past."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"

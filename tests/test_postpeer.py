@@ -441,3 +441,15 @@ def test_a_gif_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
     assert result.code == 1
     assert "pins/recipes/summer-salad.yaml:" in result.out + result.err
     assert "GIF" in result.out + result.err
+
+
+def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
+    PostPeer refuses a schedule in the past."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"

@@ -459,3 +459,15 @@ def test_images_relayapi_refuses_are_reported_at_plan_time(configured: Path, pin
     result = pinops("plan")
     assert result.code == 1
     assert re.search(r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: .*GIF", result.err)
+
+
+def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
+    RelayAPI refuses a schedule in the past."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"

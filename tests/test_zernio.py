@@ -469,3 +469,15 @@ def test_limits_are_reported_at_plan_time_with_file_and_line(configured: Path, p
         result.err,
     )
     assert found and int(found[1]) > 100
+
+
+def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
+    Zernio refuses a schedule in the past."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"

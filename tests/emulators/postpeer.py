@@ -350,6 +350,9 @@ class PostPeerEmulator(EmulatorServer):
         data = target.get("platformSpecificData")
         if data is None:
             raise _error(400, "Pinterest requires platformSpecificData.boardId")
+        # Its Pinterest page: "Description: max 500 characters (from content field)".
+        if len(target.get("content") or body.get("content") or "") > 500:
+            raise _error(400, "Pinterest descriptions are limited to 500 characters")
         if data["boardId"] not in boards:
             raise _error(400, f"Pinterest board {data['boardId']} not found")
         for name in ("link", "coverImageUrl"):

@@ -392,8 +392,8 @@ class PostproxyEmulator(EmulatorServer):
         elif not video and size > MAX_IMAGE_BYTES:
             errors.append("Pinterest images are limited to 32 MB")
         offset = params.get("thumb_offset", 0)
-        if not isinstance(offset, int | float) or isinstance(offset, bool) or offset < 0:
-            errors.append("thumb_offset must be a number of seconds")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            errors.append("thumb_offset must be a whole number of seconds")
         cover = "cover_url" in params or "cover_file" in uploads or "thumb_offset" in params
         if cover and not video:
             errors.append("cover_url, cover_file and thumb_offset are for video pins only")
@@ -509,9 +509,8 @@ def _from_form(parts: list[Part]) -> tuple[dict[str, Any], dict[str, Part]]:
             continue
         if keys[-1] == "thumb_offset":
             try:
-                number_value = float(value)
+                value = int(value)  # an integer on its Pinterest page
             except ValueError:
-                raise _bad_request("thumb_offset must be a number") from None
-            value = int(number_value) if number_value.is_integer() else number_value
+                raise _bad_request("thumb_offset must be an integer") from None
         target[keys[-1]] = value
     return body, uploads

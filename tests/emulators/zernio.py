@@ -31,8 +31,8 @@ Emulator choices where the references are silent or unsure (⚠️):
   posted", says its example message).
 - ⚠️ "cancelled" is not in the document's `Post.status` enum, though unpublish documents it.
 - ⚠️ An unknown `boardId` is a 400 (the document only says a missing one means the first board).
-- ⚠️ A video without `coverImageUrl` or `coverImageKeyFrameTime` fails to publish: Zernio's own
-  skill docs say Pinterest video "requires cover image"; whether a key frame counts is unsaid.
+- A video's cover is optional, as its Pinterest page says (`coverImageKeyFrameTime` defaults to
+  0); a description over its page's 500 characters fails to publish.
 - Stricter than documented, to catch misspellings: unknown fields in the body, in
   `platformSpecificData` and in `mediaItems[]` are 400s; media must be one image or one video.
 - `publish_polls` > 0 leaves publish-now posts `publishing` until that many GET /v1/posts/{id}.
@@ -452,16 +452,11 @@ class ZernioEmulator(EmulatorServer):
 
     def _publish(self, post: dict[str, Any]) -> None:
         target, media = post["platforms"][0], post["mediaItems"][0]
-        data = target["platformSpecificData"]
         failure = self._failures.pop(0) if self._failures else None
         if media["url"].startswith(MEDIA_HOST) and media["url"] not in self.uploads:
             failure = f"Media could not be downloaded: {media['url']}"
-        elif len(post.get("content", "")) > 800:
-            failure = "Pinterest description must be 800 characters or fewer"
-        elif media["type"] == "video" and not (
-            "coverImageUrl" in data or "coverImageKeyFrameTime" in data
-        ):
-            failure = "Pinterest video pins require a cover image"
+        elif len(post.get("content", "")) > 500:
+            failure = "Pinterest description must be 500 characters or fewer"
         moment = iso(now())
         post["updatedAt"] = moment
         if failure:

@@ -23,6 +23,7 @@ examples:
   pinops plan --out plan.json     save the plan for review, then: pinops apply plan.json
   pinops apply --yes              publish without asking (CI)
   pinops plan --format markdown   the plan as reviewers see it on a pull request
+  pinops preview                  the plan as pin cards in a page: pinops-preview/index.html
   pinops init my-pins             start a content repository with GitHub workflows
   pinops -C path/to/repo plan     work on another repository
 
@@ -105,6 +106,28 @@ def parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--refresh", action="store_true", help="read every published pin back to find drift first"
+    )
+
+    preview = command(
+        "preview",
+        "write the plan as a page of pin cards, as Pinterest shows them (opens from disk)",
+        "pinops preview --out preview plan.json",
+    )
+    preview.add_argument(
+        "planfile",
+        nargs="?",
+        type=Path,
+        help="a plan saved by `pinops plan --out` (default: plan now)",
+    )
+    preview.add_argument(
+        "--out",
+        type=Path,
+        default=Path("pinops-preview"),
+        metavar="DIR",
+        help="the folder to write index.html and its thumbnails into (default: pinops-preview)",
+    )
+    preview.add_argument(
+        "--all", action="store_true", help="every declared pin, not only what the plan changes"
     )
 
     apply = command(

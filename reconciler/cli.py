@@ -142,6 +142,8 @@ def _run(args: argparse.Namespace) -> int:
                 return _plan(workspace, args)
             case "apply":
                 return _apply(workspace, args)
+            case "preview":
+                return _preview(workspace, args)
             case "boards":
                 return _boards(workspace, args)
             case "refresh":
@@ -231,6 +233,17 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
 
         raise_blocked(full)
     return EXIT_CHANGES if args.detailed_exitcode and full.has_changes else EXIT_OK
+
+
+def _preview(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler import preview
+
+    written = preview.of_workspace(workspace, args.out, planfile=args.planfile, everything=args.all)
+    print(
+        f"Wrote the preview of {written.cards} pins ({written.thumbnails} thumbnails) to "
+        f"{written.index}; open it in a browser."
+    )
+    return EXIT_OK
 
 
 def _only_changed(workspace: Workspace, full: Plan, args: argparse.Namespace) -> tuple[Plan, str]:

@@ -12,6 +12,7 @@ from (only the state file may differ); if someone else changed the state, it sto
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -61,6 +62,28 @@ def head_commit(root: Path) -> str | None:
             return repo.head.commit.hexsha
     except (InputError, ValueError):  # not a repository, or no commit yet
         return None
+
+
+# How far back the history of a media file is searched for a version the state recorded.
+PAST_VERSIONS = 50
+
+
+def past_version(root: Path, file: str, sha256: str) -> bytes | None:
+    """The bytes of an earlier version of `file` (relative to `root`) whose SHA-256 is `sha256`:
+    what a replaced pin showed, when the work tree now holds another file at that path."""
+    try:
+        with _open(root) as repo:
+            rel = (root.resolve() / file).relative_to(_top(repo)).as_posix()
+            for commit in repo.iter_commits(paths=rel, max_count=PAST_VERSIONS):
+                try:
+                    data: bytes = (commit.tree / rel).data_stream.read()
+                except KeyError:
+                    continue
+                if hashlib.sha256(data).hexdigest() == sha256:
+                    return data
+    except (InputError, ValueError, git.GitCommandError):
+        return None
+    return None
 
 
 def _is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:

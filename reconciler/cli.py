@@ -65,10 +65,12 @@ def _guarded(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except ValidationFailed as exc:
+        _json_error(args, exc)
         _print_problems(exc, sys.stderr)
         _annotate(exc.problems, _root_of(args))
         return exc.exit_code
     except PinopsError as exc:
+        _json_error(args, exc)
         if args.debug:
             logging.exception("error")
         print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
@@ -86,6 +88,24 @@ def _guarded(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _json_error(args: argparse.Namespace, exc: PinopsError) -> None:
+    """A command asked for JSON still gets a JSON document on standard output when it fails,
+    unless it already wrote one (a plan blocked by a safety check)."""
+    wants = getattr(args, "format", None) == "json" or getattr(args, "json", False)
+    if not wants or getattr(sys.stdout, "written", True):
+        return
+    from reconciler import report
+
+    problems = exc.problems if isinstance(exc, ValidationFailed) else []
+    document = {
+        "error": exc.message,
+        "location": str(exc.location) if exc.location else None,
+        "hint": exc.hint or None,
+        "problems": report.problems_json(problems),
+    }
+    print(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:

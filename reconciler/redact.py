@@ -89,9 +89,11 @@ class Stream:
 
     def __init__(self, wrapped: TextIO) -> None:
         self.wrapped = wrapped
+        self.written = False  # whether anything was written yet
 
     def write(self, text: str) -> int:
         self.wrapped.write(redact(text))
+        self.written = self.written or bool(text)
         return len(text)
 
     def flush(self) -> None:

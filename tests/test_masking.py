@@ -94,3 +94,22 @@ def test_add_mask_goes_to_standard_error_and_json_stays_valid(pinops: Run) -> No
     assert "::add-mask::" not in result.out
     assert json.loads(result.out)["format_version"] >= 1
     assert result.err.startswith(f"::add-mask::{TOKEN}\n")
+
+
+@pytest.mark.usefixtures("lookalike")
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        ("pins/bad.yaml", "1 problem found"),  # a manifest that does not validate
+        ("pinops.yaml", "pinops.yaml"),  # a configuration that cannot be read
+    ],
+)
+def test_plan_json_is_a_json_document_even_when_it_fails(
+    pinops: Run, repo: Path, broken: str, expected: str
+) -> None:
+    (repo / broken).write_text("id: [unclosed\n")
+    result = pinops("plan", "--json")
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert expected in document["error"] + str(document["location"])
+    assert "error:" in result.err

@@ -201,7 +201,7 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
-    from reconciler import markdown, report
+    from reconciler import markdown, markdown_results, report
 
     if args.changed and args.out:
         raise PinopsError(
@@ -214,9 +214,11 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
         )
     except ValidationFailed as exc:
         if args.format == "markdown":
-            sys.stdout.write(markdown.problems(exc.problems))
+            sys.stdout.write(markdown_results.problems(exc.problems))
         if ghactions.active():
-            ghactions.append_summary(markdown.problems(exc.problems, limit=markdown.SUMMARY_LIMIT))
+            ghactions.append_summary(
+                markdown_results.problems(exc.problems, limit=markdown.SUMMARY_LIMIT)
+            )
         raise
     full = planned.plan
     made, note = _only_changed(workspace, full, args) if args.changed else (full, "")
@@ -383,9 +385,9 @@ def _show_differences(differences: list[Difference], policy: str) -> None:
         mark = "!" if difference.blocking else "·"
         print(f"  {mark} {difference.key}: {difference.what}")
     if ghactions.active():
-        from reconciler import markdown
+        from reconciler import markdown_results
 
-        ghactions.append_summary(markdown.differences(differences, policy))
+        ghactions.append_summary(markdown_results.differences(differences, policy))
 
 
 def _commit_line(pushed: Pushed | None) -> str:
@@ -404,14 +406,14 @@ def _apply_summary(
     pushed: Pushed | None,
     committed: bool,
 ) -> None:
-    from reconciler import markdown, report
+    from reconciler import markdown, markdown_results, report
 
     if outcomes:
         result = report.apply_summary(outcomes).splitlines()[0]
     else:
         result = report.summary(made) if made.has_changes else "No changes to make now."
     notes = [markdown.escape(_commit_line(pushed))] if committed else []
-    ghactions.append_summary(markdown.apply(outcomes, result, notes))
+    ghactions.append_summary(markdown_results.apply(outcomes, result, notes))
     ghactions.set_outputs(
         {
             "published": str(sum(1 for o in outcomes if o.ok)),

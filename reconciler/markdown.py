@@ -19,13 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from reconciler.apply import Outcome
 from reconciler.desired import FIELD_ORDER
-from reconciler.errors import Problem
 from reconciler.plan import SYMBOLS, Change, Plan
 from reconciler.providers.base import TextLimits
 from reconciler.report import remote, summary
-from reconciler.review import Difference
 
 COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
 SUMMARY_LIMIT = 1024 * 1024  # bytes in one step's job summary
@@ -50,7 +47,7 @@ _LABELS = {
     "cover_frame": "cover frame",
 }
 _COUNTED = ("title", "description", "alt_text", "link")
-_NOTE_RESERVE = 600  # room for the note saying what was left out
+NOTE_RESERVE = 600  # room for the note saying what was left out
 # Characters that would format text, end a table cell or open HTML, written as entities. One pass:
 # an entity's own '&' and '#' are never escaped again.
 _ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]|~\u200b"} | {
@@ -184,13 +181,13 @@ def _shown(change: Change) -> tuple[dict[str, Any], str, str]:
     return {}, "", ""
 
 
-def _symbol(change: Change) -> str:
+def symbol(change: Change) -> str:
     return f"<code>{escape(SYMBOLS[change.action])}</code>"
 
 
 def _summary(change: Change, several_accounts: bool = False) -> str:
     fields, account, board = _shown(change)
-    text = f"{_symbol(change)} <b>{change.action}</b> {code(change.key)}"
+    text = f"{symbol(change)} <b>{change.action}</b> {code(change.key)}"
     if board:
         text += f" on <b>{escape(board)}</b>"
     if several_accounts and account:
@@ -363,95 +360,6 @@ def plan(
         (action, [change_block(c, context) for c in made.changes if c.action == action])
         for action in ORDER
     ]
-    body, left_out = fit(groups, limit - size(head) - size(foot) - _NOTE_RESERVE)
+    body, left_out = fit(groups, limit - size(head) - size(foot) - NOTE_RESERVE)
     where = "`pinops plan` shows everything; so does this run's job summary."
     return head + body + left_out_note(left_out, limit, where) + foot
-
-
-def problems(
-    found: list[Problem], *, limit: int = COMMENT_LIMIT, title: str = "pinops plan"
-) -> str:
-    """Validation problems: where and what, with the fix, so that nothing can be planned yet."""
-    errors = sum(1 for p in found if p.severity == "error")
-    head = "\n".join(
-        [
-            MARKER,
-            f"## {title}",
-            "",
-            f"**Validation failed: {errors:,} problem{'' if errors == 1 else 's'}.** "
-            "Nothing is planned until they are fixed.",
-            "",
-            "| where | problem |",
-            "| --- | --- |",
-            "",
-        ]
-    )
-    rows = [
-        f"| {code(str(p.location))} | {escape(p.severity)}: {escape(p.message)}"
-        + (f" ({escape(p.hint)})" if p.hint else "")
-        + " |\n"
-        for p in found
-    ]
-    budget, used, shown = limit - size(head) - _NOTE_RESERVE, 0, 0
-    for row in rows:
-        if used + size(row) > budget:
-            break
-        used += size(row)
-        shown += 1
-    tail = ""
-    if shown < len(rows):
-        left = len(rows) - shown
-        tail = f"\n> [!NOTE]\n> {left:,} more problems left out; `pinops validate` lists all.\n"
-    return head + "".join(rows[:shown]) + tail
-
-
-def differences(found: list[Difference], policy: str) -> str:
-    """How the plan about to be applied differs from the plan reviewed on the pull request."""
-    if not found:
-        return "This is the plan reviewed on the pull request.\n\n"
-    stops = policy == "stop" and any(d.blocking for d in found)
-    lines = [
-        "> [!CAUTION]" if stops else "> [!NOTE]",
-        "> **The plan differs from the plan reviewed on the pull request** "
-        f"(`on_plan_drift: {policy}`): "
-        + ("nothing was applied." if stops else "it is applied as planned now."),
-        "",
-    ]
-    for difference in found:
-        mark = "**not reviewed:**" if difference.blocking else "no longer planned:"
-        what = escape(difference.what)
-        lines.append(f"- {code(difference.key)} {mark} {what}")
-    return "\n".join(lines) + "\n\n"
-
-
-def apply(
-    outcomes: list[Outcome],
-    result: str,
-    notes: list[str],
-    *,
-    title: str = "pinops apply",
-    limit: int = SUMMARY_LIMIT,
-) -> str:
-    """Apply results for the job summary: the result line, notes, and one row per change."""
-    head = "\n".join([f"## {title}", "", f"**{escape(result)}**", "", *notes, ""]) + "\n"
-    if not outcomes:
-        return head
-    head += "| | pin | result |\n| --- | --- | --- |\n"
-    rows = []
-    for outcome in outcomes:
-        change = outcome.change
-        if outcome.skipped:
-            done = f"skipped: {escape(outcome.error or '')}"
-        elif outcome.error:
-            done = f"**failed:** {escape(outcome.error)}"
-        else:
-            done = change.action + (f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else "")
-        rows.append(f"| {_symbol(change)} | {code(change.key)} | {done} |\n")
-    budget, used, shown = limit - size(head) - _NOTE_RESERVE, 0, 0
-    for row in rows:
-        if used + size(row) > budget:
-            break
-        used += size(row)
-        shown += 1
-    tail = f"\n… and {len(rows) - shown:,} more.\n" if shown < len(rows) else ""
-    return head + "".join(rows[:shown]) + tail

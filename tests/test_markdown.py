@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import ghactions, markdown
+from reconciler import ghactions, markdown, markdown_results
 from reconciler.cli import main
 from reconciler.desired import Target
 from reconciler.errors import Location, Problem
@@ -193,7 +193,7 @@ def test_what_does_not_fit_is_left_out_from_the_lowest_priority_first() -> None:
 
 def test_problems_in_markdown_and_as_annotations() -> None:
     problem = Problem(Location("pins/a.yaml", 3, 5), "title is 120 characters", "shorten it, 20%")
-    text = markdown.problems([problem])
+    text = markdown_results.problems([problem])
     assert "**Validation failed: 1 problem.** Nothing is planned until they are fixed." in text
     assert (
         "| <code>pins/a.yaml:3:5</code> | error: title is 120 characters (shorten it, 20%) |"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from reconciler import markdown
+from reconciler import markdown_results
 from reconciler.cli import main
 from reconciler.errors import Location, Problem
 from tests.mediafiles import write_jpeg
@@ -115,7 +115,7 @@ def test_problems_read_as_written() -> None:
     problem = Problem(
         Location("pins/it's #1.yaml", 3, 5), "title 'Chef's | <i>Knife</i>' @chef", "see #12"
     )
-    reader = read(markdown.problems([problem]))
+    reader = read(markdown_results.problems([problem]))
     assert "pins/it's #1.yaml:3:5 error: title 'Chef's | <i>Knife</i>' @chef (see #12)" in seen(
         reader
     )

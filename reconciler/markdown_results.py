@@ -1,0 +1,107 @@
+"""Apply results, validation problems and how a plan differs from the reviewed one, as Markdown
+for pull-request comments and job summaries (the plan itself is markdown.py's)."""
+
+from __future__ import annotations
+
+from reconciler.apply import Outcome
+from reconciler.errors import Problem
+from reconciler.markdown import (
+    COMMENT_LIMIT,
+    MARKER,
+    NOTE_RESERVE,
+    SUMMARY_LIMIT,
+    code,
+    escape,
+    size,
+    symbol,
+)
+from reconciler.review import Difference
+
+
+def problems(
+    found: list[Problem], *, limit: int = COMMENT_LIMIT, title: str = "pinops plan"
+) -> str:
+    """Validation problems: where and what, with the fix, so that nothing can be planned yet."""
+    errors = sum(1 for p in found if p.severity == "error")
+    head = "\n".join(
+        [
+            MARKER,
+            f"## {title}",
+            "",
+            f"**Validation failed: {errors:,} problem{'' if errors == 1 else 's'}.** "
+            "Nothing is planned until they are fixed.",
+            "",
+            "| where | problem |",
+            "| --- | --- |",
+            "",
+        ]
+    )
+    rows = [
+        f"| {code(str(p.location))} | {escape(p.severity)}: {escape(p.message)}"
+        + (f" ({escape(p.hint)})" if p.hint else "")
+        + " |\n"
+        for p in found
+    ]
+    budget, used, shown = limit - size(head) - NOTE_RESERVE, 0, 0
+    for row in rows:
+        if used + size(row) > budget:
+            break
+        used += size(row)
+        shown += 1
+    tail = ""
+    if shown < len(rows):
+        left = len(rows) - shown
+        tail = f"\n> [!NOTE]\n> {left:,} more problems left out; `pinops validate` lists all.\n"
+    return head + "".join(rows[:shown]) + tail
+
+
+def differences(found: list[Difference], policy: str) -> str:
+    """How the plan about to be applied differs from the plan reviewed on the pull request."""
+    if not found:
+        return "This is the plan reviewed on the pull request.\n\n"
+    stops = policy == "stop" and any(d.blocking for d in found)
+    lines = [
+        "> [!CAUTION]" if stops else "> [!NOTE]",
+        "> **The plan differs from the plan reviewed on the pull request** "
+        f"(`on_plan_drift: {policy}`): "
+        + ("nothing was applied." if stops else "it is applied as planned now."),
+        "",
+    ]
+    for difference in found:
+        mark = "**not reviewed:**" if difference.blocking else "no longer planned:"
+        what = escape(difference.what)
+        lines.append(f"- {code(difference.key)} {mark} {what}")
+    return "\n".join(lines) + "\n\n"
+
+
+def apply(
+    outcomes: list[Outcome],
+    result: str,
+    notes: list[str],
+    *,
+    title: str = "pinops apply",
+    limit: int = SUMMARY_LIMIT,
+) -> str:
+    """Apply results for the job summary: the result line, notes, and one row per change."""
+    head = "\n".join([f"## {title}", "", f"**{escape(result)}**", "", *notes, ""]) + "\n"
+    if not outcomes:
+        return head
+    head += "| | pin | result |\n| --- | --- | --- |\n"
+    rows = []
+    for outcome in outcomes:
+        change = outcome.change
+        if outcome.skipped:
+            done = f"skipped: {escape(outcome.error or '')}"
+        elif outcome.error:
+            done = f"**failed:** {escape(outcome.error)}"
+        else:
+            done = change.action + (f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else "")
+        rows.append(f"| {symbol(change)} | {code(change.key)} | {done} |\n")
+    budget, used, shown = limit - size(head) - NOTE_RESERVE, 0, 0
+    for row in rows:
+        if used + size(row) > budget:
+            break
+        used += size(row)
+        shown += 1
+    tail = f"\n… and {len(rows) - shown:,} more.\n" if shown < len(rows) else ""
+    return head + "".join(rows[:shown]) + tail

@@ -1,18 +1,32 @@
 """Board names to ids, per account, from the map cached in state.
 
-The provider is asked only when a name is missing from the cache, so plans of an unchanged set of
-boards need no network and no credentials (pull requests from forks still get a full plan).
+Plans need no ids: they show boards by name, so a pull request is planned with no network and no
+credentials (from a fork too). Apply resolves the names it is about to use, asking the provider
+only for names missing from the cache, and an unknown name stops it before anything is published.
 A section is cached as "Board/Section".
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from reconciler.desired import Target
 from reconciler.errors import PlanError
 from reconciler.providers.base import Provider
 from reconciler.state import State
+
+if TYPE_CHECKING:
+    from reconciler.desired import Target
+
+
+def unknown_board(name: str, account: str, existing: Iterable[str]) -> tuple[str, str]:
+    """The message and hint for a board name that the account does not have."""
+    boards = sorted(existing)
+    close = difflib.get_close_matches(name, boards, n=1, cutoff=0.6)
+    there = f"boards there: {', '.join(boards)}" if boards else "it has no boards"
+    hint = f"did you mean '{close[0]}'? {there}" if close else there
+    return f"board '{name}' does not exist in account '{account}'", hint
 
 
 def names(target: Target) -> list[str]:
@@ -60,11 +74,13 @@ def resolve(
         unknown = [name for name in wanted if name not in fresh]
         if unknown:
             target = wanted[unknown[0]]
-            existing = sorted(name for name in fresh if "/" not in name)
+            message, hint = unknown_board(
+                unknown[0], account, (name for name in fresh if "/" not in name)
+            )
             raise PlanError(
-                f"board '{unknown[0]}' (pin '{target.pin}') does not exist in account '{account}'",
-                location=target.location,
-                hint=f"boards there: {', '.join(existing) or 'none'}",
+                f"{message} (pin '{target.pin}'); nothing was published",
+                location=target.board_location or target.location,
+                hint=hint,
             )
         state.boards[account] = fresh
         refreshed[account] = fresh

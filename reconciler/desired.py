@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import advice, manifest, media, templating, urls
+from reconciler.boards import unknown_board
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
@@ -59,6 +60,8 @@ class Target:
     content_hash: str
     # The board's id when the manifest writes the board as one (by the provider's rule).
     board_id: str | None = None
+    # Where the board was named (a `_defaults.yaml` line, say), for errors about the name.
+    board_location: Location | None = None
 
     @property
     def protect(self) -> bool:
@@ -141,6 +144,7 @@ class _Checker:
         # Per file, not per pin: what targets show and hold for a media file.
         self.shown: dict[Path, str] = {}
         self.media_of: dict[tuple[str, Path], Media] = {}
+        self.unknown_boards: set[tuple[Location, str]] = set()
 
     def _relative(self, path: Path) -> str:
         shown = self.shown.get(path)
@@ -173,7 +177,7 @@ class _Checker:
             )
             return []
         caps = self.capabilities(self.config.accounts[account].provider)
-        boards = self._boards(pin)
+        boards = self._boards(pin, account, caps)
         self._exactly_one(pin, ("image", "video"), "a medium", "add image: or video:")
         self._cover_rules(pin)
         self._lost_fields(pin, caps, account)
@@ -212,6 +216,7 @@ class _Checker:
                     publish_at=publish_at,
                     content_hash=content_hash(target_fields),
                     board_id=board if re.fullmatch(caps.board_ids, board) else None,
+                    board_location=origins.get("board") or origins.get("boards"),
                 )
             )
         return result
@@ -230,12 +235,24 @@ class _Checker:
             self.error(pin.location, f"pin '{pin.id}' has no {what}", hint)
         return False
 
-    def _boards(self, pin: manifest.Pin) -> list[str]:
+    def _boards(self, pin: manifest.Pin, account: str, caps: Capabilities) -> list[str]:
         if not self._exactly_one(pin, ("board", "boards"), "board", "add board: NAME"):
             return []
-        if "board" in pin.fields:
-            return [pin.fields["board"]]
-        return list(pin.fields["boards"])
+        field = "board" if "board" in pin.fields else "boards"
+        names = [pin.fields["board"]] if field == "board" else list(pin.fields["boards"])
+        declared = self.config.accounts[account]
+        if declared.provider == "sandbox":
+            # The sandbox's boards are the ones pinops.yaml declares, so a wrong name is known
+            # now, where it is written: once per place, however many pins it reaches.
+            for name in names:
+                place = (pin.origins[field], name)
+                if place in self.unknown_boards or name in declared.boards:
+                    continue
+                if re.fullmatch(caps.board_ids, name):
+                    continue
+                self.unknown_boards.add(place)
+                self.error(pin.origins[field], *unknown_board(name, account, declared.boards))
+        return names
 
     def _cover_rules(self, pin: manifest.Pin) -> None:
         covers = [n for n in ("cover", "cover_frame") if n in pin.fields]

@@ -40,7 +40,6 @@ class Planned:
     plan: plan.Plan
     state: State
     desired: desired.Desired
-    refreshed_boards: dict[str, dict[str, str]]
 
 
 class Workspace:
@@ -195,11 +194,10 @@ class Workspace:
         base: str | None = None,
     ) -> Planned:
         """Plan from the manifests and state; the provider is asked only what the state cannot
-        tell: unknown board names, interrupted creates, and (with `refresh`) drift."""
+        tell: interrupted creates, and (with `refresh`) drift. Boards are planned by name."""
         moment = now or datetime.now(UTC)
         wanted = self.load_desired()
         state = self.store.read()
-        refreshed = boards.resolve(wanted.targets.values(), state, self.provider)
         observed = plan.Observations(
             interrupted=recovery.investigate(state, self.provider, self.capabilities, moment),
             drift=drift.detect(state, self.provider) if refresh else {},
@@ -216,7 +214,7 @@ class Workspace:
         )
         if base is not None:
             made = plan.with_review(made, *self.review_base(base))
-        return Planned(made, state, wanted, refreshed)
+        return Planned(made, state, wanted)
 
     def apply(
         self,
@@ -238,7 +236,12 @@ class Workspace:
                 )
             if planned.plan.blocked:
                 raise_blocked(planned.plan)
-            if not planned.plan.has_changes or (confirm and not confirm(planned)):
+            if not planned.plan.has_changes:
+                return planned, []
+            # Before anything is published: a board name the provider does not know stops here.
+            publishing = [c.target for c in planned.plan.changes if c.action in plan.CHANGE_ACTIONS]
+            refreshed = boards.resolve(filter(None, publishing), planned.state, self.provider)
+            if confirm and not confirm(planned):
                 return planned, []
             from reconciler import gitrepo
 
@@ -249,7 +252,7 @@ class Workspace:
                 self.provider_name,
                 commit=gitrepo.head_commit(self.config.root),
             )
-            return planned, applier.run(planned.plan, planned.refreshed_boards, progress)
+            return planned, applier.run(planned.plan, refreshed, progress)
 
 
 def raise_blocked(made: plan.Plan) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -163,12 +164,28 @@ def test_a_rejected_token_is_a_clear_error(api: PinterestEmulator, pinops: Run) 
     assert api.pins == {}
 
 
-@pytest.mark.usefixtures("site")
-def test_a_missing_token_is_a_clear_error(pinops: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pull_request_is_planned_with_no_credentials_and_no_state(
+    api: PinterestEmulator, pinops: Run, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Boards new to the state are planned by name; apply, which has the token, resolves them."""
     monkeypatch.delenv("PINTEREST_ACCESS_TOKEN")
-    result = pinops("plan")
-    assert result.code == 1
-    assert "error: PINTEREST_ACCESS_TOKEN is not set" in result.err
+    result = pinops("plan", "--format", "markdown", "--detailed-exitcode")
+    assert result.code == 2, result.err
+    planned = json.loads(pinops("plan", "--json").out)["changes"]
+    assert len(planned) == PUBLISHED + 1  # one waits for publish_at
+    for change in planned:
+        board = change["after"]["board"]
+        assert f"<code>{change['key']}</code> on <b>{board}</b>" in result.out
+    assert not (site / "pinops.state.json").exists()
+    assert api.requests("GET", "/v5/boards") == []
+
+    refused = pinops("apply", "--yes")
+    assert refused.code == 1
+    assert "error: PINTEREST_ACCESS_TOKEN is not set" in refused.err
+    assert api.pins == {}
+    monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", TOKEN)
+    assert pinops("apply", "--yes").code == 0
+    assert len(api.pins) == PUBLISHED
 
 
 def test_credentials_never_reach_output_logs_plans_or_state(

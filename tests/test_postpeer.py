@@ -422,16 +422,29 @@ def test_missing_key_and_account_id_are_clear_errors(
     monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
     text = (configured / "pinops.yaml").read_text().replace(f'    account_id: "{ACCOUNT_ID}"\n', "")
     (configured / "pinops.yaml").write_text(text)
-    result = pinops("plan")
+    assert pinops("plan").code == 0  # a plan needs no account: a pull request has no secrets
+    result = pinops("apply", "--yes")
     assert result.code == 1
     assert "account 'main' has no account_id" in result.err
 
 
-def test_an_unknown_board_names_the_boards_there(configured: Path, pinops: Run) -> None:
-    edit(configured / "pins/home/living-spaces.yaml", "board: Home Decor", "board: Garden")
-    result = pinops("plan")
+def test_an_unknown_board_is_planned_by_name_and_stops_apply_before_publishing(
+    configured: Path, pinops: Run, api: PostPeerEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(configured / "pins/home/living-spaces.yaml", "board: Home Decor", "board: Home Dekor")
+    monkeypatch.delenv("POSTPEER_API_KEY")  # a pull request's plan has no credentials
+    planned = pinops("plan", "--format", "markdown")
+    assert planned.code == 0, planned.err
+    assert "on <b>Home Dekor</b>" in planned.out
+    monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
+    result = pinops("apply", "--yes")
     assert result.code == 1
-    assert "board 'Garden'" in result.err and "Home Decor, Recipes, Weeknight Dinners" in result.err
+    assert result.err == (
+        "error: pins/home/living-spaces.yaml:3:10: board 'Home Dekor' does not exist in account "
+        "'main' (pin 'calm-bedroom'); nothing was published (did you mean 'Home Decor'? "
+        "boards there: Home Decor, Recipes, Weeknight Dinners)\n"
+    )
+    assert not api.writes()
 
 
 def test_a_gif_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:

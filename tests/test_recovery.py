@@ -36,8 +36,7 @@ def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: in
         planned = workspace.plan()
         target = planned.desired.targets[key]
         store, state = workspace.store, planned.state
-        for account, names in planned.refreshed_boards.items():
-            state.boards[account] = names
+        boards.resolve([target], state, workspace.provider)
         sent = content(target, state)
         record = Record(
             provider="sandbox",
@@ -161,8 +160,8 @@ def test_import_adopts_an_existing_pin_without_republishing(pinops: Run, repo: P
     with Workspace(repo) as workspace:
         planned = workspace.plan()
         state = planned.state
-        state.boards.update(planned.refreshed_boards)
         target = planned.desired.targets["summer-salad"]
+        boards.resolve([target], state, workspace.provider)
         existing = sandbox(repo).create(replace(content(target, state), title="Old title"), "k")
     result = pinops("import", "summer-salad", str(existing.pin_id))
     assert result.code == 0, result.err

@@ -137,3 +137,17 @@ def test_bad_config_is_located(pinops: Run, repo: Path) -> None:
     assert result.err.startswith(
         "pinops.yaml:7:15: error: provider 'myspace' is not one of the allowed"
     )
+
+
+def test_a_sandbox_board_typo_is_reported_where_it_is_written(pinops: Run, repo: Path) -> None:
+    """The sandbox's boards are declared, so validate knows a wrong name: it is reported once,
+    at the `_defaults.yaml` line that has it, not at each pin that inherits it."""
+    edit(repo / "pins/recipes/_defaults.yaml", "board: Recipes", "board: Recipies")
+    edit(repo / "pins/home/living-spaces.yaml", "board: Home Decor", "board: '123'")  # an id
+    result = pinops("validate")
+    assert result.code == 1
+    assert result.err == (
+        "pins/recipes/_defaults.yaml:4:10: error: board 'Recipies' does not exist in account "
+        "'main' (did you mean 'Recipes'? boards there: Home Decor, Recipes, Weeknight Dinners)\n"
+        "error: 1 problem found\n"
+    )

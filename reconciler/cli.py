@@ -83,7 +83,7 @@ def _guarded(args: argparse.Namespace) -> int:
             sys.stderr.write(traceback.format_exc())
             return EXIT_ERROR
         print(
-            redact.redact(f"internal error: {type(exc).__name__}: {exc}")
+            redact.redact(f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}")
             + " (run with --debug for details)",
             file=sys.stderr,
         )
@@ -383,7 +383,7 @@ def _show_differences(differences: list[Difference], policy: str) -> None:
     print(f"\nCompared with the plan reviewed on the pull request (on_plan_drift: {policy}):")
     for difference in differences:
         mark = "!" if difference.blocking else "·"
-        print(f"  {mark} {difference.key}: {difference.what}")
+        print(f"  {mark} {ghactions.escape(difference.key)}: {ghactions.escape(difference.what)}")
     if ghactions.active():
         from reconciler import markdown_results
 
@@ -469,7 +469,8 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
         state = store.read()
         for key, record in sorted(state.pins.items()):
             status = "interrupted" if record.intent else record.status
-            print(f"{key:<32} {record.pin_id or '-':>20}  {record.board or '-'}  [{status}]")
+            shown = ghactions.escape(f"{key:<32} {record.pin_id or '-':>20}  {record.board or '-'}")
+            print(f"{shown}  [{status}]")
         print(f"{len(state.pins)} records, serial {state.serial}")
         return EXIT_OK
     if args.state_command == "show":

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.ghactions import escape
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -33,8 +35,8 @@ class Location:
 
     def __str__(self) -> str:
         if self.line:
-            return f"{self.file}:{self.line}:{self.column}"
-        return self.file
+            return f"{escape(self.file)}:{self.line}:{self.column}"
+        return escape(self.file)
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.severity}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        text = f"{self.location}: {self.severity}: {escape(self.message)}"
+        return f"{text} ({escape(self.hint)})" if self.hint else text
 
 
 class PinopsError(Exception):
@@ -61,8 +63,9 @@ class PinopsError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}" if self.location else self.message
-        return f"{text} ({self.hint})" if self.hint else text
+        message = escape(self.message)
+        text = f"{self.location}: {message}" if self.location else message
+        return f"{text} ({escape(self.hint)})" if self.hint else text
 
 
 class InputError(PinopsError):

@@ -4,16 +4,48 @@ Used when GITHUB_ACTIONS=true. The runner reads workflow commands (`::error file
 step's standard output and standard error alike; pinops writes them to standard error, so that
 standard output stays the rendered plan a workflow may save. The summary and outputs are files the
 runner names in GITHUB_STEP_SUMMARY and GITHUB_OUTPUT.
+
+`escape` is the one place that makes text from the repository, the state or a provider safe to
+print on a log line: the runner takes a line that starts (after blanks) with `::`, or holds `##[`
+anywhere, for a workflow command. Errors, plans, apply lines and annotations all go through it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import redact
-from reconciler.errors import Problem
+
+if TYPE_CHECKING:
+    from reconciler.errors import Problem
+
+# Characters that would end the line, move the cursor or hide text: C0 and C1 controls, DEL and
+# Unicode's own line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found.group()
+    return _NAMED.get(char) or f"\\u{ord(char):04x}"
+
+
+def escape(text: str) -> str:
+    """`text` as one log line may show it: control characters (a newline above all) written as
+    escapes, and nothing the runner would read as a workflow command, wherever on the line the
+    text lands: `::` at its start becomes `\\::`, and `##[` becomes `#\\u0023[`. The escapes are
+    JSON's, so a JSON string stays a JSON string of the same value."""
+    text = _CONTROL.sub(_escaped, text)
+    if "##[" in text:
+        text = text.replace("##[", "#\\u0023[")
+    stripped = text.lstrip()
+    if stripped.startswith("::"):
+        text = text[: len(text) - len(stripped)] + "\\" + stripped
+    return text
 
 
 def active() -> bool:
@@ -44,14 +76,14 @@ def annotation(problem: Problem, prefix: str = "") -> str:
     """`::error file=…,line=…,col=…,title=pinops::message (hint)` for one problem."""
     command = "error" if problem.severity == "error" else "warning"
     location = problem.location
-    parts = [f"file={_property(prefix + location.file)}"]
+    parts = [f"file={_property(escape(prefix + location.file))}"]
     if location.line:
         parts.append(f"line={location.line}")
     if location.column:
         parts.append(f"col={location.column}")
     parts.append("title=pinops")
     message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    return f"::{command} {','.join(parts)}::{_data(message)}"
+    return f"::{command} {','.join(parts)}::{_data(escape(message))}"
 
 
 def append_summary(markdown: str) -> None:

@@ -11,6 +11,7 @@ import yaml
 from reconciler.apply import Outcome
 from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
+from reconciler.ghactions import escape
 from reconciler.manifest import Pin
 from reconciler.plan import SYMBOLS, Change, Plan
 
@@ -27,9 +28,9 @@ _SHOWN_WIDTH = 72
 def value(raw: Any) -> str:
     """A field value as plans show it: strings quoted, media by file or URL."""
     if isinstance(raw, dict):
-        return str(raw.get("file") or raw.get("url"))
+        return escape(str(raw.get("file") or raw.get("url")))
     if isinstance(raw, str):
-        text = json.dumps(raw, ensure_ascii=False)
+        text = escape(json.dumps(raw, ensure_ascii=False))
         return text if len(text) <= _SHOWN_WIDTH else text[: _SHOWN_WIDTH - 2] + '…"'
     return json.dumps(raw)
 
@@ -74,9 +75,9 @@ def _field_lines(change: Change) -> list[str]:
 
 def _heading(change: Change, several_accounts: bool = False) -> str:
     file, line = change.location
-    where = f"  ({file}:{line})" if file else ""
-    account = f" [account {change.account}]" if several_accounts and change.account else ""
-    return f"  {SYMBOLS[change.action]} {change.action} {change.key}{account}{where}"
+    where = f"  ({escape(file)}:{line})" if file else ""
+    account = f" [account {escape(change.account)}]" if several_accounts and change.account else ""
+    return f"  {SYMBOLS[change.action]} {change.action} {escape(change.key)}{account}{where}"
 
 
 def remote(change: Change) -> str:
@@ -87,18 +88,18 @@ def remote(change: Change) -> str:
     if not pin:
         return ""
     url = change.remote_url or (change.record.url if change.record else None)
-    return f"pin {pin}" + (f" {url}" if url else "")
+    return escape(f"pin {pin}" + (f" {url}" if url else ""))
 
 
 def review_lines(plan: Plan) -> list[str]:
     """What the pull request changes beyond pins: notices, then each changed setting."""
-    out = [f"! {notice}" for notice in plan.notices]
+    out = [escape(f"! {notice}") for notice in plan.notices]
     if plan.settings:
         out.append("pinops.yaml changes what apply may do or where it connects:")
         for setting in plan.settings:
             before = setting.before if setting.before is not None else "(unset)"
             after = setting.after if setting.after is not None else "(unset)"
-            out.append(f"  ~ {setting.name}: {before} → {after}")
+            out.append(escape(f"  ~ {setting.name}: {before} → {after}"))
             if setting.relaxes:
                 out.append(f"      ! relaxes a safeguard: {setting.relaxes}")
     return [*out, ""] if out else []
@@ -118,10 +119,10 @@ def plan_text(plan: Plan) -> str:
     for change in shown:
         out.append(_heading(change, plan.several_accounts))
         if change.reason:
-            out.append(f"      # {change.reason}")
+            out.append(f"      # {escape(change.reason)}")
         if acted_on := remote(change):
             out.append(f"      on {acted_on}")
-        out += [f"      ! {warning}" for warning in change.warnings]
+        out += [f"      ! {escape(warning)}" for warning in change.warnings]
         out += [f"      {line}" for line in _field_lines(change)]
     out += ["", summary(plan)]
     return "\n".join(out) + "\n"
@@ -132,10 +133,11 @@ def _drift_lines(plan: Plan) -> list[str]:
         return []
     out = ["Changed outside pinops since the last apply:", ""]
     for drift in plan.drift:
+        key = escape(drift.key)
         if drift.deleted:
-            out.append(f"  - {drift.key}: deleted on the provider")
+            out.append(f"  - {key}: deleted on the provider")
         for name, recorded, found in drift.edited:
-            out.append(f"  ~ {drift.key}: {name} is {value(found)}, published as {value(recorded)}")
+            out.append(f"  ~ {key}: {name} is {value(found)}, published as {value(recorded)}")
     return [*out, ""]
 
 
@@ -165,12 +167,12 @@ def plan_json(plan: Plan) -> str:
 
 def outcome_line(outcome: Outcome, number: int, total: int) -> str:
     change = outcome.change
-    head = f"[{number}/{total}] {SYMBOLS[change.action]} {change.key}"
+    head = f"[{number}/{total}] {SYMBOLS[change.action]} {escape(change.key)}"
     if outcome.skipped:
-        return f"{head}: skipped ({outcome.error})"
+        return f"{head}: skipped ({escape(outcome.error or '')})"
     if outcome.error:
-        return f"{head}: failed: {outcome.error}"
-    pin = f" (pin {outcome.pin_id})" if outcome.pin_id else ""
+        return f"{head}: failed: {escape(outcome.error)}"
+    pin = f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else ""
     return f"{head}: {_VERBS[change.action]}{pin}"
 
 
@@ -186,7 +188,7 @@ def apply_summary(outcomes: list[Outcome]) -> str:
     if not failed:
         return text + "\n"
     lines = [text, f"{len(failed)} failed (run pinops apply again to retry them):"]
-    lines += [f"  {o.change.key}: {o.error}" for o in failed]
+    lines += [f"  {escape(o.change.key)}: {escape(o.error or '')}" for o in failed]
     return "\n".join(lines) + "\n"
 
 
@@ -213,7 +215,7 @@ def pins_yaml(pins: list[Pin]) -> str:
     written: what `pinops render` prints for people."""
     lines: list[str] = []
     for pin in pins:
-        where = f"{pin.location}, {pin.source}" if pin.source else str(pin.location)
+        where = f"{pin.location}, {escape(pin.source)}" if pin.source else str(pin.location)
         lines.append(f"- id: {_yaml_value(pin.id)}  # {where}")
         lines += [
             f"  {name}: {_yaml_value(raw)}  # {pin.origins[name]}"
@@ -258,6 +260,7 @@ def _yaml_value(raw: Any) -> str:
         and not any(ch in raw for ch in "#\n\t")
         and ": " not in raw
         and yaml.safe_load(raw) == raw
+        and escape(raw) == raw
     ):
         return raw
-    return json.dumps(raw, ensure_ascii=False)
+    return escape(json.dumps(raw, ensure_ascii=False))

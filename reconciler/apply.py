@@ -12,13 +12,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
-from reconciler import boards
+from reconciler import answers, boards
 from reconciler.desired import LOCAL_FIELDS, Target
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
-from reconciler.providers.base import PinContent, Provider
+from reconciler.providers.base import PinContent, Provider, Published
 from reconciler.recovery import interrupted
 from reconciler.state import Record, State, StateFile, utcnow
 
@@ -84,6 +84,7 @@ class Applier:
         self.provider = provider
         self.provider_name = provider_name
         self.commit = commit
+        self.held = answers.Held(state)
 
     def run(
         self,
@@ -204,6 +205,7 @@ class Applier:
         self._put(change.key, pending)
         try:
             published = self.provider(target.account).create(content(target, self.state), key)
+            published = self._checked(change.key, target, published)
         except OutcomeUnknown:
             raise  # the intent stays: the next run settles it instead of posting again
         except ProviderError:
@@ -224,10 +226,23 @@ class Applier:
             self._retire(change.key, done)
         return Outcome(change, pin_id=published.pin_id)
 
+    def _checked(self, key: str, target: Target, published: Published) -> Published:
+        """The create's answer as it may be recorded (see answers)."""
+        service = self.provider_name(target.account)
+        publish_now = target.publish_at is None or target.publish_at <= datetime.now(UTC)
+        published = answers.checked(published, service, publish_now=publish_now)
+        self.held.check(key, service, published.pin_id, published.post_id)
+        self.held.add(key, published.pin_id, published.post_id)
+        return published
+
     def _adopt(self, change: Change) -> Outcome:
         """Record a pin an interrupted create did publish, instead of publishing it again."""
         pending = change.record
-        assert pending is not None
+        assert pending is not None and change.remote_id is not None
+        service = self.provider_name(pending.account)
+        answers.checked(Published(pin_id=change.remote_id), service, publish_now=True)
+        self.held.check(change.key, service, change.remote_id, None)
+        self.held.add(change.key, change.remote_id)
         done = replace(
             pending,
             pin_id=change.remote_id,

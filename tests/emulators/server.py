@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-FaultKind = Literal["status", "delay", "reset", "lost_response"]
+FaultKind = Literal["status", "delay", "reset", "lost_response", "rewrite"]
 Handler = Callable[[Any, "Request"], "Response"]
 
 _ROUTE_ATTRIBUTE = "_emulator_route"
@@ -59,6 +59,9 @@ class Fault:
         reset          read the request, then reset the connection (TCP RST) without acting.
         lost_response  handle the request, state changes included, then reset the connection
                        instead of answering: a response lost after the server acted.
+        rewrite        handle the request, state changes included, then answer with
+                       `rewrite(body)` instead of its JSON body: an answer off the provider's
+                       document (an id of the wrong shape, a status the request cannot have).
     method, path: the requests the rule applies to: `method` None means any method, and `path`
         is a prefix of the URL path ("" means any path), e.g. method="POST", path="/v5/pins".
     times: how many requests the rule fires on before it is used up; None means no limit.
@@ -76,9 +79,10 @@ class Fault:
     body: object = None
     retry_after: float | None = None
     seconds: float = 0.0
+    rewrite: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("status", "delay", "reset", "lost_response"):
+        if self.kind not in ("status", "delay", "reset", "lost_response", "rewrite"):
             raise ValueError(f"unknown fault kind {self.kind!r}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or None for no limit")
@@ -86,6 +90,8 @@ class Fault:
             raise ValueError("probability must be in (0, 1]")
         if self.kind == "delay" and self.seconds <= 0:
             raise ValueError("a delay fault needs seconds > 0")
+        if (self.kind == "rewrite") != (self.rewrite is not None):
+            raise ValueError("a rewrite fault, and only it, needs rewrite")
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and path.startswith(self.path)
@@ -368,7 +374,12 @@ class EmulatorServer:
             if fault.kind == "delay" and self._closing.wait(fault.seconds):
                 return None
         with self.lock:
-            outcome = self._encode(request, self._respond(request, handler))
+            response = self._respond(request, handler)
+            if fault is not None and fault.rewrite is not None and response.json is not None:
+                response = Response(
+                    response.status, fault.rewrite(response.json), response.body, response.headers
+                )
+            outcome = self._encode(request, response)
         return None if fault is not None and fault.kind == "lost_response" else outcome
 
     def _find(self, method: str, path: str) -> tuple[Handler | None, dict[str, str]]:

@@ -37,15 +37,41 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 @dataclass(frozen=True)
 class Limits:
     """How large a value a template may build: characters of any string or list, and bits of any
-    integer; and how many loop iterations one expansion may run in all, so that nested loops
-    over large inputs cannot burn the CPU. `range()` is also bounded by the sandbox (100,000)."""
+    integer; and what all the templates of one run may spend together, so that nested loops or
+    costly filters over large inputs, repeated for thousands of pins, cannot burn the CPU: loop
+    iterations, and characters handled (read by filters and string methods, and written out).
+    `range()` is also bounded by the sandbox (100,000)."""
 
     size: int = 100_000
     number_bits: int = 128
     steps: int = 100_000
+    characters: int = 50_000_000
 
 
 LIMITS = Limits()
+
+
+@dataclass
+class Budget:
+    """What the templates of one run have spent so far, against `LIMITS`."""
+
+    steps: int = 0
+    characters: int = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > LIMITS.steps:
+            raise SecurityError(
+                f"the templates run more than {LIMITS.steps:,} loop iterations in all"
+            )
+
+    def charge(self, characters: int) -> None:
+        self.characters += characters
+        if self.characters > LIMITS.characters:
+            raise SecurityError(
+                f"the templates handle more than {LIMITS.characters:,} characters in all"
+            )
+
 
 # `truncate` without a length fits the field it is used in, which templates see under FIELD_VAR.
 FIELD_LENGTHS = {"title": 100, "description": 800, "alt_text": 500}
@@ -53,7 +79,8 @@ _DEFAULT_TRUNCATE = 255
 FIELD_VAR = "__field__"
 # Every {% for %} iterates through this global, which counts against Limits.steps.
 LOOP_VAR = "__loop__"
-STEPS_VAR = "__steps__"
+# The run's Budget, in the context of every template.
+BUDGET_VAR = "__budget__"
 
 # Filters a template may use: Jinja's own that cannot amplify their input, and ours.
 _JINJA_FILTERS = (
@@ -243,6 +270,13 @@ class _Environment(ImmutableSandboxedEnvironment):
         _fail_if_undefined(obj)
         return super().getitem(obj, argument)
 
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """A string method is charged the text it runs over."""
+        target = getattr(__obj, "__self__", None)
+        if isinstance(target, str):
+            _budget(__context).charge(len(target))
+        return super().call(__context, __obj, *args, **kwargs)
+
     def wrap_str_format(self, value: Any) -> None:
         """Refuse str.format and format_map (through is_safe_attribute) instead of running them
         sandboxed: a format width builds a string of any size."""
@@ -326,16 +360,42 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
     return text.replace(old, new, -1 if count is None else count)
 
 
+def _budget(context: Context) -> Budget:
+    budget: Budget = context[BUDGET_VAR]
+    return budget
+
+
 @pass_context
 def _bounded_loop(context: Context, iterable: Any) -> Iterator[Any]:
-    """The items of a loop, counted against the expansion's budget of iterations."""
+    """The items of a loop, counted against the run's budget of iterations."""
     _fail_if_undefined(iterable)
-    steps: list[int] = context[STEPS_VAR]
+    budget = _budget(context)
     for item in iterable:
-        steps[0] += 1
-        if steps[0] > LIMITS.steps:
-            raise SecurityError(f"the template runs more than {LIMITS.steps:,} loop iterations")
+        budget.step()
         yield item
+
+
+def _charged(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that is charged the text it is given and the text it returns."""
+    passes = getattr(function, "jinja_pass_arg", None)
+
+    @pass_context
+    def charged(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = _budget(context)
+        budget.charge(_length(value))
+        if passes is None:
+            result = function(value, *args, **kwargs)
+        else:
+            first = {
+                "context": context,
+                "eval_context": context.eval_ctx,
+                "environment": context.environment,
+            }[passes.name]
+            result = function(first, value, *args, **kwargs)
+        budget.charge(_length(result))
+        return result
+
+    return charged
 
 
 def _environment() -> _Environment:
@@ -349,7 +409,7 @@ def _environment() -> _Environment:
     env.globals = {"range": env.globals["range"], LOOP_VAR: _bounded_loop}
     filters: dict[str, Callable[..., Any]] = {name: FILTERS[name] for name in _JINJA_FILTERS}
     filters.update(truncate=_truncate, slug=slug, join=_join, replace=_replace)
-    env.filters = filters
+    env.filters = {name: _charged(function) for name, function in filters.items()}
     return env
 
 
@@ -398,15 +458,19 @@ def uses(source: str, name: str) -> bool:
 
 
 def render(source: str, context: dict[str, Any], field: str) -> str:
-    """Expand one template for the manifest field `field`; raise TemplateFailure on any error."""
+    """Expand one template for the manifest field `field`; raise TemplateFailure on any error.
+
+    The context's BUDGET_VAR is the run's Budget, shared by all its templates."""
     template = _compile(source)
     chunks: list[str] = []
     total = 0
+    budget = context.get(BUDGET_VAR) or Budget()
     try:
-        for chunk in template.generate({**context, FIELD_VAR: field, STEPS_VAR: [0]}):
+        for chunk in template.generate({**context, FIELD_VAR: field, BUDGET_VAR: budget}):
             total += len(chunk)
             if total > LIMITS.size:
                 raise _too_large()
+            budget.charge(len(chunk))
             chunks.append(chunk)
     except TemplateFailure:
         raise

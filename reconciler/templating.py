@@ -82,6 +82,9 @@ def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[P
     def report(problem: Problem, _source: str) -> None:
         problems.append(problem)
 
+    # One budget for every template of the run (loop iterations, characters handled).
+    budget = jinjasafe.Budget()
+
     for source in manifests:
         if source.is_defaults:
             continue
@@ -97,6 +100,7 @@ def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[P
             layers.append(_layer(source, ("defaults",)))
             scope.update(_vars(source))
             entries = [("pins", i) for i in range(len(data.get("pins", [])))]
+        scope[jinjasafe.BUDGET_VAR] = budget
         for path in entries:
             location = source.document.location((*path, "id"))
             declared = _cascade([*layers, _layer(source, path)], location, scope)

@@ -320,3 +320,57 @@ def test_a_control_character_escaped_in_a_manifest_is_refused(pinops: Run, repo:
     text = PIN.format(id="nul", image="media/pasta.jpg").replace("title: T", 'title: "T\\0"')
     (repo / "pins/nul.yaml").write_text(text)
     refused(pinops, "pins/nul.yaml:3:8: error: the value holds the control character U+0000")
+
+
+def _commands(text: str) -> list[str]:
+    """The lines of `text` the Actions runner would take for workflow commands."""
+    return [line for line in text.splitlines() if line.lstrip().startswith("::") or "##[" in line]
+
+
+@pytest.mark.usefixtures("published")
+def test_names_and_values_cannot_start_a_workflow_command(
+    pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    hostile = "a\n::error file=x.py,line=1::forged\r##[error]forged too"
+    text = PIN.format(id="evil", image="media/pasta.jpg").replace(
+        "title: T", "title: '::warning::forged ##[warning]forged'"
+    )
+    (repo / f"pins/{hostile}.yaml").write_text(text)
+    (repo / "pins/::notice::forged.yaml").write_text(PIN.format(id="evil2", image="nope.jpg"))
+    for command in (("validate",), ("plan",), ("render",), ("apply", "--yes")):
+        result = pinops(*command)
+        assert "Traceback" not in result.err
+        commands = _commands(result.out + result.err)
+        # Only pinops' own annotations, their file names and messages escaped.
+        for line in commands:
+            assert line.startswith(("::error file=pins/", "::warning file=pins/")), line
+            assert ",title=pinops::" in line, line
+    result = pinops("validate")
+    shown = "pins/a\\n::error file=x.py,line=1::forged\\r#\\u0023[error]forged too.yaml"
+    assert shown in result.err
+
+
+@pytest.mark.usefixtures("published")
+def test_the_loop_budget_is_for_the_whole_run(pinops: Run, repo: Path) -> None:
+    loop = "{% for n in range(60000) %}{% endfor %}T"
+    for name in ("one", "two"):
+        text = PIN.format(id=name, image="media/pasta.jpg").replace("title: T", f'title: "{loop}"')
+        (repo / f"pins/{name}.yaml").write_text(text)
+    refused(pinops, "pins/two.yaml:3:8: error: title: template refused: the templates run more")
+    assert "more than 100,000 loop iterations in all" in pinops("validate").err
+
+
+@pytest.mark.usefixtures("published")
+def test_costly_filters_over_thousands_of_pins_are_bounded(pinops: Run, repo: Path) -> None:
+    (repo / "pins/rows.csv").write_text("n\n" + "".join(f"{n}\n" for n in range(3000)))
+    (repo / "pins/gen.yaml").write_text(
+        f"vars:\n  big: {'x' * 96_000}\ndefaults:\n  board: Recipes\n"
+        "generate:\n  from: rows.csv\n  pin:\n"
+        '    id: "g-{{ row.n }}"\n    title: "{{ (big | slug)[:10] }}{{ row.n }}"\n'
+        "    link: https://example.com/x\n    image: media/pasta.jpg\n"
+    )
+    result = pinops("validate")
+    assert result.code == 1
+    assert "pins/gen.yaml:9:12: error: row " in result.err
+    assert "the templates handle more than 50,000,000 characters in all" in result.err

@@ -7,7 +7,8 @@ runner names in GITHUB_STEP_SUMMARY and GITHUB_OUTPUT.
 
 `escape` is the one place that makes text from the repository, the state or a provider safe to
 print on a log line: the runner takes a line that starts (after blanks) with `::`, or holds `##[`
-anywhere, for a workflow command. Errors, plans, apply lines and annotations all go through it.
+anywhere, for a workflow command. Errors, plans and apply lines go through it; an annotation is
+itself a command, whose properties and message carry the runner's own %-escapes instead.
 """
 
 from __future__ import annotations
@@ -76,14 +77,14 @@ def annotation(problem: Problem, prefix: str = "") -> str:
     """`::error file=…,line=…,col=…,title=pinops::message (hint)` for one problem."""
     command = "error" if problem.severity == "error" else "warning"
     location = problem.location
-    parts = [f"file={_property(escape(prefix + location.file))}"]
+    parts = [f"file={_property(prefix + location.file)}"]
     if location.line:
         parts.append(f"line={location.line}")
     if location.column:
         parts.append(f"col={location.column}")
     parts.append("title=pinops")
     message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    return f"::{command} {','.join(parts)}::{_data(escape(message))}"
+    return f"::{command} {','.join(parts)}::{_data(message)}"
 
 
 def append_summary(markdown: str) -> None:

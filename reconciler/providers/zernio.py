@@ -8,7 +8,9 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
 - Exactly once: `x-request-id` (a UUID derived from the intent's key) replays the original post
   (200, `existingPost`) for about five minutes. Later, the same description and media to the
   account within 24 h is a 409 naming `existingPostId`: taken when it is this pin (same board,
-  title, link), else refused clearly. Older interrupted creates are settled by `find`.
+  title, link), else refused clearly. A media URL carries the pin's content version as its
+  fragment, so a replace (new title, link, board or bytes) is never the old post to that check.
+  Older interrupted creates are settled by `find`.
 - Pinterest: 25 posts a day and 25 an hour per account, then 429.
 - A published pin is never edited (`/edit` changes only the description and is refused until
   Pinterest admits Zernio to its pin-update beta, ⚠️): a change is a replace, and `POST
@@ -21,6 +23,8 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from dataclasses import replace
@@ -211,11 +215,15 @@ class ZernioProvider(posting.PostingService):
             data["title"] = content.title
         if content.link:
             data["link"] = content.link
+        version = _version(content)
         if content.cover is not None:
-            data["coverImageUrl"] = self._url(content.cover)
+            data["coverImageUrl"] = self._url(content.cover, version)
         elif content.cover_frame is not None:
             data["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
-        item: dict[str, Any] = {"type": content.media.kind, "url": self._url(content.media)}
+        item: dict[str, Any] = {
+            "type": content.media.kind,
+            "url": self._url(content.media, version),
+        }
         if content.alt_text:
             item["altText"] = content.alt_text
         target = {"platform": "pinterest", "accountId": self.account_id}
@@ -232,15 +240,18 @@ class ZernioProvider(posting.PostingService):
             body["publishNow"] = True  # without it (or a schedule) Zernio saves a draft
         return body
 
-    def _url(self, media: Media) -> str:
+    def _url(self, media: Media, version: str) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to Zernio.
 
-        Each pin uploads its own copy: Zernio's duplicate check compares media URLs, so the same
-        file on two boards would otherwise be refused as one post made twice.
+        Zernio's 24-hour duplicate check compares only the description and the media URLs, so a
+        pin whose title, link, board or image bytes changed (a replace) would be refused as the
+        old post made again. A given URL therefore carries the pin's content version as its
+        fragment, which no server receives: the same file is fetched, and each version of a pin
+        is its own post. Each pin uploads its own copy for the same reason.
         """
         url = posting.public_url(media, self.config)
         if url is not None:
-            return url
+            return f"{url.split('#', 1)[0]}#pinops-{version}"
         assert media.path is not None and media.content_type is not None
         data = media.path.read_bytes()
         presign = {"filename": media.path.name, "contentType": media.content_type}
@@ -294,9 +305,8 @@ class ZernioProvider(posting.PostingService):
             f"{NAME} refused the pin as a duplicate of post {existing or '?'}: the same "
             "description and media went to this account within 24 hours",
             hint=(
-                "Zernio compares only the description and media URLs: give this pin its own "
-                "description, or publish it after 24 hours; without media_base_url every pin "
-                "uploads its own copy and is no duplicate"
+                "Zernio compares only the description and media URLs, and another post has "
+                "these: give this pin its own description, or publish it after 24 hours"
             ),
         )
 
@@ -353,6 +363,21 @@ class ZernioProvider(posting.PostingService):
 
 DEAD = ("draft", "failed", "cancelled")
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def _version(content: PinContent) -> str:
+    """A short digest of everything a pin is published with."""
+    media = [(m.url, m.path and m.path.name, m.sha256) for m in (content.media, content.cover) if m]
+    sent = [
+        content.board_id,
+        content.title,
+        content.description,
+        content.link,
+        content.alt_text,
+        content.cover_frame,
+        media,
+    ]
+    return hashlib.sha256(json.dumps(sent, default=str).encode()).hexdigest()[:16]
 
 
 def _pinterest(post: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+"""Reading input files without leaving the repository, even when a symlink is swapped in after
+the path was checked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler import repofiles
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "repo/pins").mkdir(parents=True)
+    (tmp_path / "repo/pins/a.yaml").write_text("id: a\n")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside/a.yaml").write_text("secret\n")
+    return tmp_path / "repo"
+
+
+def test_a_link_inside_the_repository_is_followed(root: Path) -> None:
+    (root / "alias").symlink_to("pins")
+    real = repofiles.confine(root, root / "alias/a.yaml")
+    assert real == (root / "pins/a.yaml").resolve()
+    assert repofiles.read_bounded(root, real, 100) == b"id: a\n"
+
+
+def test_a_link_out_is_refused_before_anything_is_opened(root: Path) -> None:
+    (root / "pins/out.yaml").symlink_to(root.parent / "outside/a.yaml")
+    with pytest.raises(repofiles.OutsideRepository) as refused:
+        repofiles.confine(root, root / "pins/out.yaml")
+    assert refused.value.real == (root.parent / "outside/a.yaml").resolve()
+
+
+@pytest.mark.parametrize("swapped", ["pins", "pins/a.yaml"])
+def test_a_link_swapped_in_after_the_check_is_not_followed(root: Path, swapped: str) -> None:
+    real = repofiles.confine(root, root / "pins/a.yaml")
+    # The check passed; now a folder or the file itself becomes a link out of the repository.
+    outside = root.parent / "outside"
+    (root / swapped).rename(root.parent / "moved")
+    (root / swapped).symlink_to(outside / "a.yaml" if swapped == "pins/a.yaml" else outside)
+    with pytest.raises(repofiles.Unreadable, match="cannot read it"):
+        repofiles.read_bounded(root, real, 100)
+
+
+def test_the_size_is_refused_before_the_file_is_read(root: Path) -> None:
+    with (root / "pins/big.yaml").open("wb") as out:
+        out.truncate(1 << 33)  # sparse: 8 GiB by its size, nothing on disk
+    real = repofiles.confine(root, root / "pins/big.yaml")
+    with pytest.raises(repofiles.Unreadable, match="the file is 8,589,934,592 bytes"):
+        repofiles.read_bounded(root, real, 8 * 1024 * 1024)
+
+
+def test_a_fifo_is_refused_without_waiting(root: Path) -> None:
+    os.mkfifo(root / "pins/pipe.yaml")
+    real = repofiles.confine(root, root / "pins/pipe.yaml")
+    with pytest.raises(repofiles.Unreadable, match="not a regular file"):
+        repofiles.read_bounded(root, real, 100)

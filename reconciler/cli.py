@@ -65,12 +65,12 @@ def _guarded(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except ValidationFailed as exc:
-        _json_error(args, exc)
+        _error_document(args, exc)
         _print_problems(exc, sys.stderr)
         _annotate(exc.problems, _root_of(args))
         return exc.exit_code
     except PinopsError as exc:
-        _json_error(args, exc)
+        _error_document(args, exc)
         if args.debug:
             logging.exception("error")
         print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
@@ -90,20 +90,30 @@ def _guarded(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
 
-def _json_error(args: argparse.Namespace, exc: PinopsError) -> None:
-    """A command asked for JSON still gets a JSON document on standard output when it fails,
+def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
+    """A command asked for JSON, or for the plan comment, still writes its document on standard
+    output when it fails (the error as JSON; as the comment, so that the pull request shows it),
     unless it already wrote one (a plan blocked by a safety check)."""
-    wants = getattr(args, "format", None) == "json" or getattr(args, "json", False)
-    if not wants or getattr(sys.stdout, "written", True):
+    wants_json = getattr(args, "format", None) == "json" or getattr(args, "json", False)
+    wants_comment = args.command == "plan" and getattr(args, "format", None) == "markdown"
+    if not (wants_json or wants_comment) or getattr(sys.stdout, "written", True):
         return
-    from reconciler import report
+    from reconciler import markdown_results, report
+    from reconciler.errors import Location, Problem
 
-    problems = exc.problems if isinstance(exc, ValidationFailed) else []
+    problems = (
+        exc.problems
+        if isinstance(exc, ValidationFailed)
+        else [Problem(exc.location or Location("pinops"), exc.message, exc.hint)]
+    )
+    if wants_comment:
+        sys.stdout.write(markdown_results.problems(problems))
+        return
     document = {
         "error": exc.message,
         "location": str(exc.location) if exc.location else None,
         "hint": exc.hint or None,
-        "problems": report.problems_json(problems),
+        "problems": report.problems_json(problems if isinstance(exc, ValidationFailed) else []),
     }
     print(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -213,8 +223,6 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
             allow_destroy=args.allow_destroy, refresh=args.refresh, base=args.base
         )
     except ValidationFailed as exc:
-        if args.format == "markdown":
-            sys.stdout.write(markdown_results.problems(exc.problems))
         if ghactions.active():
             ghactions.append_summary(
                 markdown_results.problems(exc.problems, limit=markdown.SUMMARY_LIMIT)

@@ -3,10 +3,13 @@ the environment the workflow sets: never where a pull request's pinops.yaml poin
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler.config import PROVIDER_HOSTS
 from tests.conftest import Run, edit
 
 
@@ -69,3 +72,9 @@ def test_the_environment_can_allow_another_host(
 def test_documented_and_loopback_hosts_are_fine(pinops: Run, repo: Path, base_url: str) -> None:
     _point(repo, "pinterest", base_url)
     assert pinops("validate").code == 0
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDER_HOSTS))
+def test_each_providers_own_address_is_a_documented_host(provider: str) -> None:
+    module = importlib.import_module(f"reconciler.providers.{provider}")
+    assert urlsplit(module.DEFAULT_BASE_URL).hostname in PROVIDER_HOSTS[provider]

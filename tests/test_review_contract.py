@@ -136,6 +136,29 @@ def test_a_policy_change_is_shown_and_cannot_switch_off_the_check_that_guards_it
     assert published(runner) == before
 
 
+def test_credentials_redirected_by_a_pull_request_are_named_in_the_comment_and_refused(
+    published_origin: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    origin, runner = published_origin
+    clone = pull_request(origin, "redirect")
+    edit(
+        clone / "pinops.yaml",
+        "provider: sandbox ",
+        "provider: pinterest\n    base_url: https://evil.example/v5\n    #",
+    )
+    comment, text, reviewed = plan_comment(capsys, clone, "redirect")
+    assert comment.code == 1 and text.code == 1
+    assert comment.out.startswith("<!-- pinops-plan -->\n## pinops plan\n")
+    assert "<code>pinops.yaml:8:15</code>" in comment.out
+    assert "sends the pinterest credentials to evil.example" in comment.out
+    assert "pinops.yaml:8:15: accounts.main.base_url sends the pinterest credentials" in text.err
+    before = published(runner)
+    merged = merge_run(capsys, runner, "redirect", reviewed)
+    assert merged.code == 1
+    assert "PINOPS_ALLOW_HOSTS=evil.example" in merged.err
+    assert published(runner) == before
+
+
 def test_a_forged_state_record_is_named_in_the_comment_and_refused_at_merge(
     published_origin: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,13 +82,10 @@ def _heading(change: Change, several_accounts: bool = False) -> str:
 
 def remote(change: Change) -> str:
     """The published pin a change acts on, by id and address; empty when it acts on none."""
-    pin = change.remote_id or (
-        change.record.pin_id if change.action == "update" and change.record else None
-    )
-    if not pin:
+    if not change.remote_id:
         return ""
-    url = change.remote_url or (change.record.url if change.record else None)
-    return escape(f"pin {pin}" + (f" {url}" if url else ""))
+    url = change.remote_url
+    return escape(f"pin {change.remote_id}" + (f" {url}" if url else ""))
 
 
 def review_lines(plan: Plan) -> list[str]:
@@ -101,7 +98,7 @@ def review_lines(plan: Plan) -> list[str]:
             after = setting.after if setting.after is not None else "(unset)"
             out.append(escape(f"  ~ {setting.name}: {before} → {after}"))
             if setting.relaxes:
-                out.append(f"      ! relaxes a safeguard: {setting.relaxes}")
+                out.append(escape(f"      ! relaxes a safeguard: {setting.relaxes}"))
     return [*out, ""] if out else []
 
 

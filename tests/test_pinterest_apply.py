@@ -91,6 +91,19 @@ def test_a_title_edit_is_one_patch(api: PinterestEmulator, pinops: Run, site: Pa
     assert patch.json == {"title": "Crisp Summer Salad with Lemon Dressing"}
 
 
+def test_the_plan_names_the_published_pin_each_change_acts_on(
+    api: PinterestEmulator, pinops: Run, site: Path
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    (salad,) = pins_titled(api, "Crunchy Summer Salad with Lemon Dressing")
+    edit(site / "pins/recipes/summer-salad.yaml", "Crunchy Summer Salad", "Crisp Summer Salad")
+    text = pinops("plan").out
+    assert f"      on pin {salad} https://www.pinterest.com/pin/{salad}/\n" in text
+    changes = json.loads(pinops("plan", "--json").out)["changes"]
+    (change,) = [c for c in changes if c["key"] == "summer-salad"]
+    assert change["remote_url"] == f"https://www.pinterest.com/pin/{salad}/"
+
+
 def test_an_image_change_creates_the_new_pin_before_deleting_the_old(
     api: PinterestEmulator, pinops: Run, site: Path
 ) -> None:

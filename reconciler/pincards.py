@@ -1,0 +1,290 @@
+"""Pin cards: each change of a plan as the pin it publishes, the way the feed shows it.
+
+Changes come in the form a saved plan holds (`Change.to_json()`), so a live plan and a plan file
+make the same cards. A card holds the pin before and after (for updates and replaces, with the
+changed words marked), its picture (a thumbnail of the repository file, else a placeholder saying
+why: a URL is never fetched), when it goes out, and the advice on it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler import media
+from reconciler.errors import Location, Problem
+from reconciler.plan import SYMBOLS
+from reconciler.thumbnails import Maker, Thumbnail
+
+# Pinterest shows about the first 40 characters of a title in the feed.
+FEED_TITLE = 40
+MEDIA_FOLDER = "media"
+LABELS = {"noop": "unchanged"}
+_TEXT_FIELDS = ("title", "description", "link", "alt_text", "board", "section", "dominant_color")
+_DUE = re.compile(r"due about (\S+)")
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a card shows for its medium: a thumbnail file, or a placeholder that says why not."""
+
+    src: str | None = None
+    width: int = 0
+    height: int = 0
+    cropped: bool = False
+    url: str | None = None
+    note: str = ""
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Side:
+    """A pin as it is published (before) or will be (after)."""
+
+    title: str
+    feed_title: str
+    title_cut: bool
+    description: str
+    link: str
+    domain: str
+    alt_text: str
+    board: str
+    section: str
+    picture: Picture
+    kind: str  # image or video
+
+
+@dataclass(frozen=True)
+class Diff:
+    """A changed field: its words, each marked same, removed or added."""
+
+    name: str
+    before: list[tuple[str, str]]
+    after: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Card:
+    action: str
+    symbol: str
+    key: str
+    account: str
+    after: Side | None
+    before: Side | None
+    diffs: list[Diff]
+    changed: list[str]
+    reason: str
+    when: datetime | None
+    where: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> Side:
+        side = self.after or self.before
+        assert side is not None
+        return side
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.action, self.action)
+
+
+def feed_title(title: str) -> tuple[str, bool]:
+    """The title as the feed shows it: cut at a word near FEED_TITLE characters, with "…"."""
+    if len(title) <= FEED_TITLE:
+        return title, False
+    cut = title[: FEED_TITLE + 1].rsplit(" ", 1)[0] if " " in title[:FEED_TITLE] else ""
+    return (cut or title[:FEED_TITLE]).rstrip() + "…", True
+
+
+def domain(link: str) -> str:
+    try:
+        host = (urlsplit(link).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def word_diff(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Both texts as runs of words marked `same`, `del` (only in old) or `ins` (only in new)."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    before: list[tuple[str, str]] = []
+    after: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            before.append(("same", "".join(a[i1:i2])))
+            after.append(("same", "".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            before.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            after.append(("ins", "".join(b[j1:j2])))
+    return before, after
+
+
+class _Media:
+    """Finds each medium's bytes (work tree, else the git history of its path) and thumbnails it."""
+
+    def __init__(self, root: Path, maker: Maker) -> None:
+        self.root = root
+        self.maker = maker
+        self.pictures: dict[tuple[str, str], Picture] = {}
+
+    def picture(self, fields: dict[str, Any]) -> tuple[Picture, str]:
+        alt = str(fields.get("alt_text") or "")
+        kind = "video" if "video" in fields else "image"
+        shown = fields.get("cover") if kind == "video" else fields.get("image")
+        if kind == "video" and shown is None:
+            frame = fields.get("cover_frame")
+            note = (
+                f"video cover: the frame at {frame} s (frames are not extracted for the preview)"
+                if frame is not None
+                else "video without a cover"
+            )
+            return Picture(note=note, alt=alt), kind
+        if not isinstance(shown, dict):
+            return Picture(note="no medium", alt=alt), kind
+        url = shown.get("url")
+        if isinstance(url, str):
+            return Picture(url=url, note="shown by URL: not fetched for the preview", alt=alt), kind
+        file, digest = str(shown.get("file", "")), str(shown.get("sha256", ""))
+        found = self.pictures.get((file, digest))
+        if found is None:
+            found = self.pictures[file, digest] = self._thumbnail(file, digest)
+        return Picture(
+            found.src, found.width, found.height, found.cropped, None, found.note, alt
+        ), kind
+
+    def _thumbnail(self, file: str, digest: str) -> Picture:
+        data = self._bytes(file, digest)
+        if data is None:
+            return Picture(note=f"{file}: this version of the file is not in the repository")
+        made: Thumbnail = self.maker.from_bytes(data, digest or None)
+        if made.name is None:
+            return Picture(note=f"{file}: {made.problem}")
+        return Picture(f"{MEDIA_FOLDER}/{made.name}", made.width, made.height, made.cropped)
+
+    def _bytes(self, file: str, digest: str) -> bytes | None:
+        try:
+            path = media.resolve_repo_file(self.root, self.root / "pinops.yaml", file)
+            data = path.read_bytes()
+        except (media.MediaPathError, OSError):
+            data = None
+        if data is not None and (not digest or hashlib.sha256(data).hexdigest() == digest):
+            return data
+        if not digest:
+            return None
+        from reconciler import gitrepo  # GitPython: only when a file changed since it was planned
+
+        return gitrepo.past_version(self.root, file, digest)
+
+
+def _side(fields: dict[str, Any] | None, found: _Media) -> Side | None:
+    if not fields:
+        return None
+    title = str(fields.get("title") or "")
+    cut, is_cut = feed_title(title)
+    link = str(fields.get("link") or "")
+    picture, kind = found.picture(fields)
+    return Side(
+        title=title,
+        feed_title=cut,
+        title_cut=is_cut,
+        description=str(fields.get("description") or ""),
+        link=link,
+        domain=domain(link),
+        alt_text=str(fields.get("alt_text") or ""),
+        board=str(fields.get("board") or ""),
+        section=str(fields.get("section") or ""),
+        picture=picture,
+        kind=kind,
+    )
+
+
+def _when(change: dict[str, Any]) -> datetime | None:
+    raw = change.get("publish_at")
+    if change.get("action") == "wait":
+        due = _DUE.search(str(change.get("reason") or ""))
+        raw = due.group(1) if due else raw
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _diffs(change: dict[str, Any]) -> list[Diff]:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    found = []
+    for name in change.get("changed") or ():
+        if name in _TEXT_FIELDS:
+            old, new = word_diff(str(before.get(name) or ""), str(after.get(name) or ""))
+            found.append(Diff(name, old, new))
+    return found
+
+
+def _card(change: dict[str, Any], found: _Media, warnings: list[str]) -> Card:
+    action = str(change.get("action"))
+    after = _side(change.get("after"), found) if action != "delete" else None
+    has_before = action in ("update", "replace", "delete", "kept") or after is None
+    before = _side(change.get("before"), found) if has_before else None
+    fields = change.get("after") or change.get("before") or {}
+    line = change.get("line")
+    return Card(
+        action=action,
+        symbol=SYMBOLS.get(action, "·"),
+        key=str(change.get("key")),
+        account=str(fields.get("account") or ""),
+        after=after,
+        before=before,
+        diffs=_diffs(change) if action in ("update", "replace") else [],
+        changed=[str(n) for n in change.get("changed") or ()],
+        reason=str(change.get("reason") or ""),
+        when=_when(change),
+        where=f"{change.get('file')}:{line}" if change.get("file") else "",
+        warnings=warnings,
+    )
+
+
+def _warnings_by_place(
+    declared: list[Location], problems: list[Problem]
+) -> dict[tuple[str, int], list[str]]:
+    """Each warning goes to the pin declared at or above its line in the same file."""
+    starts: dict[str, set[int]] = defaultdict(set)
+    for location in declared:
+        starts[location.file].add(location.line)
+    by_place: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for problem in problems:
+        above = [n for n in starts.get(problem.location.file, ()) if n <= problem.location.line]
+        if above:
+            text = f"{problem.message} ({problem.hint})" if problem.hint else problem.message
+            by_place[problem.location.file, max(above)].append(text)
+    return by_place
+
+
+def cards(
+    changes: list[dict[str, Any]],
+    root: Path,
+    maker: Maker,
+    *,
+    warnings: list[Problem],
+    declared: list[Location],
+) -> list[Card]:
+    """A card for each change (`noop` ones too when they carry the pin), media from `root`."""
+    found = _Media(root, maker)
+    by_place = _warnings_by_place(declared, warnings)
+    return [
+        _card(c, found, by_place.get((str(c.get("file")), c.get("line") or 0), []))
+        for c in changes
+        if c.get("action") != "noop" or c.get("after")
+    ]

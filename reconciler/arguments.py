@@ -99,6 +99,12 @@ def parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="FILE", help="save the plan for `pinops apply FILE`"
     )
     plan.add_argument(
+        "--preview-artifact",
+        metavar="NAME",
+        help="in GitHub Actions: link the markdown to this run, whose artifact NAME holds the "
+        "`pinops preview` page",
+    )
+    plan.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make"
     )
     plan.add_argument(

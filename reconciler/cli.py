@@ -230,7 +230,7 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
         raise
     full = planned.plan
     made, note = _only_changed(workspace, full, args) if args.changed else (full, "")
-    context = _context(workspace)
+    context = _context(workspace, args)
     if args.format != "json":
         sys.stderr.write(report.problems_text(planned.desired.warnings))
         _annotate(planned.desired.warnings, workspace.config.root)
@@ -292,7 +292,7 @@ def _only_changed(workspace: Workspace, full: Plan, args: argparse.Namespace) ->
     return replace(full, changes=shown, checksum=""), note
 
 
-def _context(workspace: Workspace) -> Context:
+def _context(workspace: Workspace, args: argparse.Namespace) -> Context:
     from reconciler.markdown import Context
     from reconciler.providers.base import TextLimits
 
@@ -301,7 +301,14 @@ def _context(workspace: Workspace) -> Context:
             return TextLimits()
         return workspace.capabilities(workspace.provider_name(account)).text_limits
 
-    return Context(limits, workspace.config.media_base_url)
+    root = workspace.config.root
+    pinned = ghactions.pinned_media_base(root) if ghactions.active() else None
+    run = ghactions.run_url() if ghactions.active() else None
+    artifact = getattr(args, "preview_artifact", None)
+    preview = (artifact, run) if artifact and run else None
+    return Context(
+        limits, workspace.config.media_base_url, pinned_media_url=pinned, preview=preview
+    )
 
 
 def _write_plan(path: Path, text: str) -> None:

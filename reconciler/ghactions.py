@@ -13,11 +13,13 @@ itself a command, whose properties and message carry the runner's own %-escapes 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from reconciler import redact
 
@@ -108,3 +110,42 @@ def set_outputs(values: dict[str, str]) -> None:
         for name, value in values.items():
             delimiter = f"pinops_{uuid.uuid4().hex}"
             outputs.write(f"{name}<<{delimiter}\n{redact.redact(value)}\n{delimiter}\n")
+
+
+_SHA = re.compile(r"[0-9a-f]{40}")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+def pinned_media_base(root: Path) -> str | None:
+    """Where a pull request's own media files are served at its head commit, for thumbnails in
+    the comment and job summary: raw.githubusercontent.com/OWNER/REPO/SHA/ on github.com (the
+    head repository's, so a fork's files are found too), SERVER/OWNER/REPO/raw/SHA/ elsewhere.
+    None outside a pull request. Such URLs render only where GitHub's image proxy can fetch them
+    without signing in: in public repositories (see the README)."""
+    try:
+        event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
+        head = event["pull_request"]["head"]
+        sha, repository = head["sha"], head["repo"]["full_name"]
+    except (KeyError, TypeError, OSError, ValueError):
+        return None
+    if not (
+        isinstance(sha, str)
+        and _SHA.fullmatch(sha)
+        and isinstance(repository, str)
+        and _REPOSITORY.fullmatch(repository)
+    ):
+        return None
+    inside = quote(workspace_prefix(root))
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    if server == "https://github.com":
+        return f"https://raw.githubusercontent.com/{repository}/{sha}/{inside}"
+    return f"{server}/{repository}/raw/{sha}/{inside}"
+
+
+def run_url() -> str | None:
+    """This workflow run's page, where its artifacts are listed."""
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    repository, run = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
+    if not (repository and run and _REPOSITORY.fullmatch(repository) and run.isdigit()):
+        return None
+    return f"{server}/{repository}/actions/runs/{run}"

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from reconciler.desired import FIELD_ORDER
 from reconciler.plan import SYMBOLS, Change, Plan
@@ -28,6 +29,7 @@ COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
 SUMMARY_LIMIT = 1024 * 1024  # bytes in one step's job summary
 MARKER = "<!-- pinops-plan -->"  # finds the sticky comment to update
 REPLACE_WARNING = "the existing pin and its saves are deleted"
+THUMBNAIL_HEIGHT = 48  # pixels: a pin's thumbnail on its summary line
 
 # Order of sections, which is also the priority when a plan must be cut.
 ORDER = ("delete", "replace", "unresolved", "update", "adopt", "create", "wait", "kept")
@@ -69,6 +71,10 @@ class Context:
 
     limits: Callable[[str], TextLimits]
     media_base_url: str | None = None
+    # The pull request's own files at its head commit (ghactions.pinned_media_base).
+    pinned_media_url: str | None = None
+    # The preview page: the name of this run's artifact that holds it, and the run's page.
+    preview: tuple[str, str] | None = None
     several_accounts: bool = False  # then every change names its account
 
 
@@ -115,14 +121,17 @@ def when(moment: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def public_url(medium: Any, base: str | None) -> str | None:
-    """Where a reviewer's browser can fetch a medium: its own https URL, or the media base URL."""
+def public_url(medium: Any, base: str | None, pinned: str | None = None) -> str | None:
+    """Where a reviewer's browser can fetch a medium: its own https URL, the file at the pull
+    request's head commit, or the media base URL."""
     if not isinstance(medium, dict):
         return None
     url = medium.get("url")
     if isinstance(url, str) and url.startswith("https://"):
         return url
     file = medium.get("file")
+    if pinned and isinstance(file, str):
+        return pinned + quote(file)
     if base and isinstance(file, str):
         return base + file
     return None
@@ -210,7 +219,11 @@ def change_block(change: Change, context: Context) -> str:
     """One pin: a summary line, and its fields in a collapsible section."""
     _fields, account, _board = _shown(change)
     limits = context.limits(account) if account else TextLimits()
-    lines = [f"<details><summary>{_summary(change, context.several_accounts)}</summary>", ""]
+    thumbnail = _thumbnail(change, context)
+    lines = [
+        f"<details><summary>{thumbnail}{_summary(change, context.several_accounts)}</summary>",
+        "",
+    ]
     if change.action == "replace":
         lines += [f"**Replace:** {REPLACE_WARNING}. Why: {escape(change.reason)}.", ""]
     elif change.reason and change.action in ("update", "create"):
@@ -221,7 +234,7 @@ def change_block(change: Change, context: Context) -> str:
     target = change.target
     if target is not None:
         medium = target.fields.get("cover") or target.fields.get("image")
-        url = public_url(medium, context.media_base_url)
+        url = public_url(medium, context.media_base_url, context.pinned_media_url)
         if url:
             source = html.escape(url, quote=True)
             lines += ["", f'<img src="{source}" alt="" height="120">']
@@ -229,6 +242,29 @@ def change_block(change: Change, context: Context) -> str:
     elif change.record is not None and change.record.url:
         lines += ["", f"Published at {escape(change.record.url)}."]
     return "\n".join([*lines, "", "</details>", ""]) + "\n"
+
+
+def _thumbnail(change: Change, context: Context) -> str:
+    """A small picture, on its summary line, of a changed pin whose medium is in the repository."""
+    if change.target is None or not context.pinned_media_url:
+        return ""
+    fields = change.target.fields
+    medium = fields.get("cover") or fields.get("image")
+    if not (isinstance(medium, dict) and "file" in medium):
+        return ""
+    url = html.escape(public_url(medium, None, context.pinned_media_url) or "", quote=True)
+    alt = html.escape(" ".join(str(fields.get("alt_text") or "").split()), quote=True)
+    return f'<img src="{url}" alt="{alt}" height="{THUMBNAIL_HEIGHT}"> '
+
+
+def _preview_line(context: Context) -> str:
+    if context.preview is None:
+        return ""
+    artifact, run = context.preview
+    return (
+        f"**[Preview the pins as Pinterest shows them]({run})**: the {code(artifact)} artifact of "
+        "this run (download it, unzip it, open <code>index.html</code>).\n\n"
+    )
 
 
 def _heading(action: str, shown: int, total: int) -> str:
@@ -354,7 +390,7 @@ def plan(
     note: str = "",
 ) -> str:
     """The plan for reviewers: a summary line, warnings, then each pin in collapsible details."""
-    head, foot = _plan_head(made, title, note), _plan_foot(made)
+    head, foot = _plan_head(made, title, note) + _preview_line(context), _plan_foot(made)
     context = replace(context, several_accounts=made.several_accounts)
     groups = [
         (action, [change_block(c, context) for c in made.changes if c.action == action])

@@ -227,7 +227,9 @@ def test_the_plan_workflow_summarises_a_pull_request(origin: Origin, runner: Pat
     assert "<code>summer-salad</code>" in comment
     assert f"<!-- pinops-checksum: {saved['checksum']} -->" in comment
     assert results["summary"] == comment  # the same plan: it fits both limits whole
-    assert git(checkout, "status", "--porcelain") == "?? pinops-plan/"
+    preview = (checkout / "pinops-preview/index.html").read_text(encoding="utf-8")
+    assert "Crisp Summer Salad" in preview and "<del>Crunchy</del>" in preview
+    assert git(checkout, "status", "--porcelain") == "?? pinops-plan/\n?? pinops-preview/"
 
 
 def test_the_plan_workflow_annotates_problems_and_fails(origin: Origin, runner: Path) -> None:

@@ -73,7 +73,8 @@ def past_version(root: Path, file: str, sha256: str) -> bytes | None:
     what a replaced pin showed, when the work tree now holds another file at that path."""
     try:
         with _open(root) as repo:
-            rel = (root.resolve() / file).relative_to(_top(repo)).as_posix()
+            # Normalised first: a `..` that leads out of the repository is refused, not asked for.
+            rel = Path(os.path.normpath(root.resolve() / file)).relative_to(_top(repo)).as_posix()
             for commit in repo.iter_commits(paths=rel, max_count=PAST_VERSIONS):
                 try:
                     data: bytes = (commit.tree / rel).data_stream.read()

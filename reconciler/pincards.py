@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import media
+from reconciler import media, repofiles
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
-from reconciler.thumbnails import Maker, Thumbnail
+from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
 
 # Pinterest shows about the first 40 characters of a title in the feed.
 FEED_TITLE = 40
@@ -139,10 +141,33 @@ class _Media:
         self.maker = maker
         self.pictures: dict[tuple[str, str], Picture] = {}
 
+    @staticmethod
+    def _medium(fields: dict[str, Any]) -> tuple[Any, str]:
+        """The medium a card shows (a video's cover), and the pin's kind."""
+        kind = "video" if "video" in fields else "image"
+        return fields.get("cover") if kind == "video" else fields.get("image"), kind
+
+    def prepare(self, changes: list[dict[str, Any]]) -> None:
+        """Make the thumbnails of every repository file the changes show, on every core: Pillow
+        decodes and encodes without holding Python's lock."""
+        wanted: dict[str, str] = {}  # one file per distinct content
+        for change in changes:
+            for side in ("before", "after"):
+                shown, _kind = self._medium(change.get(side) or {})
+                if isinstance(shown, dict) and isinstance(shown.get("file"), str):
+                    wanted.setdefault(str(shown.get("sha256", "")), shown["file"])
+        jobs = [
+            (file, digest) for digest, file in wanted.items() if (file, digest) not in self.pictures
+        ]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for job, made in zip(
+                jobs, pool.map(lambda job: self._thumbnail(*job), jobs), strict=True
+            ):
+                self.pictures[job] = made
+
     def picture(self, fields: dict[str, Any]) -> tuple[Picture, str]:
         alt = str(fields.get("alt_text") or "")
-        kind = "video" if "video" in fields else "image"
-        shown = fields.get("cover") if kind == "video" else fields.get("image")
+        shown, kind = self._medium(fields)
         if kind == "video" and shown is None:
             frame = fields.get("cover_frame")
             note = (
@@ -166,26 +191,31 @@ class _Media:
 
     def _thumbnail(self, file: str, digest: str) -> Picture:
         data = self._bytes(file, digest)
-        if data is None:
-            return Picture(note=f"{file}: this version of the file is not in the repository")
+        if isinstance(data, str):
+            return Picture(note=f"{file}: {data}")
         made: Thumbnail = self.maker.from_bytes(data, digest or None)
         if made.name is None:
             return Picture(note=f"{file}: {made.problem}")
         return Picture(f"{MEDIA_FOLDER}/{made.name}", made.width, made.height, made.cropped)
 
-    def _bytes(self, file: str, digest: str) -> bytes | None:
+    def _bytes(self, file: str, digest: str) -> bytes | str:
+        """The file's bytes as planned, or why there are none."""
+        data: bytes | None
         try:
             path = media.resolve_repo_file(self.root, self.root / "pinops.yaml", file)
-            data = path.read_bytes()
-        except (media.MediaPathError, OSError):
+            data = repofiles.read_bounded(self.root, path, MAX_BYTES)
+        except repofiles.Unreadable as exc:
+            return exc.message
+        except (media.MediaPathError, repofiles.OutsideRepository, OSError):
             data = None
         if data is not None and (not digest or hashlib.sha256(data).hexdigest() == digest):
             return data
+        missing = "this version of the file is not in the repository"
         if not digest:
-            return None
+            return missing
         from reconciler import gitrepo  # GitPython: only when a file changed since it was planned
 
-        return gitrepo.past_version(self.root, file, digest)
+        return gitrepo.past_version(self.root, file, digest) or missing
 
 
 def _side(fields: dict[str, Any] | None, found: _Media) -> Side | None:
@@ -282,6 +312,7 @@ def cards(
 ) -> list[Card]:
     """A card for each change (`noop` ones too when they carry the pin), media from `root`."""
     found = _Media(root, maker)
+    found.prepare(changes)
     by_place = _warnings_by_place(declared, warnings)
     return [
         _card(c, found, by_place.get((str(c.get("file")), c.get("line") or 0), []))

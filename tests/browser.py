@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, sync_playwright
@@ -57,8 +58,10 @@ class Visit:
         return [m.text for m in self.console if m.type in ("error", "warning")]
 
 
-def visit(browser: Browser, url: str, width: int) -> Visit:
-    page = browser.new_page(viewport={"width": width, "height": 900})
+def visit(
+    browser: Browser, url: str, width: int, scheme: Literal["light", "dark"] = "light"
+) -> Visit:
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     seen = Visit(page)
 
     def logged(message: ConsoleMessage) -> None:

@@ -107,6 +107,19 @@ def test_a_saved_plan_previews_exactly_as_planned(
     assert NEW_TITLE in card(seen, "easy-pasta@Weeknight Dinners")
 
 
+def test_the_page_follows_the_reader_s_colour_scheme(
+    pinops: Run, browser: Browser, tmp_path: Path
+) -> None:
+    out = tmp_path / "preview"
+    preview(pinops, out)
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        seen = chromium.visit(browser, (out / "index.html").as_uri(), 390, scheme)
+        assert_clean(seen, out)
+        backgrounds[scheme] = seen.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert backgrounds == {"light": "rgb(255, 255, 255)", "dark": "rgb(18, 18, 18)"}
+
+
 def test_all_shows_every_declared_pin(pinops: Run, tmp_path: Path) -> None:
     assert pinops("apply", "--yes").code == 0
     out = tmp_path / "preview"
@@ -156,6 +169,25 @@ def test_advice_sits_on_its_card(repo: Path, pinops: Run, tmp_path: Path) -> Non
     assert "URL shortener bit.ly" in card
     other = page.split("<code>cozy-living-room</code>")[1].split("</article>")[0]
     assert "URL shortener" not in other
+
+
+def test_advice_on_an_unchanged_pin_stays_off_its_changed_neighbour(
+    repo: Path, pinops: Run, tmp_path: Path
+) -> None:
+    pasta = repo / "pins/recipes/pasta.yaml"
+    edit(
+        pasta, "link: https://example.com/recipes/easy-garlic-pasta#video", "link: https://bit.ly/v"
+    )
+    assert pinops("apply", "--yes").code == 0
+    edit(pasta, f"title: {OLD_TITLE}", f"title: {NEW_TITLE}")
+    out = tmp_path / "preview"
+    preview(pinops, out)
+    page = (out / "index.html").read_text()
+    assert NEW_TITLE in page and "URL shortener" not in page
+    preview(pinops, out, "--all")
+    page = (out / "index.html").read_text()
+    video = page.split("<code>pasta-howto-video</code>")[1].split("</article>")[0]
+    assert "URL shortener bit.ly" in video
 
 
 HOSTILE = {

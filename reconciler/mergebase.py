@@ -87,21 +87,13 @@ def committed(root: Path, path: Path) -> bytes | None:
 
 
 def state_edits(root: Path, state_path: Path, ref: str) -> list[str]:
-    """Commits after `ref` (up to HEAD) that changed the state file: each one whose state differs
-    from every parent's. None of them is pinops' own work in a merge run."""
+    """Commits after `ref` (up to HEAD) that changed the state file, as git's history
+    simplification finds them: a merge that took one parent's state is not one of them. In a
+    merge run, none of them is pinops' own work."""
     with _open(root) as repo:
         base = _commit(repo, ref)
         rel = _rel(repo, state_path)
-        found: list[str] = []
-        listing = str(repo.git.rev_list("--parents", f"{base}..HEAD"))
-        for line in listing.splitlines():
-            commit, *parents = line.split()
-            mine = _blob(repo, commit, rel)
-            # A root commit changes the state when it holds one; others when no parent had it.
-            before = {_blob(repo, parent, rel) for parent in parents} if parents else {None}
-            if mine not in before:
-                found.append(commit)
-        return found
+        return str(repo.git.rev_list(f"{base}..HEAD", "--", rel)).split()
 
 
 def refuse_state_edits(root: Path, state_path: Path, state_name: str, ref: str) -> None:

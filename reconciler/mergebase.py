@@ -105,8 +105,9 @@ def refuse_state_edits(root: Path, state_path: Path, state_name: str, ref: str) 
             f"{state_name} was changed since {ref[:12]} by {shown}, not by pinops: refusing to act "
             "on a state pinops did not write (a pull request must never change the state)",
             hint=(
-                f"restore it in a new pull request (git checkout {ref[:12]} -- {state_name}); to "
-                "accept a deliberate edit, check its diff, then apply by hand without --base"
+                f"restore it as {ref[:12]} has it in a new pull request (git checkout "
+                f"{ref[:12]} -- {state_name}, or git rm it if {ref[:12]} has none); to accept a "
+                "deliberate edit, check its diff, then apply by hand without --base"
             ),
         )
 

@@ -141,16 +141,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _checksum(
-    lineage: str,
-    serial: int,
-    changes: tuple[Change, ...],
-    settings: tuple[Setting, ...] = (),
-    notices: tuple[str, ...] = (),
-) -> str:
+def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
     # An unchanged pin counts by its key and content: whole fields of every pin would make
     # hashing the plan cost more than making it.
-    body: dict[str, Any] = {
+    body = {
         "lineage": lineage,
         "serial": serial,
         "changes": [
@@ -160,9 +154,6 @@ def _checksum(
             for c in changes
         ],
     }
-    if settings or notices:
-        body["settings"] = [setting.to_json() for setting in settings]
-        body["notices"] = list(notices)
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -233,9 +224,10 @@ def make(
 
 
 def with_review(made: Plan, settings: tuple[Setting, ...], notices: tuple[str, ...]) -> Plan:
-    """The plan with the configuration changes and notices of a pull request, in its checksum."""
-    checksum = _checksum(made.lineage, made.serial, made.changes, settings, notices)
-    return replace(made, settings=settings, notices=notices, checksum=checksum)
+    """The plan with the configuration changes and notices of a pull request. They stay out of
+    the checksum, which is about pins (a saved plan applies whether or not it was made against a
+    base); the merge run compares them with the reviewed ones on their own (review.py)."""
+    return replace(made, settings=settings, notices=notices)
 
 
 def _cautioned(change: Change) -> Change:

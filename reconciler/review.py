@@ -88,10 +88,10 @@ def _compare(reviewed: dict[str, Any], now: dict[str, Any]) -> list[str]:
 def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
     """Every way the plan differs from the reviewed one; blocking ones would apply unreviewed."""
     current = json.loads(json.dumps(plan.to_json(), ensure_ascii=False))
+    differences = _settings(reviewed, current["settings"])
     if reviewed is not None and reviewed.get("checksum") == plan.checksum:
-        return []
+        return differences
     by_key = {c["key"]: c for c in (reviewed or {}).get("changes", []) if isinstance(c, dict)}
-    differences: list[Difference] = []
     for change in current["changes"]:
         key = change["key"]
         if change["action"] not in CHANGE_ACTIONS:
@@ -104,18 +104,6 @@ def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
             )
         else:
             differences += [Difference(key, what, True) for what in _compare(by_key[key], change)]
-    # Settings are known only against a base (`--base`); a run without one has none to compare.
-    if current["settings"] and (reviewed or {}).get("settings", []) != current["settings"]:
-        shown = "; ".join(
-            f"{s['setting']}: {s['before']} → {s['after']}" for s in current["settings"]
-        )
-        differences.append(
-            Difference(
-                "pinops.yaml",
-                f"the settings changed differ from those reviewed (now: {shown or 'none'})",
-                True,
-            )
-        )
     planned = {c["key"] for c in current["changes"]}
     for key, change in sorted(by_key.items()):
         if key not in planned and change.get("action") in (*CHANGE_ACTIONS, "wait"):
@@ -123,3 +111,12 @@ def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
                 Difference(key, f"reviewed as {change.get('action')}, no longer planned", False)
             )
     return differences
+
+
+def _settings(reviewed: dict[str, Any] | None, now: list[dict[str, Any]]) -> list[Difference]:
+    """Settings changed now but not as reviewed. They are known only against a base (`--base`):
+    a run without one has none to compare."""
+    if not now or (reviewed or {}).get("settings", []) == now:
+        return []
+    shown = "; ".join(f"{s['setting']}: {s['before']} → {s['after']}" for s in now)
+    return [Difference("pinops.yaml", f"settings changed as not reviewed: {shown}", True)]

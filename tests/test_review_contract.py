@@ -159,6 +159,28 @@ def test_credentials_redirected_by_a_pull_request_are_named_in_the_comment_and_r
     assert published(runner) == before
 
 
+def test_a_setting_changed_after_the_review_stops_the_merge_run(
+    published_origin: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    origin, runner = published_origin
+    clone = pull_request(origin, "late")
+    edit(clone / SALAD, "Crunchy Summer Salad", "Crisp Summer Salad")
+    _comment, _text, reviewed = plan_comment(capsys, clone, "late")
+    # Pushed after the plan was reviewed: the pins are the same, a safeguard is not.
+    git(clone, "switch", "-q", "late")
+    edit(clone / "pinops.yaml", "max_replaces: 25%", "max_replaces: 100%")
+    commit_all(clone, "A later push")
+    git(clone, "push", "-q", "origin", "late")
+    before = published(runner)
+    merged = merge_run(capsys, runner, "late", reviewed)
+    assert merged.code == 3, merged
+    assert (
+        "! pinops.yaml: settings changed as not reviewed: policy.max_replaces: 25% → 100%"
+        in merged.out
+    )
+    assert published(runner) == before
+
+
 def test_a_forged_state_record_is_named_in_the_comment_and_refused_at_merge(
     published_origin: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:

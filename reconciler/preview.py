@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,16 +52,25 @@ def write(
     except OSError as exc:
         raise PinopsError(f"cannot write the preview to {out}: {exc.strerror}") from None
     maker = Maker(out / MEDIA_FOLDER)
-    made = cards(changes, root, maker, warnings=warnings, declared=declared)
-    page = render(made, title=title, made_at=made_at)
     index = out / "index.html"
     try:
-        index.write_text(page, encoding="utf-8")
+        made = cards(changes, root, maker, warnings=warnings, declared=declared)
+        index.write_text(render(made, title=title, made_at=made_at), encoding="utf-8")
+        _drop_stale(out / MEDIA_FOLDER, {t.name for t in maker.made.values() if t.name})
     except OSError as exc:
         raise PinopsError(f"cannot write the preview to {out}: {exc.strerror}") from None
     return Written(index, len(made), len(maker.made))
 
 
+def _drop_stale(folder: Path, kept: set[str]) -> None:
+    """Remove thumbnails an earlier preview into the same folder left (only names it makes)."""
+    if folder.is_dir():
+        for old in folder.iterdir():
+            if _THUMBNAIL.fullmatch(old.name) and old.name not in kept:
+                old.unlink(missing_ok=True)
+
+
+_THUMBNAIL = re.compile(r"[0-9a-f]{32}\.jpg")
 _ORDER = ("delete", "replace", "unresolved", "update", "adopt", "create", "wait", "kept", "noop")
 
 

@@ -130,6 +130,23 @@ def test_all_shows_every_declared_pin(pinops: Run, tmp_path: Path) -> None:
     assert "Unchanged (8)" in page and "cozy-living-room" in page
 
 
+def test_a_second_preview_into_the_same_folder_keeps_only_its_own_thumbnails(
+    changed: Path, pinops: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "preview"
+    (out / "media").mkdir(parents=True)
+    (out / "media" / "notes.txt").write_text("mine")
+    preview(pinops, out, "--all")
+    before = {p.name for p in (out / "media").iterdir()}
+    (changed / "pins/home/new.png").unlink()
+    edit(changed / "pins/home/living-spaces.yaml", "image: new.png", "image: ../media/salad.jpg")
+    preview(pinops, out, "--all")
+    after = {p.name for p in (out / "media").iterdir()}
+    assert "notes.txt" in after and len(before - after) == 1
+    page = (out / "index.html").read_text()
+    assert all(f"media/{name}" in page for name in after - {"notes.txt"})
+
+
 def test_all_takes_no_plan_file_and_a_plan_file_must_exist(pinops: Run, tmp_path: Path) -> None:
     result = pinops("preview", "--all", str(tmp_path / "plan.json"))
     assert result.code == 1 and "--all" in result.err

@@ -68,25 +68,25 @@ def _guarded(args: argparse.Namespace) -> int:
         _error_document(args, exc)
         _print_problems(exc, sys.stderr)
         _annotate(exc.problems, _root_of(args))
+        _report_failure(args, exc)
         return exc.exit_code
     except PinopsError as exc:
         _error_document(args, exc)
         if args.debug:
             logging.exception("error")
         print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
+        _report_failure(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the boundary: no traceback for users unless they ask
+        message = f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}"
+        _report_failure(args, PinopsError(message, hint="run with --debug for details"))
         if args.debug:
             sys.stderr.write(traceback.format_exc())
             return EXIT_ERROR
-        print(
-            redact.redact(f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}")
-            + " (run with --debug for details)",
-            file=sys.stderr,
-        )
+        print(redact.redact(message) + " (run with --debug for details)", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -98,24 +98,43 @@ def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
     wants_comment = args.command == "plan" and getattr(args, "format", None) == "markdown"
     if not (wants_json or wants_comment) or getattr(sys.stdout, "written", True):
         return
-    from reconciler import markdown_results, report
-    from reconciler.errors import Location, Problem
+    from reconciler import markdown, report
 
-    problems = (
-        exc.problems
-        if isinstance(exc, ValidationFailed)
-        else [Problem(exc.location or Location("pinops"), exc.message, exc.hint)]
-    )
     if wants_comment:
-        sys.stdout.write(markdown_results.problems(problems))
+        sys.stdout.write(_failure_markdown(args, exc, markdown.COMMENT_LIMIT))
         return
     document = {
         "error": exc.message,
         "location": str(exc.location) if exc.location else None,
         "hint": exc.hint or None,
-        "problems": report.problems_json(problems if isinstance(exc, ValidationFailed) else []),
+        "problems": report.problems_json(exc.problems if isinstance(exc, ValidationFailed) else []),
     }
     print(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _failure_markdown(args: argparse.Namespace, error: PinopsError, limit: int) -> str:
+    """The error that stopped a command as Markdown, naming the commit and the run."""
+    from reconciler import markdown_results
+
+    footer = markdown_results.provenance(ghactions.current_run(), "Failed")
+    if isinstance(error, ValidationFailed):
+        title = f"pinops {args.command}"
+        return markdown_results.problems(error.problems, limit=limit, title=title, footer=footer)
+    return markdown_results.failure(error, args.command) + footer
+
+
+def _report_failure(args: argparse.Namespace, error: PinopsError) -> None:
+    """In GitHub Actions an error is an annotation (at its line, when it has one) and goes to the
+    job summary, as a failed plan's comment does."""
+    from reconciler import markdown
+
+    if not ghactions.active() or (args.command == "plan" and isinstance(error, SafetyBlocked)):
+        return  # outside Actions; or the plan, written already, shows the block
+    if not isinstance(error, ValidationFailed):  # problems are annotated one by one
+        root = _root_of(args)
+        prefix = ghactions.workspace_prefix(root) if root else ""
+        print(ghactions.error_annotation(error, prefix), file=sys.stderr)
+    ghactions.append_summary(_failure_markdown(args, error, markdown.SUMMARY_LIMIT))
 
 
 def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
@@ -218,19 +237,11 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
             "--changed shows part of the plan, and a part cannot be saved for apply",
             hint="save the whole plan: drop --changed",
         )
-    try:
-        planned = workspace.plan(
-            allow_destroy=args.allow_destroy, refresh=args.refresh, base=args.base
-        )
-    except ValidationFailed as exc:
-        if ghactions.active():
-            ghactions.append_summary(
-                markdown_results.problems(exc.problems, limit=markdown.SUMMARY_LIMIT)
-            )
-        raise
+    planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh, base=args.base)
     full = planned.plan
     made, note = _only_changed(workspace, full, args) if args.changed else (full, "")
     context = _context(workspace, args)
+    footer = markdown_results.provenance(ghactions.current_run())
     if args.format != "json":
         sys.stderr.write(report.problems_text(planned.desired.warnings))
         _annotate(planned.desired.warnings, workspace.config.root)
@@ -238,7 +249,7 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
         case "json":
             sys.stdout.write(report.plan_json(made))
         case "markdown":
-            sys.stdout.write(markdown.plan(made, context, note=note))
+            sys.stdout.write(markdown.plan(made, context, note=note, footer=footer))
         case _:
             sys.stdout.write((f"{note}\n\n" if note else "") + report.plan_text(made))
     if args.out:
@@ -249,7 +260,7 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
         )
     if ghactions.active():
         ghactions.append_summary(
-            markdown.plan(made, context, limit=markdown.SUMMARY_LIMIT, note=note)
+            markdown.plan(made, context, limit=markdown.SUMMARY_LIMIT, note=note, footer=footer)
         )
         ghactions.set_outputs(
             {
@@ -428,7 +439,8 @@ def _apply_summary(
     else:
         result = report.summary(made) if made.has_changes else "No changes to make now."
     notes = [markdown.escape(_commit_line(pushed))] if committed else []
-    ghactions.append_summary(markdown_results.apply(outcomes, result, notes))
+    footer = markdown_results.provenance(ghactions.current_run(), "Applied")
+    ghactions.append_summary(markdown_results.apply(outcomes, result, notes, footer=footer))
     ghactions.set_outputs(
         {
             "published": str(sum(1 for o in outcomes if o.ok)),
@@ -439,21 +451,25 @@ def _apply_summary(
 
 
 def _init(args: argparse.Namespace) -> int:
-    from reconciler import gitrepo, initrepo
+    from reconciler import gitrepo, initrepo, installation
 
     folder = args.directory / args.folder
+    install = installation.requested(args.install) if args.install else installation.running()
     options = initrepo.Options(
-        install=args.install or initrepo.default_install(),
-        branch=args.branch or gitrepo.current_branch(folder) or "main",
+        install=install, branch=args.branch or gitrepo.current_branch(folder) or "main"
     )
     written = initrepo.init(folder, options)
     print(f"Started a pinops repository in {folder}:")
     for name in written:
         print(f"  {'updated' if name == '.gitignore' else 'wrote'} {name}")
+    print(f"\nThe workflows install {install.source}.")
+    if install.caveat:
+        print(f"warning: {install.caveat}")
     print(
         "\nNext: `pinops plan` shows what would be published to the sandbox account. On GitHub,"
         "\ncreate an environment named `pinops` holding the provider's secrets, push, and open a"
-        f"\npull request: it is planned there, and merging into {options.branch} publishes it."
+        f"\npull request: it is planned there, and merging into {options.branch} publishes it;"
+        "\nthe state is kept on the pinops-state branch."
     )
     return EXIT_OK
 

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -24,7 +25,7 @@ from urllib.parse import quote
 from reconciler import redact
 
 if TYPE_CHECKING:
-    from reconciler.errors import Problem
+    from reconciler.errors import PinopsError, Problem
 
 # Characters that would end the line, move the cursor or hide text: C0 and C1 controls, DEL and
 # Unicode's own line and paragraph separators.
@@ -89,6 +90,16 @@ def annotation(problem: Problem, prefix: str = "") -> str:
     return f"::{command} {','.join(parts)}::{_data(message)}"
 
 
+def error_annotation(error: PinopsError, prefix: str = "") -> str:
+    """`::error …::message (hint)` for an error that stopped a command, at its line if known."""
+    from reconciler.errors import Problem  # errors.py imports this module
+
+    if error.location is not None:
+        return annotation(Problem(error.location, error.message, error.hint), prefix)
+    message = error.message + (f" ({error.hint})" if error.hint else "")
+    return f"::error title=pinops::{_data(message)}"
+
+
 def append_summary(markdown: str) -> None:
     """Add to this step's job summary (GITHUB_STEP_SUMMARY); nothing outside a runner.
 
@@ -149,3 +160,32 @@ def run_url() -> str | None:
     if not (repository and run and _REPOSITORY.fullmatch(repository) and run.isdigit()):
         return None
     return f"{server}/{repository}/actions/runs/{run}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """The workflow run pinops is part of: the commit it works on and the run's page."""
+
+    commit: str
+    url: str
+
+
+def current_run() -> Run | None:
+    """This run, from the runner's variables; None outside GitHub Actions.
+
+    On a pull request the commit is the pull request's head (GITHUB_SHA is a merge commit no one
+    has seen), read from the event the runner wrote (GITHUB_EVENT_PATH).
+    """
+    if not active():
+        return None
+    env = os.environ
+    commit = env.get("GITHUB_SHA", "")
+    try:
+        event = json.loads(Path(env.get("GITHUB_EVENT_PATH", "")).read_text(encoding="utf-8"))
+        commit = str(event["pull_request"]["head"]["sha"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    # Both go into Markdown as they are: only shapes that cannot carry markup are kept.
+    commit = commit if _SHA.fullmatch(commit) else ""
+    url = run_url() or ""
+    return Run(commit, url) if commit or url else None

@@ -1,24 +1,27 @@
 """`pinops init`: a new content repository, reviewed on pull requests and published on merge.
 
-It writes pinops.yaml (a sandbox account), an example pin with its image, the JSON Schemas the
-editor modelines point at, the two GitHub workflows (plan on pull requests, apply on merge) and
-.gitignore entries for pinops' local files. It never overwrites a file: if one exists, nothing is
-written. The templates ship inside the package (reconciler/init_templates/); the repository's own
-workflows are rendered from the same templates.
+It writes pinops.yaml (a sandbox account, the state on its own branch), an example pin with its
+image, the JSON Schemas the editor modelines point at, the two GitHub workflows (plan on pull
+requests, apply on merge), which install pinops as the running one was installed
+(installation.py), and .gitignore entries for pinops' local files. It never overwrites a file: if
+one exists, nothing is written. The templates ship inside the package (reconciler/init_templates/);
+the repository's own workflows are rendered from the same templates.
 """
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from reconciler import schema
 from reconciler.errors import InputError
+from reconciler.installation import Install
 
+# The state file is a working copy of the one on the state branch: git keeps it there.
 GITIGNORE = (
     ".pinops/",
+    "pinops.state.json",
     "pinops.state.json.lock",
     "pinops.state.json.lock.holder",
     "pinops.state.json.journal",
@@ -28,16 +31,9 @@ WORKFLOWS = ("pinops-plan.yml", "pinops-apply.yml")
 
 @dataclass(frozen=True)
 class Options:
-    install: str  # what the workflows pip-install
+    install: Install  # how the workflows install pinops
     branch: str  # the branch whose merges are published
     command: str = "pinops"  # how the workflows run pinops, global options included
-
-
-def default_install() -> str:
-    try:
-        return f"pinops=={metadata.version('pinops')}"
-    except metadata.PackageNotFoundError:
-        return "pinops"
 
 
 def _template(name: str) -> bytes:
@@ -48,7 +44,7 @@ def workflow(name: str, options: Options) -> str:
     """A workflow template with its placeholders filled in."""
     text = _template(name).decode("utf-8")
     return (
-        text.replace("@INSTALL@", shlex.quote(options.install))
+        text.replace("@INSTALL@", options.install.step())
         .replace("@PINOPS@", options.command)
         .replace("@BRANCH@", options.branch)
     )
@@ -86,7 +82,7 @@ def init(folder: Path, options: Options) -> list[str]:
     missing = [entry for entry in GITIGNORE if entry not in present]
     if missing:
         lead = "\n" if present and present[-1].strip() else ""
-        block = lead + "# pinops: the local sandbox, and the state file's lock and journal\n"
+        block = lead + "# pinops: the local sandbox, and the state file (kept on its branch)\n"
         with ignore.open("a", encoding="utf-8") as out:
             out.write(block + "".join(f"{entry}\n" for entry in missing))
         planned[".gitignore"] = b""

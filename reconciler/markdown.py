@@ -388,9 +388,11 @@ def plan(
     limit: int = COMMENT_LIMIT,
     title: str = "pinops plan",
     note: str = "",
+    footer: str = "",
 ) -> str:
     """The plan for reviewers: a summary line, warnings, then each pin in collapsible details."""
-    head, foot = _plan_head(made, title, note) + _preview_line(context), _plan_foot(made)
+    head = _plan_head(made, title, note) + _preview_line(context)
+    foot = _plan_foot(made) + footer
     context = replace(context, several_accounts=made.several_accounts)
     groups = [
         (action, [change_block(c, context) for c in made.changes if c.action == action])

@@ -1,10 +1,12 @@
-"""Apply results, validation problems and how a plan differs from the reviewed one, as Markdown
-for pull-request comments and job summaries (the plan itself is markdown.py's)."""
+"""Apply results, validation problems, errors and how a plan differs from the reviewed one, as
+Markdown for pull-request comments and job summaries (the plan itself is markdown.py's), each
+closed by the commit and the run it is about."""
 
 from __future__ import annotations
 
 from reconciler.apply import Outcome
-from reconciler.errors import Problem
+from reconciler.errors import PinopsError, Problem
+from reconciler.ghactions import Run
 from reconciler.markdown import (
     COMMENT_LIMIT,
     MARKER,
@@ -19,7 +21,11 @@ from reconciler.review import Difference
 
 
 def problems(
-    found: list[Problem], *, limit: int = COMMENT_LIMIT, title: str = "pinops plan"
+    found: list[Problem],
+    *,
+    limit: int = COMMENT_LIMIT,
+    title: str = "pinops plan",
+    footer: str = "",
 ) -> str:
     """Validation problems: where and what, with the fix, so that nothing can be planned yet."""
     errors = sum(1 for p in found if p.severity == "error")
@@ -42,7 +48,7 @@ def problems(
         + " |\n"
         for p in found
     ]
-    budget, used, shown = limit - size(head) - NOTE_RESERVE, 0, 0
+    budget, used, shown = limit - size(head) - size(footer) - NOTE_RESERVE, 0, 0
     for row in rows:
         if used + size(row) > budget:
             break
@@ -52,7 +58,31 @@ def problems(
     if shown < len(rows):
         left = len(rows) - shown
         tail = f"\n> [!NOTE]\n> {left:,} more problems left out; `pinops validate` lists all.\n"
-    return head + "".join(rows[:shown]) + tail
+    return head + "".join(rows[:shown]) + tail + footer
+
+
+def failure(error: PinopsError, command: str) -> str:
+    """An error that stopped a command: where, what and how to fix it; for `plan`, the sticky
+    comment's body in place of the plan, so that an older plan never stands as the current one."""
+    where = f"{code(str(error.location))}: " if error.location else ""
+    lines = [MARKER] if command == "plan" else []
+    lines += [f"## pinops {command}", "", f"**Failed:** {where}{escape(error.message)}", ""]
+    if error.hint:
+        lines += [f"To fix: {escape(error.hint)}", ""]
+    if command == "plan":
+        lines += ["Nothing is planned until this is fixed.", ""]
+    return "\n".join(lines)
+
+
+def provenance(run: Run | None, verb: str = "Planned") -> str:
+    """Which commit a comment is about and the run that wrote it, so that it is never taken for
+    a newer one; nothing outside GitHub Actions."""
+    if run is None:
+        return ""
+    parts = [f"{verb} at commit {run.commit}" if run.commit else verb]
+    if run.url:
+        parts.append(f"[workflow run]({run.url})")
+    return f"\n<sub>{' · '.join(parts)}</sub>\n"
 
 
 def differences(found: list[Difference], policy: str) -> str:
@@ -81,11 +111,12 @@ def apply(
     *,
     title: str = "pinops apply",
     limit: int = SUMMARY_LIMIT,
+    footer: str = "",
 ) -> str:
     """Apply results for the job summary: the result line, notes, and one row per change."""
     head = "\n".join([f"## {title}", "", f"**{escape(result)}**", "", *notes, ""]) + "\n"
     if not outcomes:
-        return head
+        return head + footer
     head += "| | pin | result |\n| --- | --- | --- |\n"
     rows = []
     for outcome in outcomes:
@@ -97,11 +128,11 @@ def apply(
         else:
             done = change.action + (f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else "")
         rows.append(f"| {symbol(change)} | {code(change.key)} | {done} |\n")
-    budget, used, shown = limit - size(head) - NOTE_RESERVE, 0, 0
+    budget, used, shown = limit - size(head) - size(footer) - NOTE_RESERVE, 0, 0
     for row in rows:
         if used + size(row) > budget:
             break
         used += size(row)
         shown += 1
     tail = f"\n… and {len(rows) - shown:,} more.\n" if shown < len(rows) else ""
-    return head + "".join(rows[:shown]) + tail
+    return head + "".join(rows[:shown]) + tail + footer

@@ -71,9 +71,15 @@ class Workspace:
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
-            if self.config.state_branch:
-                self._drop_checked_out_state()
-            return self._git_state.pull()
+            try:
+                if self.config.state_branch:
+                    self._drop_checked_out_state()
+                return self._git_state.pull()
+            except InputError:  # not in git yet, as a folder `pinops init` just wrote
+                if for_commit:
+                    raise
+                self._git_state = None
+                return "not in a git repository yet: the state is the local state file"
 
     def _drop_checked_out_state(self) -> None:
         """With a state branch, a state file that came with the checkout (a pull request may add

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import initrepo
+from reconciler import initrepo, installation
 from reconciler.cli import main
 from tests.conftest import PROJECT, Result
 from tests.gitrepos import git, isolate_git
 
 # How this repository's own workflows are rendered from the templates `pinops init` uses.
 THIS_REPOSITORY = initrepo.Options(
-    install=".", branch="main", command="pinops --state-branch pinops-state"
+    install=installation.requested("."), branch="main", command="pinops --state-branch pinops-state"
 )
 
 
@@ -43,8 +43,9 @@ def test_init_scaffolds_a_repository_that_plans(
         assert (folder / name).is_file(), name
         assert name in result.out
     assert (folder / ".gitignore").read_text(encoding="utf-8") == (
-        "# pinops: the local sandbox, and the state file's lock and journal\n"
-        ".pinops/\npinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
+        "# pinops: the local sandbox, and the state file (kept on its branch)\n"
+        ".pinops/\npinops.state.json\npinops.state.json.lock\npinops.state.json.lock.holder\n"
+        "pinops.state.json.journal\n"
     )
     assert (
         (folder / "pins/example.yaml")
@@ -53,6 +54,8 @@ def test_init_scaffolds_a_repository_that_plans(
     )
     plan = (folder / ".github/workflows/pinops-plan.yml").read_text(encoding="utf-8")
     assert "python -m pip install --disable-pip-version-check pinops==9.9\n" in plan
+    assert "The workflows install pinops==9.9, as asked with --install." in result.out
+    assert "state_branch: pinops-state\n" in (folder / "pinops.yaml").read_text(encoding="utf-8")
     assert "        run: pinops plan" not in plan and "          pinops plan --format" in plan
     apply = (folder / ".github/workflows/pinops-apply.yml").read_text(encoding="utf-8")
     assert "    branches: [main]\n" in apply
@@ -81,8 +84,9 @@ def test_init_never_overwrites_and_merges_gitignore(
     assert run(capsys, "init", str(folder)).code == 0
     assert (folder / ".gitignore").read_text(encoding="utf-8") == (
         "node_modules/\n.pinops/\n"
-        "# pinops: the local sandbox, and the state file's lock and journal\n"
-        "pinops.state.json.lock\npinops.state.json.lock.holder\npinops.state.json.journal\n"
+        "# pinops: the local sandbox, and the state file (kept on its branch)\n"
+        "pinops.state.json\npinops.state.json.lock\npinops.state.json.lock.holder\n"
+        "pinops.state.json.journal\n"
     )
 
 
@@ -104,3 +108,96 @@ def test_this_repository_runs_the_workflows_init_writes(name: str) -> None:
     its state kept on the pinops-state branch (so that the quick start stays a fresh start)."""
     own = (PROJECT / ".github/workflows" / name).read_text(encoding="utf-8")
     assert own == initrepo.workflow(name, THIS_REPOSITORY)
+
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def no_checkout(_folder: Path) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("record", "step", "said"),
+    [
+        (
+            None,
+            "run: python -m pip install --disable-pip-version-check pinops==1.2.3",
+            "pinops 1.2.3 from the package index, as this pinops was installed",
+        ),
+        (
+            {
+                "url": "https://github.com/acme/pinops.git",
+                "vcs_info": {"vcs": "git", "commit_id": COMMIT, "requested_revision": "main"},
+            },
+            "run: python -m pip install --disable-pip-version-check "
+            f"'pinops @ git+https://github.com/acme/pinops.git@{COMMIT}'",
+            "pinops from https://github.com/acme/pinops.git at 0123456789ab, as this pinops was "
+            "installed",
+        ),
+        (
+            {
+                "url": "https://files.example/pinops-1.2.3-py3-none-any.whl",
+                "archive_info": {"hashes": {"sha256": "ab" * 32}},
+            },
+            "run: python -m pip install --disable-pip-version-check "
+            f"'pinops @ https://files.example/pinops-1.2.3-py3-none-any.whl#sha256={'ab' * 32}'",
+            "pinops 1.2.3 from https://files.example/pinops-1.2.3-py3-none-any.whl, as this "
+            "pinops was installed",
+        ),
+    ],
+)
+def test_the_workflows_install_pinops_as_it_was_installed(
+    record: dict[str, object] | None, step: str, said: str
+) -> None:
+    install = installation.from_record("1.2.3", record, no_checkout)
+    assert install.step() == step
+    assert install.source == said
+    assert install.caveat == ""
+
+
+def test_a_checkout_of_a_github_repository_installs_through_its_action() -> None:
+    record = {"url": "file:///home/me/pinops", "dir_info": {"editable": True}}
+    seen: list[Path] = []
+
+    def checkout(folder: Path) -> tuple[str, str, bool]:
+        seen.append(folder)
+        return "git@github.com:acme/pinops.git", COMMIT, True
+
+    install = installation.from_record("1.2.3", record, checkout)
+    assert seen == [Path("/home/me/pinops")]
+    assert install.step() == f"uses: acme/pinops@{COMMIT} # pinops' action: installs pinops"
+    assert "acme/pinops at commit 0123456789ab" in install.source
+    assert install.caveat == ""
+
+    local = str(record["url"])
+    unpushed = installation.from_record("1.2.3", record, lambda _f: (local, COMMIT, False))
+    assert unpushed.requirement == f"pinops @ git+file:///home/me/pinops@{COMMIT}"
+    assert "is not on file:///home/me/pinops yet" in unpushed.caveat
+
+    folder = installation.from_record("1.2.3", record, no_checkout)
+    assert folder.requirement == "pinops @ file:///home/me/pinops"
+    assert folder.source == (
+        "pinops 1.2.3 from a folder on this machine, as this pinops was installed"
+    )
+    assert "GitHub's runners cannot reach this machine" in folder.caveat
+
+
+def test_a_local_checkout_is_named_by_its_origin_and_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolate_git(monkeypatch, tmp_path)
+    folder = tmp_path / "pinops"
+    folder.mkdir()
+    git(folder, "init", "-q", "-b", "main")
+    assert installation.git_checkout(folder) is None  # no origin
+    (folder / "README.md").write_text("pinops\n", encoding="utf-8")
+    git(folder, "add", "README.md")
+    git(folder, "commit", "-q", "-m", "start")
+    git(folder, "remote", "add", "origin", "https://github.com/acme/pinops.git")
+    head = git(folder, "rev-parse", "HEAD")
+    assert installation.git_checkout(folder) == ("https://github.com/acme/pinops.git", head, False)
+    git(folder, "update-ref", "refs/remotes/origin/main", head)  # as after a push
+    assert installation.git_checkout(folder) == ("https://github.com/acme/pinops.git", head, True)
+    (folder / "README.md").write_text("changed\n", encoding="utf-8")
+    assert installation.git_checkout(folder) == ("https://github.com/acme/pinops.git", head, False)

@@ -10,7 +10,7 @@ import pytest
 from reconciler import ghactions, markdown, markdown_results
 from reconciler.cli import main
 from reconciler.desired import Target
-from reconciler.errors import Location, Problem
+from reconciler.errors import Location, PlanError, Problem
 from reconciler.plan import Change, Plan
 from reconciler.providers.base import TextLimits
 from reconciler.state import Record
@@ -207,3 +207,49 @@ def test_problems_in_markdown_and_as_annotations() -> None:
     assert ghactions.annotation(warning) == (
         "::warning file=pins/a%2C b.yaml,title=pinops::line one%0Aline two"
     )
+
+
+def test_a_failed_plan_is_a_comment_with_the_error_where_it_is(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan that fails writes the comment all the same, located and annotated, so that the
+    sticky comment never goes on showing an older plan."""
+    summary = repo / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for name in ("GITHUB_EVENT_PATH", "GITHUB_SHA", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+    (repo / "pinops.yaml").write_text("accounts: [main]\n", encoding="utf-8")
+    capsys.readouterr()
+    code = main(["-C", str(repo), "plan", "--format", "markdown"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.startswith("<!-- pinops-plan -->\n## pinops plan\n\n")
+    assert "<code>pinops.yaml:1:11</code>" in out
+    assert "::error file=pinops.yaml,line=1,col=11,title=pinops::" in err
+    assert summary.read_text(encoding="utf-8") == out
+
+
+def test_a_failure_shows_where_what_and_the_fix() -> None:
+    error = PlanError(
+        "board 'Recipies' does not exist",
+        location=Location("pins/recipes/_defaults.yaml", 4, 10),
+        hint="did you mean 'Recipes'?",
+    )
+    assert markdown_results.failure(error, "plan").splitlines()[:7] == [
+        "<!-- pinops-plan -->",
+        "## pinops plan",
+        "",
+        f"**Failed:** {markdown.code('pins/recipes/_defaults.yaml:4:10')}: "
+        + markdown.escape("board 'Recipies' does not exist"),
+        "",
+        "To fix: " + markdown.escape("did you mean 'Recipes'?"),
+        "",
+    ]
+    assert not markdown_results.failure(error, "apply").startswith(markdown.MARKER)
+    run = ghactions.Run("a" * 40, "https://github.com/acme/pins/actions/runs/7")
+    assert markdown_results.provenance(run, "Applied") == (
+        f"\n<sub>Applied at commit {'a' * 40} · "
+        "[workflow run](https://github.com/acme/pins/actions/runs/7)</sub>\n"
+    )
+    assert markdown_results.provenance(None) == ""

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import initrepo
+from reconciler import initrepo, installation
 from tests.conftest import PROJECT, edit
 from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
 
@@ -36,22 +36,33 @@ def needs(tool: str) -> pytest.MarkDecorator:
     )
 
 
+ACTION = PROJECT / "action.yml"
+# The two ways `pinops init` installs pinops: pip (an index version, a git URL) or the action.
+INSTALLS = (
+    installation.requested("pinops @ git+https://github.com/acme/pinops.git@" + "0" * 40),
+    installation.Install(source="the action", action="acme/pinops@" + "0" * 40),
+)
+
+
 @pytest.fixture
-def generated(tmp_path: Path) -> Path:
-    """The workflows `pinops init` writes, in a folder of their own."""
-    folder = tmp_path / "generated"
-    initrepo.init(folder, initrepo.Options(install=initrepo.default_install(), branch="main"))
-    return folder / ".github" / "workflows"
+def generated(tmp_path: Path) -> list[Path]:
+    """The workflows `pinops init` writes, in a folder of their own for each way to install."""
+    found = []
+    for number, install in enumerate(INSTALLS):
+        folder = tmp_path / f"generated-{number}"
+        initrepo.init(folder, initrepo.Options(install=install, branch="main"))
+        found += sorted((folder / ".github" / "workflows").glob("*.yml"))
+    return found
 
 
-def every_workflow(generated: Path) -> list[Path]:
-    found = sorted(WORKFLOWS.glob("*.yml")) + sorted(generated.glob("*.yml"))
-    assert len(found) == 5  # ci, plan and apply here; plan and apply from init
+def every_workflow(generated: list[Path]) -> list[Path]:
+    found = sorted(WORKFLOWS.glob("*.yml")) + generated
+    assert len(found) == 7  # ci, plan and apply here; plan and apply from init, twice
     return found
 
 
 @needs("check-jsonschema")
-def test_every_workflow_matches_githubs_schema(generated: Path) -> None:
+def test_every_workflow_matches_githubs_schema(generated: list[Path]) -> None:
     done = subprocess.run(
         [
             "check-jsonschema",
@@ -66,8 +77,19 @@ def test_every_workflow_matches_githubs_schema(generated: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@needs("check-jsonschema")
+def test_the_action_matches_githubs_schema() -> None:
+    done = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.github-actions", str(ACTION)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @needs("zizmor")
-def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: Path) -> None:
+def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: list[Path]) -> None:
     done = subprocess.run(
         [
             "zizmor",
@@ -79,6 +101,7 @@ def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: Path) -> No
             "--format",
             "json",
             *map(str, every_workflow(generated)),
+            str(ACTION),
         ],
         capture_output=True,
         text=True,
@@ -89,7 +112,9 @@ def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: Path) -> No
     assert done.returncode == 0, done.stderr
 
 
-def test_actions_are_pinned_by_commit_and_permissions_are_explicit(generated: Path) -> None:
+def test_actions_are_pinned_by_commit_and_permissions_are_explicit(
+    generated: list[Path],
+) -> None:
     for path in every_workflow(generated):
         workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert workflow["permissions"] == {}, path
@@ -133,14 +158,32 @@ def outputs(path: Path) -> dict[str, str]:
     return found
 
 
+RUN_URL = "https://github.com/acme/pins/actions/runs/4242"
+
+
 def run_plan_job(workspace: Path, runner: Path, pull_request: int) -> dict[str, Any]:
     """Run the `plan` job's shell steps in `workspace` as the runner would; return what it left."""
+    return run_job("plan", workspace, runner, pull_request)
+
+
+def run_job(job: str, workspace: Path, runner: Path, pull_request: int) -> dict[str, Any]:
+    """Run a job of the plan workflow, its shell steps only, as the runner would."""
     workflow = yaml.safe_load((WORKFLOWS / "pinops-plan.yml").read_text(encoding="utf-8"))
     summary, output = runner / "summary.md", runner / "output"
     summary.write_text("", encoding="utf-8")
-    context = {"github.event.pull_request.number": str(pull_request)}
-    results: dict[str, Any] = {"annotations": [], "failed": None}
-    for step in workflow["jobs"]["plan"]["steps"]:
+    head = git(workspace, "rev-parse", "HEAD") if (workspace / ".git").exists() else "f" * 40
+    event = runner / "event.json"
+    event.write_text(json.dumps({"pull_request": {"head": {"sha": head}}}), encoding="utf-8")
+    context = {
+        "github.event.pull_request.number": str(pull_request),
+        "github.event.pull_request.head.sha": head,
+        "github.token": "unused-token",
+        "github.server_url": "https://github.com",
+        "github.repository": "acme/pins",
+        "github.run_id": "4242",
+    }
+    results: dict[str, Any] = {"annotations": [], "failed": None, "head": head}
+    for step in workflow["jobs"][job]["steps"]:
         if "run" not in step or step["name"] == "Install pinops":
             continue  # actions, and installing pinops, which this test runs from source
         condition = step.get("if")
@@ -154,6 +197,12 @@ def run_plan_job(workspace: Path, runner: Path, pull_request: int) -> dict[str, 
             "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_STEP_SUMMARY": str(summary),
             "GITHUB_OUTPUT": str(output),
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_SHA": "e" * 40,  # the merge commit, which no reviewer sees
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "acme/pins",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_RUN_ATTEMPT": "1",
         }
         env.update({k: expression(str(v), context) for k, v in step.get("env", {}).items()})
         script = runner / "step.sh"
@@ -167,7 +216,9 @@ def run_plan_job(workspace: Path, runner: Path, pull_request: int) -> dict[str, 
             check=False,
         )
         results["annotations"] += [
-            line for line in done.stderr.splitlines() if line.startswith("::")
+            line
+            for line in done.stderr.splitlines()
+            if line.startswith("::") and not line.startswith("::add-mask::")
         ]
         for name, value in outputs(output).items():
             context[f"steps.{step['id']}.outputs.{name}"] = value
@@ -229,6 +280,10 @@ def test_the_plan_workflow_summarises_a_pull_request(origin: Origin, runner: Pat
     assert results["summary"] == comment  # the same plan: it fits both limits whole
     preview = (checkout / "pinops-preview/index.html").read_text(encoding="utf-8")
     assert "Crisp Summer Salad" in preview and "<del>Crunchy</del>" in preview
+    # It names the pull request's head commit (not the merge commit) and links the run.
+    assert comment.endswith(
+        f"<sub>Planned at commit {results['head']} · [workflow run]({RUN_URL})</sub>\n"
+    )
     assert git(checkout, "status", "--porcelain") == "?? pinops-plan/\n?? pinops-preview/"
 
 
@@ -246,3 +301,95 @@ def test_the_plan_workflow_annotates_problems_and_fails(origin: Origin, runner: 
     assert "**Validation failed: 1 problem.**" in comment
     assert f"| <code>{SALAD}:4:8</code> | error: title is 112 characters" in comment
     assert "**Validation failed: 1 problem.**" in results["summary"]
+
+
+@pytest.mark.usefixtures("gh")
+def test_a_failed_plan_replaces_the_comment_with_the_error(origin: Origin, runner: Path) -> None:
+    checkout = origin.clone("pull-request")
+    (checkout / STATE).write_text("{ not json", encoding="utf-8")
+    results = run_plan_job(checkout, runner, pull_request=9)
+    assert results["failed"] == ("Fail on problems", 1)
+    assert results["annotations"] == [
+        "::error title=pinops::the local state file is not a pinops state file"
+    ]
+    comment = (checkout / "pinops-plan/comment.md").read_text(encoding="utf-8")
+    assert comment == (
+        "<!-- pinops-plan -->\n## pinops plan\n\n"
+        "**Failed:** the local state file is not a pinops state file\n\n"
+        "Nothing is planned until this is fixed.\n\n"
+        f"<sub>Failed at commit {results['head']} · [workflow run]({RUN_URL})</sub>\n"
+    )
+    assert results["summary"] == comment
+    posted = run_comment_job(checkout, runner)
+    assert posted == ["POST repos/acme/pins/issues/9/comments", comment]
+
+
+@pytest.fixture
+def gh(runner: Path) -> Path:
+    """`gh` on the runner's PATH, standing in for GitHub's API: it finds no comment, and logs
+    what it is asked to post."""
+    log = runner / "gh.log"
+    shim = runner / "bin" / "gh"
+    shim.write_text(
+        "#!/bin/sh\n"
+        'if [ "$2" = "--paginate" ]; then exit 0; fi\n'
+        f'printf "%s %s\\n" "$3" "$4" >> "{log}"\n'
+        'for arg; do case "$arg" in body=@*) cat "${arg#body=@}" >> '
+        f'"{log}";; esac; done\n',
+        encoding="utf-8",
+    )
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    return log
+
+
+def run_comment_job(workspace: Path, runner: Path) -> list[str]:
+    """The comment job's shell step, given what the plan job saved; what it posted."""
+    log = runner / "gh.log"
+    results = run_job("comment", workspace, runner, pull_request=9)
+    assert results["failed"] is None, results
+    text = log.read_text(encoding="utf-8")
+    request, body = text.split("\n", 1)
+    return [request, body]
+
+
+@pytest.mark.usefixtures("gh")
+def test_a_run_that_failed_before_planning_still_replaces_the_comment(
+    tmp_path: Path, runner: Path
+) -> None:
+    workspace = tmp_path / "no-plan"  # the plan job failed before pinops ran: no artifact
+    workspace.mkdir()
+    request, body = run_comment_job(workspace, runner)
+    assert request == "POST repos/acme/pins/issues/9/comments"
+    assert body.startswith("<!-- pinops-plan -->\n## pinops plan\n\n")
+    failed = "**The plan failed before pinops could make it**"
+    assert f"{failed}: see the [workflow run]({RUN_URL})." in body
+    assert f"<sub>Commit {'f' * 40}</sub>" in body
+
+
+def test_the_action_passes_args_to_pinops_as_words_never_as_code(tmp_path: Path) -> None:
+    """`args` reaches pinops split on spaces, with no quoting, expansion or globbing."""
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    (step,) = [s for s in action["runs"]["steps"] if s["name"] == "Run pinops"]
+    assert step["env"] == {"PINOPS_ARGS": "${{ inputs.args }}"}
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    shim = bin_folder / "pinops"
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path / "args"}"\n', encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "pins.yaml").write_text("", encoding="utf-8")  # something for * to match
+    hostile = "plan --format markdown; touch pwned $(touch pwned) `touch pwned` * 'a b'"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}",
+            "PINOPS_ARGS": hostile,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "args").read_text(encoding="utf-8").splitlines() == hostile.split(" ")
+    assert not (tmp_path / "pwned").exists()

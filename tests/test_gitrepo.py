@@ -197,13 +197,19 @@ def test_the_state_branch_keeps_state_off_the_work_tree_and_main(
     assert STATE not in git(origin.bare, "ls-tree", "-r", "--name-only", "main").splitlines()
 
 
-def test_the_state_branch_option_overrides_the_config_and_needs_git(
+def test_the_state_branch_needs_git_only_to_commit(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A folder `pinops init` just wrote plans before it is a git repository; committing the
+    state needs one, and is refused before anything is published."""
     result = run(capsys, repo, "--state-branch", "pinops-state", "plan")
-    assert result.code == 1
-    assert "is not inside a git repository" in result.err
-    assert "git init" in result.err
+    assert result.code == 0, result.err
+    assert "not in a git repository yet: the state is the local state file" in result.err
+    committed = run(capsys, repo, "--state-branch", "pinops-state", "apply", "--yes", "--commit")
+    assert committed.code == 1
+    assert "is not inside a git repository" in committed.err
+    assert "git init" in committed.err
+    assert not (repo / STATE).exists()
 
 
 def test_different_states_in_git_and_here_are_refused(

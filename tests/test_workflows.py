@@ -393,3 +393,57 @@ def test_the_action_passes_args_to_pinops_as_words_never_as_code(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "args").read_text(encoding="utf-8").splitlines() == hostile.split(" ")
     assert not (tmp_path / "pwned").exists()
+
+
+def run_report_job(workspace: Path, runner: Path, pull_request: str) -> list[str]:
+    """The apply workflow's report job, its shell step only; what it posted."""
+    workflow = yaml.safe_load((WORKFLOWS / "pinops-apply.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in workflow["jobs"]["report"]["steps"] if "run" in s]
+    context = {
+        "github.token": "unused-token",
+        "github.repository": "acme/pins",
+        "needs.apply.outputs.pull-request": pull_request,
+        "github.server_url": "https://github.com",
+        "github.run_id": "4242",
+        "github.sha": "d" * 40,
+    }
+    env = {
+        **os.environ,
+        "PATH": f"{runner / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        **{k: expression(str(v), context) for k, v in step["env"].items()},
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    request, body = (runner / "gh.log").read_text(encoding="utf-8").split("\n", 1)
+    return [request, body]
+
+
+@pytest.mark.usefixtures("gh")
+def test_after_the_merge_the_apply_reports_on_the_pull_request(
+    tmp_path: Path, runner: Path
+) -> None:
+    workspace = tmp_path / "merged"
+    (workspace / "pinops-applied").mkdir(parents=True)
+    applied = "## pinops apply\n\n**Apply complete: 1 created.**\n"
+    (workspace / "pinops-applied/comment.md").write_text(applied, encoding="utf-8")
+    assert run_report_job(workspace, runner, "12") == [
+        "POST repos/acme/pins/issues/12/comments",
+        "<!-- pinops-apply -->\n" + applied,
+    ]
+
+
+@pytest.mark.usefixtures("gh")
+def test_an_apply_that_failed_before_pinops_ran_says_so(tmp_path: Path, runner: Path) -> None:
+    workspace = tmp_path / "merged"
+    workspace.mkdir()
+    request, body = run_report_job(workspace, runner, "12")
+    assert request == "POST repos/acme/pins/issues/12/comments"
+    assert "**The apply failed before pinops could run**" in body
+    assert f"<sub>Commit {'d' * 40}</sub>" in body

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 
 from reconciler import answers, boards
 from reconciler.desired import LOCAL_FIELDS, Target
-from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun
+from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
-from reconciler.providers.base import PinContent, Provider, Published
+from reconciler.providers import capabilities
+from reconciler.providers.base import Batches, PinContent, Provider, Published
 from reconciler.recovery import interrupted
 from reconciler.state import Record, State, StateFile, utcnow
 
@@ -97,16 +98,22 @@ class Applier:
             key=lambda c: CHANGE_ACTIONS.index(c.action),
         )
         outcomes: list[Outcome] = []
+        batches = self._batches(todo)
+        done: dict[str, Outcome] = {}
         self.store.begin(self.state)
         try:
             for account, names in refreshed_boards.items():
                 self._write({"op": "boards", "account": account, "boards": names})
             stop: str | None = None
             for number, change in enumerate(todo, start=1):
-                if stop:
+                if change.key in done:
+                    outcome = done.pop(change.key)  # made with the first of its batch
+                elif stop:
                     outcome = Outcome(change, error=stop, skipped=True)
                 else:
-                    outcome = self._one(change)
+                    outcome = self._one(change, batches.get(change.key))
+                    for sibling in batches.get(change.key, [])[1:]:
+                        done[sibling.key] = Outcome(sibling, outcome.error, outcome.pin_id)
                     if isinstance(outcome, _Stop):
                         stop = f"not attempted: {outcome.error}"
                         outcome = Outcome(change, error=outcome.error)
@@ -123,13 +130,14 @@ class Applier:
     def _put(self, key: str, record: Record) -> None:
         self.store.put(self.state, key, record)
 
-    def _one(self, change: Change) -> Outcome:
-        """Carry out one change; a rate limit pauses the run, then the same change is tried again
-        (a 429 means the provider did nothing, and the record was restored)."""
+    def _one(self, change: Change, batch: list[Change] | None = None) -> Outcome:
+        """Carry out one change (or the batch it leads); a rate limit pauses the run, then the
+        same change is tried again (a 429 means the provider did nothing, and the record was
+        restored)."""
         rounds = 0
         while True:
             try:
-                return self._attempt(change)
+                return self._create_many(batch) if batch else self._attempt(change)
             except RateLimited as exc:
                 rounds += 1
                 wait = exc.retry_after
@@ -226,14 +234,77 @@ class Applier:
             self._retire(change.key, done)
         return Outcome(change, pin_id=published.pin_id)
 
-    def _checked(self, key: str, target: Target, published: Published) -> Published:
-        """The create's answer as it may be recorded (see answers)."""
+    def _checked(
+        self, key: str, target: Target, published: Published, *, shared: bool = False
+    ) -> Published:
+        """The create's answer as it may be recorded (see answers); `shared`: its ids are those
+        of the batch's first answer, which was checked already."""
         service = self.provider_name(target.account)
         publish_now = target.publish_at is None or target.publish_at <= datetime.now(UTC)
         published = answers.checked(published, service, publish_now=publish_now)
-        self.held.check(key, service, published.pin_id, published.post_id)
+        if not shared:
+            self.held.check(key, service, published.pin_id, published.post_id)
         self.held.add(key, published.pin_id, published.post_id)
         return published
+
+    def _batches(self, todo: list[Change]) -> dict[str, list[Change]]:
+        """Fresh creates of one pin on several boards, by the key of the first, where the
+        account's provider publishes them in one call (Crosspostify's `posts[]`)."""
+        groups: dict[tuple[str, str], list[Change]] = {}
+        for change in todo:
+            target = change.target
+            if change.action == "create" and change.record is None and target is not None:
+                groups.setdefault((target.account, target.pin), []).append(change)
+        return {
+            group[0].key: group
+            for (account, _), group in groups.items()
+            if len(group) > 1 and capabilities(self.provider_name(account)).boards_in_one_call
+        }
+
+    def _create_many(self, changes: list[Change]) -> Outcome:
+        """Publish fresh creates of one pin on several boards in one call: an intent for each
+        before it, each result right after."""
+        targets = [c.target for c in changes if c.target is not None]
+        key = idempotency_key()
+        pending = []
+        for change, target in zip(changes, targets, strict=True):
+            intent = {
+                "operation": "create",
+                "started_at": utcnow(),
+                "content_hash": target.content_hash,
+                "idempotency_key": key,
+            }
+            record = replace(self._new_record(target), status="pending", intent=intent)
+            self._put(change.key, record)
+            pending.append(record)
+        provider = self.provider(targets[0].account)
+        assert isinstance(provider, Batches)
+        try:
+            results = provider.create_many([content(t, self.state) for t in targets], key)
+        except OutcomeUnknown:
+            raise  # the intents stay: the next run settles them instead of posting again
+        except ProviderError:
+            for change in changes:
+                self._restore(change.key, None)
+            raise
+        for number, (change, target, record, answer) in enumerate(
+            zip(changes, targets, pending, results, strict=True)
+        ):
+            # One call, one post: the boards' records share its id.
+            published = self._checked(change.key, target, answer, shared=number > 0)
+            scheduled = _iso(target.publish_at) if published.status == "scheduled" else None
+            done = replace(
+                record,
+                pin_id=published.pin_id,
+                post_id=published.post_id,
+                url=published.url,
+                status=published.status,
+                published_at=published.published_at,
+                scheduled_at=scheduled,
+                intent=None,
+            )
+            self._put(change.key, done)
+        return Outcome(changes[0], pin_id=results[0].pin_id)
 
     def _adopt(self, change: Change) -> Outcome:
         """Record a pin an interrupted create did publish, instead of publishing it again."""
@@ -261,7 +332,15 @@ class Applier:
         """Delete the pin a replace superseded; the new pin is already recorded."""
         assert record.replaced is not None
         self._put(key, replace(record, intent={"operation": "delete", "started_at": utcnow()}))
-        self.provider(record.account).delete(record.replaced)
+        try:
+            self.provider(record.account).delete(record.replaced)
+        except Undeletable as exc:
+            # Asking again would be refused again: the old pin is recorded as left instead.
+            left = [*(record.left or []), record.replaced]
+            self._put(key, replace(record, replaced=None, intent=None, left=left))
+            raise Undeletable(
+                f"{exc.message}; the state records it under `left` of {key}", hint=exc.hint
+            ) from None
         self._put(key, replace(record, replaced=None, intent=None))
 
     def _restore(self, key: str, previous: Record | None) -> None:
@@ -309,7 +388,12 @@ class Applier:
         if change.remote_id:
             intent = {"operation": "delete", "started_at": utcnow()}
             self._put(change.key, replace(record, intent=intent))
-            self.provider(record.account).delete(change.remote_id)
+            try:
+                self.provider(record.account).delete(change.remote_id)
+            except Undeletable as exc:
+                self._put(change.key, record)
+                hint = f"{exc.hint}, then `pinops state forget {change.key}`"
+                raise Undeletable(exc.message, hint=hint) from None
         self._write({"op": "forget", "key": change.key})
         return Outcome(change, pin_id=change.remote_id)
 

@@ -115,6 +115,10 @@ class ProviderRejected(ProviderError):
     pass
 
 
+class Undeletable(ProviderRejected):
+    """The provider refused to delete a published pin: it remains on Pinterest."""
+
+
 class RateLimited(ProviderError):
     def __init__(self, message: str, *, retry_after: float | None = None, hint: str = "") -> None:
         super().__init__(message, hint=hint)

@@ -50,6 +50,8 @@ class Record:
     commit: str | None = None
     protect: bool = False
     replaced: str | None = None
+    # Pins this one replaced that the provider refused to delete: they remain on Pinterest.
+    left: list[str] | None = None
     intent: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tests.conftest import Run, edit, state
 from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
+from tests.mediafiles import write_jpeg, write_webp
 
 BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
 # calm-bedroom is scheduled at Crosspostify (`scheduledDate`).
@@ -90,9 +91,9 @@ def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
         assert (
             set(body) - {"scheduledDate"} == {"mediaId", "posts"} and body["mediaId"] in api.media
         )
-        (post,) = body["posts"]
-        assert set(post) <= {"accountId", "boardId", "title", "caption", "link"}
-        assert post["accountId"] == ACCOUNT_ID and post["boardId"] in api.boards[ACCOUNT_ID]
+        for post in body["posts"]:
+            assert set(post) <= {"accountId", "boardId", "title", "caption", "link"}
+            assert post["accountId"] == ACCOUNT_ID and post["boardId"] in api.boards[ACCOUNT_ID]
     scheduled = [r.json for r in posts if "scheduledDate" in r.json]
     assert [body["scheduledDate"] for body in scheduled] == ["2027-03-01T09:00:00Z"]
     salad = next(r.json["posts"][0] for r in posts if "salad" in r.json["posts"][0]["link"])
@@ -176,7 +177,64 @@ def test_a_create_that_may_have_happened_is_left_for_a_person(
     assert "Crosspostify has no post listing to look for the pin in" in plan.out
     assert pinops("apply", "--yes").code == 0
     assert len(api.posts) == posts  # never posted again blindly
-    assert len(api.requests("POST", "/post/")) == 9
+    assert len(api.requests("POST", "/post/")) == 8  # easy-pasta's two boards in one
+
+
+def test_a_pin_on_several_boards_is_one_call(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    """One `posts[]` entry per board, in one call: one post of the 3-a-minute budget."""
+    assert pinops("apply", "--yes").code == 0
+    [both] = [r.json for r in api.requests("POST", "/post/") if len(r.json["posts"]) > 1]
+    names = {board_id: board["name"] for board_id, board in api.boards[ACCOUNT_ID].items()}
+    assert [names[post["boardId"]] for post in both["posts"]] == ["Recipes", "Weeknight Dinners"]
+    records = state(configured)
+    assert (
+        records["easy-pasta@Recipes"]["post_id"]
+        == records["easy-pasta@Weeknight Dinners"]["post_id"]
+        in api.posts
+    )
+
+
+def test_a_board_written_as_its_crosspostify_id_is_not_looked_up(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    """Its page's ids look like `board_living_room_456`: such a value is an id, not a name."""
+    api.add_board("Living Room", board_id="board_living_room_456")
+    edit(
+        configured / "pins/home/living-spaces.yaml",
+        "board: Home Decor",
+        "board: board_living_room_456",
+    )
+    assert pinops("apply", "--yes").code == 0
+    posted = [r.json["posts"] for r in api.requests("POST", "/post/")]
+    assert [{"boardId": "board_living_room_456"}] in [
+        [{"boardId": post["boardId"]} for post in posts] for posts in posted
+    ]
+    assert state(configured)["cozy-living-room"]["board_id"] == "board_living_room_456"
+
+
+def test_the_emulator_holds_to_its_page(api: CrosspostifyEmulator, configured: Path) -> None:
+    """scheduledDate in UTC with a Z, at least ~10 minutes ahead; JPG or PNG, 200 px wide."""
+    cross = provider(api, Pace(100, "second"))
+    media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
+    board = next(iter(api.boards[ACCOUNT_ID]))
+    post = {"mediaId": media_id, "posts": [{"accountId": ACCOUNT_ID, "boardId": board}]}
+    for when, said in (
+        ("2027-01-01T09:00:00+01:00", "ISO 8601 with 'Z' suffix"),
+        ("2020-01-01T09:00:00Z", "at least 10 minutes in the future"),
+    ):
+        with pytest.raises(ProviderRejected, match=re.escape(said)):
+            cross.client.request("POST", "/post/image", json={**post, "scheduledDate": when})
+    for name, data in (
+        ("a.webp", write_webp(configured / "a.webp", 1000, 1500).read_bytes()),
+        ("a.jpg", write_jpeg(configured / "a.jpg", 150, 225).read_bytes()),
+    ):
+        upload = cross.client.request("POST", "/media", files={"file": (name, data, "")})
+        narrow = {**post, "mediaId": upload.json()["mediaId"]}
+        with pytest.raises(ProviderRejected, match=r"JPG or PNG|200px wide"):
+            cross.client.request("POST", "/post/image", json=narrow)
+    cross.close()
 
 
 def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator) -> None:

@@ -300,6 +300,31 @@ def test_a_changed_pin_is_replaced_and_the_old_pin_unpublished(
     assert pinops("plan", "--detailed-exitcode").code == 0
 
 
+def test_an_unpublish_zernio_refuses_is_said_and_the_old_pin_recorded_as_left(
+    configured: Path, pinops: Run, api: ZernioEmulator
+) -> None:
+    """Zernio's page says pins cannot be deleted through it; its unpublish mostly can. When it
+    refuses, the old pin stays on Pinterest: the run says where and how to remove it, and the
+    state records it instead of trying again on every run."""
+    assert pinops("apply", "--yes").code == 0
+    old = state(configured)["summer-salad"]
+    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+    refused = {"error": "Pinterest refused the deletion"}
+    path = f"{POSTS}/{old['post_id']}/unpublish"
+    api.faults.add(Fault(kind="status", status=400, method="POST", path=path, body=refused))
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert (
+        f"Zernio refused to unpublish pin {old['pin_id']} (Pinterest refused the deletion): the "
+        f"pin remains on Pinterest at {old['url']}; the state records it under `left` of "
+        "summer-salad (delete it there yourself: open the pin, then ⋯ → Delete Pin)"
+    ) in result.out
+    new = state(configured)["summer-salad"]
+    assert new["left"] == [old["pin_id"]] and "replaced" not in new and "intent" not in new
+    assert old["pin_id"] in api.pins
+    assert pinops("plan", "--detailed-exitcode").code == 0
+
+
 def test_a_pin_deleted_on_pinterest_is_published_again(
     configured: Path, pinops: Run, api: ZernioEmulator
 ) -> None:

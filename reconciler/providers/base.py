@@ -86,6 +86,8 @@ class Capabilities:
     max_upload_bytes: int | None = None
     # A board written as a value matching this is its id, not a name to look up.
     board_ids: str = r"\d+"
+    # Publishes one pin to several boards in one call (the provider is then `Batches`).
+    boards_in_one_call: bool = False
     # Refuses links through URL shorteners (advice only warns of them).
     refuses_shorteners: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -178,6 +180,14 @@ class Provider(Protocol):
     def find(self, content: PinContent, since: datetime) -> list[RemotePin]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Batches(Protocol):
+    """A provider that publishes one pin to several boards in one call: `contents` differ only in
+    their board; one Published is answered per content, in order."""
+
+    def create_many(self, contents: list[PinContent], idempotency_key: str) -> list[Published]: ...
 
 
 @runtime_checkable

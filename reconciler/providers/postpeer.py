@@ -80,6 +80,8 @@ CAPABILITIES = Capabilities(
         'placeholder"',
         "section": "no section field on its Pinterest page or in its API document",
         "board ids": 'Pinterest\'s digit ids (its Pinterest page: "id": "596867825554313696")',
+        "boards": "one Pinterest target per post: each board is its own post",
+        "delete": "its API document: DELETE /v1/posts/{postId}?deleteFromPlatforms=true",
         "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`; "
         "PostPeer refuses a `scheduledFor` in the past",
     },

@@ -90,6 +90,8 @@ CAPABILITIES = Capabilities(
         "dominant_color": "no such field in its Pinterest parameters",
         "section": "no such field in its Pinterest parameters",
         "board ids": 'Pinterest\'s digit ids (its Pinterest page: "board_id": "987654321")',
+        "boards": "one `board_id` per post: each board is its own post",
+        "delete": "its docs: DELETE /api/posts/{id}?delete_on_platform=true",
         "scheduling": "its docs: `post.scheduled_at`; a time already past is not sent",
     },
 )

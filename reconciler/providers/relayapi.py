@@ -105,6 +105,8 @@ CAPABILITIES = Capabilities(
         "dominant_color": "no such field in its target_options",
         "section": "no such field in its target_options",
         "board ids": "Pinterest's digit ids, from GET /v1/accounts/{id}/pinterest-boards",
+        "boards": "one `board_id` per post: each board is its own post",
+        "delete": "its API document: POST /v1/posts/{id}/unpublish",
         "scheduling": 'its API document: `scheduled_at`, ISO 8601 at most 30 days ahead, or "now"',
     },
 )

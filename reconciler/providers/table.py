@@ -99,6 +99,16 @@ ROWS: tuple[tuple[str, str, Callable[[Capabilities], str]], ...] = (
         lambda c: "matches `" + c.board_ids.replace("|", "` or `") + "`",
     ),
     ("scheduling", "a future `publish_at`", _schedule),
+    (
+        "boards",
+        "a pin on several boards",
+        lambda c: "one call for all" if c.boards_in_one_call else "one call per board",
+    ),
+    (
+        "delete",
+        "a replaced or removed pin",
+        lambda c: "deleted through it" if c.can_delete else "stays: it cannot delete pins",
+    ),
 )
 
 

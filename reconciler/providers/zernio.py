@@ -39,6 +39,7 @@ from reconciler.errors import (
     ProviderRejected,
     RateLimited,
     TransientError,
+    Undeletable,
 )
 from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers import posting
@@ -105,6 +106,10 @@ CAPABILITIES = Capabilities(
         "dominant_color": "no such field in its Pinterest fields",
         "section": "no such field in its Pinterest fields",
         "board ids": "Pinterest's digit ids, from GET /v1/accounts/{accountId}/pinterest-boards",
+        "boards": "one `boardId` per post: each board is its own post",
+        "delete": "its API document: POST /v1/posts/{postId}/unpublish; its Pinterest page lists "
+        '"Edit or delete pins after creation (via Zernio)" among what it cannot do: a refusal '
+        "is said, and the pin recorded as left on Pinterest",
         "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`",
     },
 )
@@ -181,7 +186,17 @@ class ZernioProvider(posting.PostingService):
             self._post(post["_id"]) or {"status": "cancelled"}
         ):
             why = json_body(response).get("error", "unpublish refused")
-            raise ProviderRejected(f"{NAME} could not delete pin {pin_id}: {why}")
+            url = (
+                _pinterest(post).get("platformPostUrl")
+                or f"https://www.pinterest.com/pin/{pin_id}/"
+            )
+            # Its Pinterest page says pins cannot be deleted through Zernio; its API document's
+            # unpublish mostly can. When it cannot, the pin stays: say so, and how to remove it.
+            raise Undeletable(
+                f"{NAME} refused to unpublish pin {pin_id} ({why}): the pin remains on Pinterest "
+                f"at {url}",
+                hint="delete it there yourself: open the pin, then ⋯ → Delete Pin",
+            )
 
     def get(self, pin_id: str) -> RemotePin | None:
         post = self._post_of(pin_id)

@@ -125,9 +125,11 @@ class CrosspostifyEmulator(EmulatorServer):
             self.accounts[account_id] = {"id": account_id, "platform": platform, "name": "pinops"}
             self.boards[account_id] = {}
 
-    def add_board(self, name: str, account_id: str = ACCOUNT_ID) -> str:
+    def add_board(
+        self, name: str, account_id: str = ACCOUNT_ID, board_id: str | None = None
+    ) -> str:
         with self.lock:
-            board_id = str(next(self._board_ids))
+            board_id = board_id or str(next(self._board_ids))
             self.boards[account_id][board_id] = {"id": board_id, "name": name}
             return board_id
 
@@ -210,13 +212,17 @@ class CrosspostifyEmulator(EmulatorServer):
         for post in posts:
             self._check(post)
         now = time.monotonic()
-        for post in posts:
-            sent = self._account_posts.setdefault(post["accountId"], collections.deque())
+        # "post creation 3 requests per minute per social account": a request to several boards
+        # of one account counts once.
+        accounts = {post["accountId"] for post in posts}
+        for account in accounts:
+            sent = self._account_posts.setdefault(account, collections.deque())
             if sum(1 for t in sent if t > now - self.minute) >= self.posts_per_minute:
                 raise _fail(429)
         post_id = f"post_{next(self._ids):06d}"
-        for post in posts:
-            self._account_posts[post["accountId"]].append(now)
+        for account in accounts:
+            self._account_posts[account].append(now)
+        for _ in posts:
             self.pins[next(self._pin_ids)] = post_id
         self.posts[post_id] = {
             "mediaId": media_id,

@@ -28,80 +28,26 @@ Unsure (⚠️), so kept to the least:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.config import Account, Config, Pace
 from reconciler.errors import ProviderError, ProviderRejected
-from reconciler.media import PINTEREST_LIMITS
-from reconciler.providers import posting
+from reconciler.providers import posting, services
 from reconciler.providers.base import (
     Board,
-    Capabilities,
     Media,
     PinContent,
     Published,
     RemotePin,
-    TextLimits,
 )
 from reconciler.providers.http import HttpClient, json_body
 
 DEFAULT_BASE_URL = "https://v1.api.crosspostify.com"
-NAME = "Crosspostify"
 POSTS_PER_MINUTE = Pace(3, "minute")
 
-# "Minimum lead time: ~10 minutes ahead"; a minute more leaves room for the run itself.
-SCHEDULE_LEAD = 11 * 60.0
-
-CAPABILITIES = Capabilities(
-    updatable=frozenset(),
-    can_delete=False,
-    name=NAME,
-    fields=frozenset({"title", "description", "link"}),
-    schedules=True,
-    schedule_lead=SCHEDULE_LEAD,
-    boards_in_one_call=True,
-    text_limits=TextLimits(description=500),
-    media_limits=replace(
-        PINTEREST_LIMITS,
-        image_types=frozenset({"image/jpeg", "image/png"}),
-        min_image_width=200,
-        quiet_aspects=frozenset({1.5, 1.25, 1.0}),
-    ),
-    # Media go up through POST /media and are named by mediaId: no URL is ever taken.
-    url_media=frozenset(),
-    board_ids=r"\d+|board_\w+",
-    sources={
-        "title": 'its Pinterest page, of `title`: "Max 100 characters."',
-        "description": 'its Pinterest page, of `caption`: "Max 500 characters."',
-        "alt_text": "its Pinterest page names `title`, `caption` and `boardId` (and its API "
-        "reference `link`), no alt text",
-        "link": 'its API reference: `link` is "Pinterest only"; Pinterest\'s own 2,048',
-        "shorteners": "not stated: advice only",
-        "image types": 'its Pinterest page: "Format: JPG or PNG"',
-        "image size": 'its Pinterest page: "Max file size: 20MB"',
-        "image dimensions": 'its Pinterest page: "Min width: 200px"; Pinterest\'s own 100×100',
-        "aspect ratios": 'its Pinterest page: "Square (1:1) and 4:5 also supported"',
-        "video types": 'its Pinterest page: "Format: MP4 recommended" (MOV as Pinterest takes it)',
-        "video size": "not stated: Pinterest's own 2 GB",
-        "video length": 'its Pinterest page: "Max duration: 15 minutes", "Min duration: 4 seconds"',
-        "upload size": "not stated",
-        "cover": 'no cover field: "Pinterest generates a thumbnail from the first frame"',
-        "cover_frame": 'no cover field: "Pinterest generates a thumbnail from the first frame"',
-        "dominant_color": "no such field on its Pinterest page",
-        "section": "no such field on its Pinterest page",
-        "board ids": 'its Pinterest page\'s example: `"boardId": "board_living_room_456"`; '
-        "Pinterest's own digit ids",
-        "boards": 'its Pinterest page: "You can include multiple entries in the posts array — '
-        "each with a different boardId — to save the same Pin to multiple boards simultaneously "
-        'in a single API call."',
-        "delete": "no delete or edit route in its Pinterest page or API reference",
-        "scheduling": 'its Pinterest page, of `scheduledDate`: "Schedule the Pin for a future '
-        'time (ISO 8601 with \'Z\' suffix)." and "Minimum lead time: ~10 minutes ahead" '
-        "(pinops asks 11)",
-    },
-)
+CAPABILITIES = services.CROSSPOSTIFY
+NAME = CAPABILITIES.name
 
 
 class CrosspostifyProvider:

@@ -22,70 +22,26 @@ Contract: shared/reference/postpeer (PostPeer's OpenAPI 3.0.0 document) and AGGR
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.config import Account, Config
 from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
-from reconciler.media import PINTEREST_LIMITS
-from reconciler.providers import posting
+from reconciler.providers import posting, services
 from reconciler.providers.base import (
     Board,
-    Capabilities,
     Media,
     PinContent,
     Published,
     RemotePin,
-    TextLimits,
 )
 from reconciler.providers.http import Failure, HttpClient, json_body
 
 DEFAULT_BASE_URL = "https://api.postpeer.dev/v1"
-NAME = "PostPeer"
 PAGE = 100  # the listing's largest page
 
-CAPABILITIES = Capabilities(
-    updatable=frozenset(),
-    can_delete=True,
-    name=NAME,
-    fields=frozenset({"title", "description", "link", "alt_text", "dominant_color", "cover"}),
-    schedules=True,
-    asynchronous=True,
-    text_limits=TextLimits(description=500),
-    media_limits=replace(
-        PINTEREST_LIMITS,
-        image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
-        max_image_bytes=32_000_000,
-    ),
-    sources={
-        "title": 'its Pinterest page: "Title: max 100 characters"',
-        "description": 'its Pinterest page: "Description: max 500 characters (from content field)"',
-        "alt_text": 'its Pinterest page, of `altText`: "Accessible image description, max 500 '
-        'characters."',
-        "link": 'its Pinterest page: "Link: must use HTTPS"; Pinterest\'s own 2,048',
-        "shorteners": "not stated: advice only",
-        "image types": "its Pinterest page's media table: Image, JPG, PNG, WebP",
-        "image size": "its Pinterest page's media table: Image, Max Size 32 MB",
-        "image dimensions": "not stated: Pinterest's own",
-        "aspect ratios": "its Pinterest page names 1000x1500px (2:3 ratio) only",
-        "video types": "its Pinterest page's media table: Video, MP4, MOV",
-        "video size": "its Pinterest page's media table: Video, Max Size 2 GB",
-        "video length": "not stated: Pinterest's own",
-        "upload size": "its API document states none for POST /v1/media/upload",
-        "cover": 'its Pinterest page, of `coverImageUrl` (not required): "Custom cover image URL '
-        'for video pins."',
-        "cover_frame": "no key-frame field on its Pinterest page or in its API document",
-        "dominant_color": 'its Pinterest page, of `dominantColor`: "Hex color for loading '
-        'placeholder"',
-        "section": "no section field on its Pinterest page or in its API document",
-        "board ids": 'Pinterest\'s digit ids (its Pinterest page: "id": "596867825554313696")',
-        "boards": "one Pinterest target per post: each board is its own post",
-        "delete": "its API document: DELETE /v1/posts/{postId}?deleteFromPlatforms=true",
-        "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`; "
-        "PostPeer refuses a `scheduledFor` in the past",
-    },
-)
+CAPABILITIES = services.POSTPEER
+NAME = CAPABILITIES.name
 
 
 def _explain(failure: Failure) -> ProviderError | None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import email.utils
 import functools
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,64 +36,23 @@ import httpx
 
 from reconciler.config import Account, Config
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
-from reconciler.media import PINTEREST_LIMITS
-from reconciler.providers import posting
+from reconciler.providers import posting, services
 from reconciler.providers.base import (
     Board,
-    Capabilities,
     Media,
     PinContent,
     Published,
     RemotePin,
-    TextLimits,
 )
 from reconciler.providers.http import Failure, HttpClient, generic_error, json_body
 
 DEFAULT_BASE_URL = "https://api.postproxy.dev/api"
-NAME = "Postproxy"
 PAGE = 100
 # A create's own retries replay within seconds; a post older than this came from an earlier run.
 REPLAY_AGE = 120.0
 
-CAPABILITIES = Capabilities(
-    updatable=frozenset(),
-    can_delete=True,
-    name=NAME,
-    fields=frozenset({"title", "description", "link", "cover", "cover_frame"}),
-    idempotency_window=24 * 3600.0,
-    schedules=True,
-    asynchronous=True,
-    text_limits=TextLimits(description=500),
-    media_limits=replace(PINTEREST_LIMITS, max_image_bytes=32_000_000),
-    sources={
-        "title": "its docs: `title` at most 100",
-        "description": "its docs: the body becomes the description, character limit 500",
-        "alt_text": 'its Pinterest page says "Postproxy lets you set all these fields per Pin", '
-        "alt text among them, but its parameter table has no field for it",
-        "link": "its docs: `destination_link` at most 2,048",
-        "shorteners": "not stated: advice only",
-        "image types": "its Pinterest page's media table: Image, jpg, gif, png, webp",
-        "image size": "its Pinterest page's media table: Image, Max Size 32 MB (the 20MB its "
-        "prose names is Pinterest's own, which it says Postproxy handles)",
-        "image dimensions": 'its Pinterest page: "minimum 100x100px"',
-        "aspect ratios": 'its Pinterest page: "recommended 2:3 aspect ratio (1000x1500px)", '
-        "no other",
-        "video types": "its Pinterest page's media table: Video, mp4, mov",
-        "video size": "its Pinterest page's media table: Video, Max Size 2 GB",
-        "video length": "its Pinterest page's media table: Video, Duration 4s - 15min",
-        "upload size": "not stated for files sent inside the create",
-        "cover": 'its Pinterest page, of `cover_url` (not required): "URL of cover image (video '
-        'only)"',
-        "cover_frame": "its Pinterest page, of `thumb_offset` (an integer, not required): "
-        '"Thumbnail image offset in seconds (video only)"',
-        "dominant_color": "no such field in its Pinterest parameters",
-        "section": "no such field in its Pinterest parameters",
-        "board ids": 'Pinterest\'s digit ids (its Pinterest page: "board_id": "987654321")',
-        "boards": "one `board_id` per post: each board is its own post",
-        "delete": "its docs: DELETE /api/posts/{id}?delete_on_platform=true",
-        "scheduling": "its docs: `post.scheduled_at`; a time already past is not sent",
-    },
-)
+CAPABILITIES = services.POSTPROXY
+NAME = CAPABILITIES.name
 
 
 def _error_detail(response: httpx.Response) -> tuple[str | None, str]:

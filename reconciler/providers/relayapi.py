@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,76 +39,24 @@ from reconciler.errors import (
     ProviderRejected,
     TransientError,
 )
-from reconciler.media import PINTEREST_LIMITS
-from reconciler.providers import http, posting
+from reconciler.providers import http, posting, services
 from reconciler.providers.base import (
     Board,
-    Capabilities,
     Media,
     PinContent,
     Published,
     RemotePin,
-    TextLimits,
 )
 from reconciler.providers.http import Failure, HttpClient, Retry, json_body
+from reconciler.providers.services import RELAYAPI_RECEIPT_DAYS as RECEIPT_DAYS
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
-NAME = "RelayAPI"
 PAGE = 100  # the listing's largest page
-RECEIPT_DAYS = 30
-SCHEDULE_DAYS = 30
 IN_PROGRESS_TRIES = 5
-UPLOAD_BYTES = 200 * 1024 * 1024  # its media-uploads guide: "Max 200 MiB"
 UNSETTLED = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
 
-CAPABILITIES = Capabilities(
-    updatable=frozenset(),
-    can_delete=True,
-    name=NAME,
-    fields=frozenset({"title", "description", "link", "alt_text", "cover", "cover_frame"}),
-    # Receipts are kept 30 days; a day less leaves room for clocks and long runs.
-    idempotency_window=(RECEIPT_DAYS - 1) * 86400.0,
-    schedules=True,
-    # It schedules at most 30 days ahead; an hour less leaves room for clocks.
-    schedule_horizon=SCHEDULE_DAYS * 86400.0 - 3600.0,
-    asynchronous=True,
-    text_limits=TextLimits(description=500),
-    media_limits=replace(
-        PINTEREST_LIMITS,
-        image_types=frozenset({"image/jpeg", "image/png"}),
-        quiet_aspects=frozenset({1.5, 1.0, 2.1}),
-    ),
-    max_upload_bytes=UPLOAD_BYTES,
-    sources={
-        "title": "its Pinterest page: Title limit, 100 characters",
-        "description": "its Pinterest page: Description limit, 500 characters; its server "
-        "refuses over 800 (CONTENT_TOO_LONG): the stricter is kept",
-        "alt_text": "its API document, of target_options.pinterest `alt_text`: at most 500",
-        "link": "its API document: `link`, a URI; Pinterest's own 2,048",
-        "shorteners": "not stated: advice only",
-        "image types": "its Pinterest page's Quick Reference: Image formats, JPEG, PNG; its Media "
-        "Requirements also list WebP and GIF: the stricter is kept",
-        "image size": "its Pinterest page's Quick Reference: Image max size, 20 MB; its Media "
-        "Requirements say 32 MB: the stricter is kept",
-        "image dimensions": "its Pinterest page: Min dimensions, 100 x 100 px",
-        "aspect ratios": "its Pinterest page: Portrait 2:3, Square 1:1 (Works well in feed), Long "
-        "pin 1:2.1 (Maximum vertical ratio)",
-        "video types": "its Pinterest page: Video formats, MP4, MOV",
-        "video size": "its Pinterest page: Video max size, 2 GB",
-        "video length": "its Pinterest page: Video duration, 4 sec - 15 min",
-        "upload size": "its media-uploads guide: uploads of at most 200 MiB; a URL is not uploaded",
-        "cover": 'its Pinterest page: Video Pin, "Supports a custom cover image." (its server '
-        "wants a cover: without one pinops sends frame 0, the first frame)",
-        "cover_frame": 'its Pinterest page, of `cover_image_key_frame_time`: "Auto-extract a '
-        'video frame at N seconds for the cover"',
-        "dominant_color": "no such field in its target_options",
-        "section": "no such field in its target_options",
-        "board ids": "Pinterest's digit ids, from GET /v1/accounts/{id}/pinterest-boards",
-        "boards": "one `board_id` per post: each board is its own post",
-        "delete": "its API document: POST /v1/posts/{id}/unpublish",
-        "scheduling": 'its API document: `scheduled_at`, ISO 8601 at most 30 days ahead, or "now"',
-    },
-)
+CAPABILITIES = services.RELAYAPI
+NAME = CAPABILITIES.name
 
 
 def _error_detail(response: httpx.Response) -> tuple[str | None, str]:

@@ -27,7 +27,6 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,21 +40,17 @@ from reconciler.errors import (
     TransientError,
     Undeletable,
 )
-from reconciler.media import PINTEREST_LIMITS
-from reconciler.providers import posting
+from reconciler.providers import posting, services
 from reconciler.providers.base import (
     Board,
-    Capabilities,
     Media,
     PinContent,
     Published,
     RemotePin,
-    TextLimits,
 )
 from reconciler.providers.http import Failure, HttpClient, Retry, json_body
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
-NAME = "Zernio"
 PAGE = 500  # the listing's largest page
 # A publish-now create is answered once the pin is published; Zernio's own SDK waits 300 s.
 PUBLISH_TIMEOUT = 300.0
@@ -71,48 +66,8 @@ CAPPED = (
     "run publishes the rest; `pace: 25/day` on the account plans for it"
 )
 
-CAPABILITIES = Capabilities(
-    updatable=frozenset(),
-    can_delete=True,
-    name=NAME,
-    fields=frozenset({"title", "description", "link", "alt_text", "cover", "cover_frame"}),
-    # Zernio replays an x-request-id for "~5 minutes" after the first request completed.
-    idempotency_window=240.0,
-    schedules=True,
-    text_limits=TextLimits(description=500),
-    media_limits=replace(
-        PINTEREST_LIMITS, max_image_bytes=32_000_000, quiet_aspects=frozenset({1.5, 1.0, 2.1})
-    ),
-    refuses_shorteners=True,
-    sources={
-        "title": "its Pinterest page: Title limit, 100 characters",
-        "description": "its Pinterest page: Description limit, 500 characters",
-        "alt_text": "its API document, of `altText`: Pinterest (max 500 chars)",
-        "link": 'its Pinterest page, of `link`: "Must be valid HTTPS."; Pinterest\'s own 2,048',
-        "shorteners": 'its Pinterest page, of `link`: "No URL shorteners."',
-        "image types": "its Pinterest page: Image formats, JPEG, PNG, WebP, GIF",
-        "image size": "its Pinterest page: Image max size, 32 MB",
-        "image dimensions": "its Pinterest page: Min dimensions, 100 x 100 px",
-        "aspect ratios": "its Pinterest page: 2:3 Optimal, 1:1 Square Pin, 1:2.1 Long Pin (max "
-        "height)",
-        "video types": "its Pinterest page: Video formats, MP4, MOV",
-        "video size": "its Pinterest page: Video max size, 2 GB",
-        "video length": "its Pinterest page: Video duration, 4 sec - 15 min",
-        "upload size": "its API document: presigned uploads take up to 5 GB",
-        "cover": 'its Pinterest page: "You can optionally set a custom cover image or '
-        'auto-extract a frame at a specific time."',
-        "cover_frame": "its Pinterest page, of `coverImageKeyFrameTime`: number (seconds), "
-        "default 0; its API document: an integer",
-        "dominant_color": "no such field in its Pinterest fields",
-        "section": "no such field in its Pinterest fields",
-        "board ids": "Pinterest's digit ids, from GET /v1/accounts/{accountId}/pinterest-boards",
-        "boards": "one `boardId` per post: each board is its own post",
-        "delete": "its API document: POST /v1/posts/{postId}/unpublish; its Pinterest page lists "
-        '"Edit or delete pins after creation (via Zernio)" among what it cannot do: a refusal '
-        "is said, and the pin recorded as left on Pinterest",
-        "scheduling": "its API document: `scheduledFor` and `timezone`, else `publishNow: true`",
-    },
-)
+CAPABILITIES = services.ZERNIO
+NAME = CAPABILITIES.name
 
 
 def _explain(failure: Failure) -> ProviderError | None:

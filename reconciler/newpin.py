@@ -70,11 +70,11 @@ def scaffold(
     account = defaults.get("account", config.default_account)
     if account not in config.accounts:
         account = config.default_account
-    limits = capabilities(config.accounts[account].provider).media_limits
+    caps = capabilities(config.accounts[account].provider)
     field = "video" if info.kind == "video" else "image"
     found = [
-        Problem(Location(shown), p.message, p.hint, p.severity)
-        for p in media.media_problems(info, limits, field)
+        Problem(Location(shown), p.message + caps.source(p.about), p.hint, p.severity)
+        for p in media.media_problems(info, caps.media_limits, field, caps.name)
     ]
     if any(p.severity == "error" for p in found):
         raise ValidationFailed(found)
@@ -82,7 +82,7 @@ def scaffold(
         f"# yaml-language-server: $schema={os.path.relpath(root / SCHEMA, path.parent)}",
         f"id: {pin_id}",
         f"title: {_title(real.stem)}",
-        "# description: what the pin is about, at most 800 characters",
+        f"# description: what the pin is about, at most {caps.text_limits.description} characters",
         "# link: https://example.com/the-page-the-pin-leads-to",
         "# alt_text: what the image shows, for people using screen readers",
         f"{field}: {_quoted(written)}",

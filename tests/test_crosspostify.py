@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,15 @@ def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> N
     assert result.code == 0, result.out + result.err
     assert "scheduled for" not in result.out
     assert state(configured)["calm-bedroom"]["status"] == "published"
+
+
+def test_a_publish_at_nearer_than_its_lead_time_waits_for_a_run_after_it(
+    configured: Path, pinops: Run
+) -> None:
+    """Crosspostify schedules at least ~10 minutes ahead: a nearer publish_at is not sent as a
+    schedule it would refuse, and is published by a run after it."""
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    edit(configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", soon)
+    plan = pinops("plan")
+    assert "⏲ wait calm-bedroom" in plan.out, plan.out
+    assert f"publish_at {soon}" in plan.out

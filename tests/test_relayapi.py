@@ -471,3 +471,14 @@ def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> N
     assert result.code == 0, result.out + result.err
     assert "scheduled for" not in result.out
     assert state(configured)["calm-bedroom"]["status"] == "published"
+
+
+def test_a_video_without_a_cover_is_sent_its_first_frame(api: RelayAPIEmulator, make: Make) -> None:
+    """Its page makes the cover optional; its server refuses a video without one: frame 0, the
+    first frame Pinterest would show, is sent."""
+    relay = make()
+    video = Media(kind="video", url="https://example.com/clip.mp4", content_type="video/mp4")
+    published = relay.create(pin(api, media=video), "v" * 32)
+    assert published.pin_id
+    [body] = creates(api)
+    assert body["target_options"]["pinterest"]["cover_image_key_frame_time"] == 0

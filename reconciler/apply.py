@@ -199,12 +199,7 @@ class Applier:
             replaced = change.remote_id if previous and change.action == "replace" else None
             key = None
         key = key or idempotency_key()
-        intent: dict[str, object] = {
-            "operation": "create",
-            "started_at": utcnow(),
-            "content_hash": target.content_hash,
-            "idempotency_key": key,
-        }
+        intent = _intent(target, key)
         if restore is not None:
             intent["previous"] = restore.to_json()
         pending = replace(
@@ -219,16 +214,7 @@ class Applier:
         except ProviderError:
             self._restore(change.key, restore)
             raise
-        done = replace(
-            pending,
-            pin_id=published.pin_id,
-            post_id=published.post_id,
-            url=published.url,
-            status=published.status,
-            published_at=published.published_at,
-            scheduled_at=_iso(target.publish_at) if published.status == "scheduled" else None,
-            intent=None,
-        )
+        done = _answered(pending, target, published)
         self._put(change.key, done)
         if done.replaced:
             self._retire(change.key, done)
@@ -237,8 +223,7 @@ class Applier:
     def _checked(
         self, key: str, target: Target, published: Published, *, shared: bool = False
     ) -> Published:
-        """The create's answer as it may be recorded (see answers); `shared`: its ids are those
-        of the batch's first answer, which was checked already."""
+        """The create's answer as it may be recorded (see answers); `shared`: a batch's ids."""
         service = self.provider_name(target.account)
         publish_now = target.publish_at is None or target.publish_at <= datetime.now(UTC)
         published = answers.checked(published, service, publish_now=publish_now)
@@ -248,13 +233,11 @@ class Applier:
         return published
 
     def _batches(self, todo: list[Change]) -> dict[str, list[Change]]:
-        """Fresh creates of one pin on several boards, by the key of the first, where the
-        account's provider publishes them in one call (Crosspostify's `posts[]`)."""
+        """Fresh creates of one pin on boards a provider takes in one call, by the first's key."""
         groups: dict[tuple[str, str], list[Change]] = {}
-        for change in todo:
-            target = change.target
-            if change.action == "create" and change.record is None and target is not None:
-                groups.setdefault((target.account, target.pin), []).append(change)
+        for c in todo:
+            if c.action == "create" and c.record is None and c.target is not None:
+                groups.setdefault((c.target.account, c.target.pin), []).append(c)
         return {
             group[0].key: group
             for (account, _), group in groups.items()
@@ -262,48 +245,29 @@ class Applier:
         }
 
     def _create_many(self, changes: list[Change]) -> Outcome:
-        """Publish fresh creates of one pin on several boards in one call: an intent for each
-        before it, each result right after."""
+        """Fresh creates of one pin on several boards, in one call: every intent recorded first."""
         targets = [c.target for c in changes if c.target is not None]
         key = idempotency_key()
-        pending = []
-        for change, target in zip(changes, targets, strict=True):
-            intent = {
-                "operation": "create",
-                "started_at": utcnow(),
-                "content_hash": target.content_hash,
-                "idempotency_key": key,
-            }
-            record = replace(self._new_record(target), status="pending", intent=intent)
+        pending = [
+            replace(self._new_record(t), status="pending", intent=_intent(t, key)) for t in targets
+        ]
+        for change, record in zip(changes, pending, strict=True):
             self._put(change.key, record)
-            pending.append(record)
         provider = self.provider(targets[0].account)
-        assert isinstance(provider, Batches)
+        assert isinstance(provider, Batches)  # boards_in_one_call says so
         try:
             results = provider.create_many([content(t, self.state) for t in targets], key)
-        except OutcomeUnknown:
-            raise  # the intents stay: the next run settles them instead of posting again
-        except ProviderError:
-            for change in changes:
-                self._restore(change.key, None)
+        except ProviderError as exc:
+            if not isinstance(exc, OutcomeUnknown):  # an unknown outcome keeps the intents
+                for change in changes:
+                    self._restore(change.key, None)
             raise
         for number, (change, target, record, answer) in enumerate(
             zip(changes, targets, pending, results, strict=True)
         ):
             # One call, one post: the boards' records share its id.
             published = self._checked(change.key, target, answer, shared=number > 0)
-            scheduled = _iso(target.publish_at) if published.status == "scheduled" else None
-            done = replace(
-                record,
-                pin_id=published.pin_id,
-                post_id=published.post_id,
-                url=published.url,
-                status=published.status,
-                published_at=published.published_at,
-                scheduled_at=scheduled,
-                intent=None,
-            )
-            self._put(change.key, done)
+            self._put(change.key, _answered(record, target, published))
         return Outcome(changes[0], pin_id=results[0].pin_id)
 
     def _adopt(self, change: Change) -> Outcome:
@@ -338,9 +302,8 @@ class Applier:
             # Asking again would be refused again: the old pin is recorded as left instead.
             left = [*(record.left or []), record.replaced]
             self._put(key, replace(record, replaced=None, intent=None, left=left))
-            raise Undeletable(
-                f"{exc.message}; the state records it under `left` of {key}", hint=exc.hint
-            ) from None
+            exc.message += f"; the state records it under `left` of {key}"
+            raise
         self._put(key, replace(record, replaced=None, intent=None))
 
     def _restore(self, key: str, previous: Record | None) -> None:
@@ -392,10 +355,34 @@ class Applier:
                 self.provider(record.account).delete(change.remote_id)
             except Undeletable as exc:
                 self._put(change.key, record)
-                hint = f"{exc.hint}, then `pinops state forget {change.key}`"
-                raise Undeletable(exc.message, hint=hint) from None
+                exc.hint += f", then `pinops state forget {change.key}`"
+                raise
         self._write({"op": "forget", "key": change.key})
         return Outcome(change, pin_id=change.remote_id)
+
+
+def _intent(target: Target, key: str) -> dict[str, object]:
+    """What a create records before it is sent, so that an interrupted run can settle it."""
+    return {
+        "operation": "create",
+        "started_at": utcnow(),
+        "content_hash": target.content_hash,
+        "idempotency_key": key,
+    }
+
+
+def _answered(pending: Record, target: Target, published: Published) -> Record:
+    """A create's pending record as the provider's answer leaves it."""
+    return replace(
+        pending,
+        pin_id=published.pin_id,
+        post_id=published.post_id,
+        url=published.url,
+        status=published.status,
+        published_at=published.published_at,
+        scheduled_at=_iso(target.publish_at) if published.status == "scheduled" else None,
+        intent=None,
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:

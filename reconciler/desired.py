@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reconciler import advice, manifest, media, templating, urls
+from reconciler import advice, fit, manifest, media, templating, urls
 from reconciler.boards import unknown_board
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
-from reconciler.providers.base import LOST_FIELDS, OPTIONAL_FIELDS, Capabilities, Media
+from reconciler.providers.base import Capabilities, Media
 
 MEDIA_FIELDS = ("image", "video", "cover")
 # A media value with one of these schemes is a URL (and refused unless https), not a path.
@@ -158,8 +158,9 @@ class _Checker:
     def targets(self, pin: manifest.Pin) -> list[Target]:
         before = len(self.problems)
         result = self._targets(pin)
-        shortened = self._shortened(pin)
-        self.problems += [p for p in advice.warnings(pin) if p.location != shortened]
+        # Advice where an error stands already (a link the service refuses, say) only repeats it.
+        errors = {p.location for p in self.problems[before:] if p.severity == "error"}
+        self.problems += [p for p in advice.warnings(pin) if p.location not in errors]
         self.problems[before:] = [
             replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
         ]
@@ -180,9 +181,8 @@ class _Checker:
         boards = self._boards(pin, account, caps)
         self._exactly_one(pin, ("image", "video"), "a medium", "add image: or video:")
         self._cover_rules(pin)
-        self._lost_fields(pin, caps, account)
+        self.problems += fit.problems(pin, caps, account)
         publish_at = self._publish_at(pin)
-        self._text_limits(pin, caps)
         self._link(pin)
         published = {name: fields[name] for name in FIELD_ORDER if name in fields}
         published["account"] = account
@@ -276,27 +276,6 @@ class _Checker:
                 )
             )
 
-    def _lost_fields(self, pin: manifest.Pin, caps: Capabilities, account: str) -> None:
-        """Fields the account's provider has no place for: never dropped without a word."""
-        for name in OPTIONAL_FIELDS:
-            if name not in pin.fields or name in caps.fields:
-                continue
-            if name.startswith("cover") and "video" not in pin.fields:
-                continue  # refused as "only for video pins" already
-            if name == "cover_frame" and pin.fields[name] == 0:
-                continue  # the first frame: what Pinterest takes when no cover is sent
-            severity, outcome, hint = LOST_FIELDS.get(
-                name, ("error", "the pin would be published without it", f"remove {name}:")
-            )
-            self.problems.append(
-                Problem(
-                    pin.origins[name],
-                    f"{caps.name} (account '{account}') has no field for {name}: {outcome}",
-                    hint,
-                    severity,
-                )
-            )
-
     def _publish_at(self, pin: manifest.Pin) -> datetime | None:
         raw = pin.fields.get("publish_at")
         if raw is None:
@@ -313,50 +292,12 @@ class _Checker:
             return None
         return value.astimezone(UTC)
 
-    def _text_limits(self, pin: manifest.Pin, caps: Capabilities) -> None:
-        limits = caps.text_limits
-        for name, limit in (
-            ("title", limits.title),
-            ("description", limits.description),
-            ("alt_text", limits.alt_text),
-            ("link", limits.link),
-        ):
-            value = pin.fields.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                self.error(
-                    pin.origins[name],
-                    f"{name} is {len(value)} characters; {caps.name} takes at most "
-                    f"{limit}{caps.source(name)}",
-                    f"shorten it by {len(value) - limit}",
-                )
-
     def _link(self, pin: manifest.Pin) -> None:
         link = pin.fields.get("link")
         if isinstance(link, str):
             wrong = urls.problem(link, fetched=False)
             if wrong:
                 self.error(pin.origins["link"], f"link {wrong[0]}", wrong[1])
-
-    def _shortened(self, pin: manifest.Pin) -> Location | None:
-        """Where the pin's link goes through a URL shortener its provider refuses (an error
-        then, which advice's warning would only repeat)."""
-        link, account = (
-            pin.fields.get("link"),
-            pin.fields.get("account", self.config.default_account),
-        )
-        if not isinstance(link, str) or account not in self.config.accounts:
-            return None
-        caps = self.capabilities(self.config.accounts[account].provider)
-        host = advice.shortener(link)
-        if not host or not caps.refuses_shorteners:
-            return None
-        self.error(
-            pin.origins["link"],
-            f"the link goes through the URL shortener {host}, which {caps.name} refuses"
-            f"{caps.source('shorteners')}",
-            "link to the destination page itself",
-        )
-        return pin.origins["link"]
 
     def _media(self, name: str, value: str, location: Location, caps: Capabilities) -> Media | None:
         kind = "image" if name == "cover" else name

@@ -352,12 +352,9 @@ def _settings(plan: Plan) -> list[str]:
     """pinops.yaml's changes against the base's, each relaxed safeguard with a warning."""
     if not plan.settings:
         return []
-    relaxed = [s for s in plan.settings if s.relaxes]
-    lines = []
-    if relaxed:
-        lines += ["> [!WARNING]", "> **This pull request relaxes safeguards:**"]
-        lines += [f"> - {code(s.name)}: {escape(s.relaxes)}" for s in relaxed]
-        lines.append("")
+    relaxed = [f"> - {code(s.name)}: {escape(s.relaxes)}" for s in plan.settings if s.relaxes]
+    warning = ["> [!WARNING]", "> **This pull request relaxes safeguards:**", *relaxed, ""]
+    lines = warning if relaxed else []
     lines += [
         f"### Settings ({len(plan.settings):,})",
         "",

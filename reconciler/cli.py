@@ -109,7 +109,7 @@ def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
         "hint": exc.hint or None,
         "problems": report.problems_json(exc.problems if isinstance(exc, ValidationFailed) else []),
     }
-    print(json.dumps(document, indent=2, ensure_ascii=False))
+    sys.stdout.write(report.json_text(document))
 
 
 def _failure_markdown(args: argparse.Namespace, error: PinopsError, limit: int) -> str:
@@ -211,14 +211,12 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
     except ValidationFailed as exc:
         if not args.json:
             raise
-        print(
-            json.dumps({"valid": False, "problems": report.problems_json(exc.problems)}, indent=2)
-        )
+        document = {"valid": False, "problems": report.problems_json(exc.problems)}
+        sys.stdout.write(report.json_text(document, ensure_ascii=True))
         return EXIT_ERROR
     if args.json:
-        print(
-            json.dumps({"valid": True, "problems": report.problems_json(wanted.warnings)}, indent=2)
-        )
+        document = {"valid": True, "problems": report.problems_json(wanted.warnings)}
+        sys.stdout.write(report.json_text(document, ensure_ascii=True))
         return EXIT_OK
     sys.stdout.write(report.problems_text(wanted.warnings))
     _annotate(wanted.warnings, workspace.config.root)
@@ -483,14 +481,16 @@ def _boards(workspace: Workspace, args: argparse.Namespace) -> int:
         for account in workspace.config.accounts
     }
     if args.json:
-        print(json.dumps(listing, indent=2, ensure_ascii=False))
+        from reconciler import report
+
+        sys.stdout.write(report.json_text(listing))
         return EXIT_OK
     for account, found in listing.items():
         print(f"{account} ({workspace.config.accounts[account].provider}):")
         for board in found:
-            print(f"  {board['id']:>20}  {board['name']}")
+            print(ghactions.escape(f"  {board['id']:>20}  {board['name']}"))
             for section, section_id in board["sections"].items():
-                print(f"  {section_id:>20}    / {section}")
+                print(ghactions.escape(f"  {section_id:>20}    / {section}"))
     return EXIT_OK
 
 
@@ -508,7 +508,9 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
         found = store.read().pins.get(args.key)
         if found is None:
             raise StateError(f"no record '{args.key}' in the state", hint="see: pinops state list")
-        print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+        from reconciler import report
+
+        sys.stdout.write(report.json_text(found.to_json(), sort_keys=True))
         return EXIT_OK
     from reconciler.workspace import StateEditor
 

@@ -64,6 +64,12 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def escape_lines(text: str) -> str:
+    """`text` with its own line breaks kept and each line escaped: for JSON (whose escapes these
+    are, so that it stays the same JSON) and other text laid out over several lines."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
 def workspace_prefix(root: Path) -> str:
     """The pinops root as a path inside the checked-out repository, for annotation file names."""
     workspace = os.environ.get("GITHUB_WORKSPACE")

@@ -11,7 +11,7 @@ import yaml
 from reconciler.apply import Outcome
 from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
-from reconciler.ghactions import escape
+from reconciler.ghactions import escape, escape_lines
 from reconciler.manifest import Pin
 from reconciler.plan import SYMBOLS, Change, Plan
 
@@ -158,8 +158,14 @@ def summary(plan: Plan) -> str:
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
+def json_text(document: Any, *, sort_keys: bool = False, ensure_ascii: bool = False) -> str:
+    """A JSON document as printed: indented, each line escaped (see ghactions.escape_lines)."""
+    text = json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+    return escape_lines(text) + "\n"
+
+
 def plan_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(plan.to_json(), sort_keys=True)
 
 
 def outcome_line(outcome: Outcome, number: int, total: int) -> str:
@@ -237,7 +243,7 @@ def pins_json(pins: list[Pin]) -> str:
         }
         for pin in pins
     ]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
 
 
 def _in_order(fields: dict[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,14 @@ leaves the state file exactly as it was."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import Result, Run
 from tests.emulators.pinterest import ACCESS_TOKEN, PinterestEmulator
 from tests.emulators.server import Fault
 
@@ -327,7 +328,6 @@ def _commands(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.lstrip().startswith("::") or "##[" in line]
 
 
-@pytest.mark.usefixtures("published")
 def test_names_and_values_cannot_start_a_workflow_command(
     pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,18 +337,28 @@ def test_names_and_values_cannot_start_a_workflow_command(
         "title: T", "title: '::warning::forged ##[warning]forged'"
     )
     (repo / f"pins/{hostile}.yaml").write_text(text)
-    (repo / "pins/::notice::forged.yaml").write_text(PIN.format(id="evil2", image="nope.jpg"))
-    for command in (("validate",), ("plan",), ("render",), ("apply", "--yes")):
+    broken = repo / "pins/::notice::forged.yaml"
+    broken.write_text(PIN.format(id="evil2", image="nope.jpg"))
+
+    def only_own_annotations(*command: str) -> Result:
         result = pinops(*command)
         assert "Traceback" not in result.err
-        commands = _commands(result.out + result.err)
-        # Only pinops' own annotations, their file names and messages escaped.
-        for line in commands:
+        for line in _commands(result.out + result.err):
             assert line.startswith(("::error file=pins/", "::warning file=pins/")), line
             assert ",title=pinops::" in line, line
-    result = pinops("validate")
+        return result
+
+    result = only_own_annotations("validate")
     shown = "pins/a\\n::error file=x.py,line=1::forged\\r#\\u0023[error]forged too.yaml"
     assert shown in result.err
+    assert "pins/::notice::forged.yaml:5:8: error: " in result.err
+    broken.unlink()
+    for command in (("plan",), ("plan", "--json"), ("render",), ("render", "--json")):
+        only_own_annotations(*command)
+    applied = only_own_annotations("apply", "--yes")
+    assert applied.code == 0, applied.out + applied.err
+    assert "##[" in json.loads(only_own_annotations("state", "show", "evil").out)["fields"]["title"]
+    only_own_annotations("state", "list")
 
 
 @pytest.mark.usefixtures("published")

@@ -1,7 +1,7 @@
 """Measure pinops against the performance targets and print each figure next to its target.
 
     python benchmarks/run.py            # everything (the corpora are made on the first run)
-    python benchmarks/run.py --quick    # fewer runs, no 100,000-pin plan and no apply
+    python benchmarks/run.py --quick    # fewer runs, no 100,000-pin plan and no applies
 
 Every figure is the median wall time of several cold processes (`python -m reconciler ...`),
 started the way a user or CI starts pinops. "Cold" runs start with an empty parse cache; "warm"
@@ -96,7 +96,10 @@ class Bench:
         print(f"  {figure:<52} {measured:>16}   {target:<10} {verdict}", flush=True)
 
     def seconds(self, figure: str, results: list[Run], target: float | None) -> float:
-        median = statistics.median(r.seconds for r in results)
+        return self.seconds_of(figure, [r.seconds for r in results], target)
+
+    def seconds_of(self, figure: str, times: list[float], target: float | None) -> float:
+        median = statistics.median(times)
         met = None if target is None else median <= target
         self.row(figure, f"{median:.3f} s", f"≤ {target} s" if target else "", met)
         return median
@@ -228,28 +231,65 @@ def apply(bench: Bench) -> None:
     bench.row("  apply / bare loop", f"{ratio:.2f}×", "≤ 1.5×", ratio <= 1.5)
 
 
+def sandbox_apply(bench: Bench) -> None:
+    """10,000 pins published to the built-in sandbox by one `pinops apply`, and whether each
+    create costs the same: apply prints a line per change, timed here as it arrives."""
+    source = ensure(Spec(10_000, 100), CORPORA, state=True)
+    totals: list[float] = []
+    first, last = [], []
+    for _ in range(max(1, bench.runs // 2)):
+        with tempfile.TemporaryDirectory(prefix="pinops-bench-sandbox-") as folder:
+            root = Path(folder) / "site"
+            ignored = shutil.ignore_patterns(".complete", "pinops.state.json", ".pinops")
+            shutil.copytree(source, root, ignore=ignored)
+            argv = [*PINOPS, "-C", str(root), "apply", "--yes"]
+            start = time.perf_counter()
+            child = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bench.env, cwd=PROJECT
+            )
+            assert child.stdout is not None and child.stderr is not None
+            moments = [time.perf_counter() for line in child.stdout if line.startswith(b"[")]
+            err = child.stderr.read().decode(errors="replace")
+            if child.wait() != 0 or len(moments) < 2000:
+                raise SystemExit(f"apply to the sandbox failed ({len(moments)} done):\n{err}")
+        totals.append(time.perf_counter() - start)
+        first.append((moments[999] - moments[0]) / 999)
+        last.append((moments[-1] - moments[-1000]) / 999)
+    bench.seconds_of(
+        f"apply, 10,000 pins ({len(moments)} creates) to the built-in sandbox", totals, 10.0
+    )
+    early, late = statistics.median(first) * 1000, statistics.median(last) * 1000
+    bench.row(
+        "  per create: first 1,000 / last 1,000",
+        f"{early:.2f} / {late:.2f} ms",
+        "flat",
+        late <= early * 1.5,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median taken)")
-    parser.add_argument("--quick", action="store_true", help="3 runs; no 100k plan, no apply")
+    parser.add_argument("--quick", action="store_true", help="3 runs; no 100k plan, no applies")
     parser.add_argument(
         "--only",
-        choices=["startup", "plan", "validate", "apply"],
+        choices=["startup", "plan", "validate", "apply", "sandbox"],
         action="append",
         help="measure only these (repeatable)",
     )
     args = parser.parse_args()
     os.environ["PINOPS_CACHE_DIR"] = ""  # corpora are made in this process: no cache for that
     bench = Bench(3 if args.quick else args.runs)
-    chosen = set(args.only or ["startup", "plan", "validate", "apply"])
+    chosen = set(args.only or ["startup", "plan", "validate", "apply", "sandbox"])
     steps: list[tuple[str, Callable[[], None]]] = [
         ("startup", lambda: startup(bench)),
         ("plan", lambda: plans(bench, args.quick)),
         ("validate", lambda: validate(bench)),
         ("apply", lambda: apply(bench)),
+        ("sandbox", lambda: sandbox_apply(bench)),
     ]
     if args.quick:
-        chosen.discard("apply")
+        chosen -= {"apply", "sandbox"}
     print(
         f"pinops benchmarks: {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}, "

@@ -188,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
     boards = command("boards", "list the boards of each account with their ids", "pinops boards")
     boards.add_argument("--json", action="store_true", help="print as JSON")
 
+    sandbox = command(
+        "sandbox", "list the boards and pins of the local sandbox accounts", "pinops sandbox"
+    )
+    sandbox.add_argument("--json", action="store_true", help="print as JSON")
+
     state = command("state", "inspect or edit the state file", "pinops state list")
     state_commands = state.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
     state_commands.add_parser("list", help="list the published pins")

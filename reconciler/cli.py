@@ -180,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
         if args.command == "apply" and args.base:
             workspace.refuse_state_edits(args.base)  # before the state branch is even read
-        if args.command not in ("validate", "boards"):
+        if args.command not in ("validate", "boards", "sandbox"):
             pulled = workspace.pull_state(for_commit=args.command == "apply" and args.commit)
             if pulled:
                 print(f"pinops: {pulled}", file=sys.stderr)
@@ -195,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
                 return _preview(workspace, args)
             case "boards":
                 return _boards(workspace, args)
+            case "sandbox":
+                return _sandbox(workspace, args)
             case "refresh":
                 return _refresh(workspace)
             case "import":
@@ -491,6 +493,38 @@ def _boards(workspace: Workspace, args: argparse.Namespace) -> int:
             print(ghactions.escape(f"  {board['id']:>20}  {board['name']}"))
             for section, section_id in board["sections"].items():
                 print(ghactions.escape(f"  {section_id:>20}    / {section}"))
+    return EXIT_OK
+
+
+def _sandbox(workspace: Workspace, args: argparse.Namespace) -> int:
+    from reconciler.errors import InputError
+    from reconciler.providers.sandbox import SandboxProvider
+
+    accounts = {
+        name: provider
+        for name in workspace.config.accounts
+        if isinstance(provider := workspace.provider(name), SandboxProvider)
+    }
+    if not accounts:
+        raise InputError(
+            "no account in pinops.yaml uses the sandbox provider",
+            hint="`pinops boards` lists the boards of the other providers",
+        )
+    listing: dict[str, dict[str, Any]] = {
+        name: {"database": workspace.config.relative(p.path), "boards": p.listing()}
+        for name, p in accounts.items()
+    }
+    if args.json:
+        print(json.dumps(listing, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for name, account in listing.items():
+        count = sum(len(board["pins"]) for board in account["boards"])
+        print(f"{name}: {count} pins in {account['database']}")
+        for board in account["boards"]:
+            print(f"  {board['name'] or '(not declared)'} (board {board['id']})")
+            for pin in board["pins"]:
+                link = f"  {pin['link']}" if pin["link"] else ""
+                print(f"    {pin['id']}  {pin['title'] or '(no title)'}{link}")
     return EXIT_OK
 
 

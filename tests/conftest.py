@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,16 @@ def state(repo: Path) -> dict[str, Any]:
     """The records of the repository's state file, by key."""
     pins: dict[str, Any] = json.loads((repo / "pinops.state.json").read_text())["pins"]
     return pins
+
+
+def sandbox_pins(repo: Path, account: str = "main") -> dict[str, dict[str, Any]]:
+    """The pins of a sandbox account by id, read straight from its SQLite database."""
+    path = repo / ".pinops/sandbox" / f"{account}.sqlite3"
+    if not path.exists():
+        return {}
+    with closing(sqlite3.connect(path)) as db:
+        db.row_factory = sqlite3.Row
+        return {row["id"]: dict(row) for row in db.execute("SELECT * FROM pins ORDER BY rowid")}
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, sandbox_pins
 
 PASTA = "pins/recipes/pasta.yaml"
 
 
 def published(repo: Path) -> dict[str, dict[str, object]]:
-    data = json.loads((repo / ".pinops/sandbox/main.json").read_text())
-    pins: dict[str, dict[str, object]] = data["pins"]
-    return pins
+    return sandbox_pins(repo)
 
 
 def test_apply_publishes_the_example_then_has_nothing_to_do(pinops: Run, repo: Path) -> None:

@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
 from reconciler import boards
 from reconciler.apply import content, idempotency_key
 from reconciler.config import load as load_config
+from reconciler.providers.base import PinContent, Published
 from reconciler.providers.sandbox import SandboxProvider
 from reconciler.state import Record, StateFile, utcnow
 from reconciler.workspace import Workspace
-from tests.conftest import Run, edit
+from tests.conftest import Run, edit, sandbox_pins
 
 SALAD = "pins/recipes/summer-salad.yaml"
 
 
-def sandbox(repo: Path) -> SandboxProvider:
-    return SandboxProvider(repo, "main", ("Recipes", "Weeknight Dinners", "Home Decor"))
-
-
-def sandbox_pins(repo: Path) -> dict[str, dict[str, object]]:
-    pins: dict[str, dict[str, object]] = json.loads(
-        (repo / ".pinops/sandbox/main.json").read_text()
-    )["pins"]
-    return pins
+def sandbox_create(repo: Path, sent: PinContent) -> Published:
+    """Publish `sent` straight to the sandbox account, as another tool or person would."""
+    provider = SandboxProvider(repo, "main", ("Recipes", "Weeknight Dinners", "Home Decor"))
+    try:
+        return provider.create(sent, "unused")
+    finally:
+        provider.close()
 
 
 def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: int = 1) -> None:
@@ -55,7 +56,7 @@ def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: in
         store.begin(state)
         store.record(state, {"op": "record", "key": key, "record": record.to_json()})
         for _ in range(copies if reached_provider else 0):
-            sandbox(repo).create(sent, "unused")
+            sandbox_create(repo, sent)
     # No finish(): the process died. The journal holds the intent, not the result.
 
 
@@ -133,13 +134,12 @@ def test_a_protected_pin_survives_removal_of_its_manifest(pinops: Run, repo: Pat
 
 def test_refresh_finds_drift_and_apply_restores_it(pinops: Run, repo: Path) -> None:
     pinops("apply", "--yes")
-    store = repo / ".pinops/sandbox/main.json"
-    data = json.loads(store.read_text())
-    salad = next(p for p in data["pins"].values() if "salad" in p["link"])
-    living = next(p for p in data["pins"].values() if "living" in p["link"])
-    salad["title"] = "Edited by hand on Pinterest"
-    del data["pins"][living["id"]]
-    store.write_text(json.dumps(data))
+    # Edited by hand, as anyone can with the sqlite3 shell.
+    with closing(sqlite3.connect(repo / ".pinops/sandbox/main.sqlite3")) as db, db:
+        db.execute(
+            "UPDATE pins SET title = 'Edited by hand on Pinterest' WHERE link LIKE '%salad%'"
+        )
+        db.execute("DELETE FROM pins WHERE link LIKE '%living%'")
     refresh = pinops("refresh")
     assert refresh.code == 0
     assert refresh.out.startswith(
@@ -162,7 +162,7 @@ def test_import_adopts_an_existing_pin_without_republishing(pinops: Run, repo: P
         state = planned.state
         target = planned.desired.targets["summer-salad"]
         boards.resolve([target], state, workspace.provider)
-        existing = sandbox(repo).create(replace(content(target, state), title="Old title"), "k")
+        existing = sandbox_create(repo, replace(content(target, state), title="Old title"))
     result = pinops("import", "summer-salad", str(existing.pin_id))
     assert result.code == 0, result.err
     assert (

@@ -144,18 +144,18 @@ def media_info(path: Path, store: Cache) -> MediaInfo:
         before = path.stat()
     except OSError:
         return media.inspect_media(path)  # which says what is wrong
-    key = store.key(str(path), _identity(before))
+    key = store.key(str(path), file_identity(before))
     hit = store.get(key)
     if isinstance(hit, tuple) and len(hit) == len(fields(media.MediaInfo)):
         return media.MediaInfo(*hit)
     info = media.inspect_media(path)
     with contextlib.suppress(OSError):
-        if _identity(path.stat()) == _identity(before):  # not changed while it was read
+        if file_identity(path.stat()) == file_identity(before):  # not changed while it was read
             store.put(key, astuple(info))
     return info
 
 
-def _identity(found: os.stat_result) -> str:
+def file_identity(found: os.stat_result) -> str:
     return (
         f"{found.st_dev} {found.st_ino} {found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} "
         f"{stat.S_IFMT(found.st_mode)}"

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from reconciler.gitrepo import Pushed
     from reconciler.markdown import Context
     from reconciler.plan import Plan
+    from reconciler.results import Remembered
     from reconciler.review import Difference
     from reconciler.workspace import Planned, Workspace
 
@@ -175,6 +177,11 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "new":
         return _new(args)
+    remembered = _remembered(args) if args.command == "plan" else None
+    if remembered is not None and (answer := remembered.get()) is not None:
+        sys.stdout.write(answer.out)
+        sys.stderr.write(answer.err)
+        return answer.code
     from reconciler.workspace import Workspace
 
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
@@ -188,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
             case "validate":
                 return _validate(workspace, args)
             case "plan":
-                return _plan(workspace, args)
+                return _plan(workspace, args, remembered)
             case "apply":
                 return _apply(workspace, args)
             case "preview":
@@ -229,7 +236,36 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
+def _remembered(args: argparse.Namespace) -> Remembered | None:
+    """The plan's answer as a run on the same files gave it; None for the plans that read more
+    than the files: a state branch, git changes or a base branch, a refresh, GitHub's outputs,
+    a file written."""
+    from reconciler import config, results
+
+    if args.state_branch or args.changed or args.base or args.refresh or args.out:
+        return None
+    if ghactions.active():
+        return None
+    if args.format == "markdown":
+        return None  # its thumbnails follow the commit
+    question = repr((sorted(vars(args).items()), sys.stdout.isatty(), sys.stderr.isatty()))
+    return results.Remembered.open(config.find_root(args.directory), question)
+
+
+def _plan(workspace: Workspace, args: argparse.Namespace, remembered: Remembered | None) -> int:
+    if remembered is None:
+        return _show_plan(workspace, args)[0]
+    from reconciler import results
+
+    since = time.time()
+    with results.recording() as answer:
+        code, planned = _show_plan(workspace, args)
+    until = results.lifetime(planned, workspace.config, workspace.capabilities, since)
+    remembered.put(answer(code), until)
+    return code
+
+
+def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Planned]:
     from reconciler import markdown, markdown_results, report
 
     if args.changed and args.out:
@@ -273,7 +309,8 @@ def _plan(workspace: Workspace, args: argparse.Namespace) -> int:
         from reconciler.workspace import raise_blocked
 
         raise_blocked(full)
-    return EXIT_CHANGES if args.detailed_exitcode and full.has_changes else EXIT_OK
+    code = EXIT_CHANGES if args.detailed_exitcode and full.has_changes else EXIT_OK
+    return code, planned
 
 
 def _preview(workspace: Workspace, args: argparse.Namespace) -> int:

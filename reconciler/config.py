@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import repofiles, schema, urls, yamlsafe
+from reconciler import repofiles, urls
 from reconciler.errors import InputError, Location, ValidationFailed
 
 CONFIG_FILE = "pinops.yaml"
@@ -139,6 +139,9 @@ def find_root(start: Path) -> Path:
 
 
 def load(root: Path) -> Config:
+    # Imported here: a plan answered from the cache (results.py) finds the root, never parsing.
+    from reconciler import schema, yamlsafe
+
     try:
         raw = repofiles.read_bounded(
             root, repofiles.confine(root, root / CONFIG_FILE), yamlsafe.MAX_BYTES

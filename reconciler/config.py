@@ -139,8 +139,9 @@ def find_root(start: Path) -> Path:
 
 
 def load(root: Path) -> Config:
-    # Imported here: a plan answered from the cache (results.py) finds the root, never parsing.
-    from reconciler import schema, yamlsafe
+    # Imported here and in parse: a plan answered from the cache (results.py) finds the root
+    # only, and needs no YAML or schema library.
+    from reconciler import yamlsafe
 
     try:
         raw = repofiles.read_bounded(
@@ -162,6 +163,8 @@ def load(root: Path) -> Config:
 def parse(root: Path, raw: bytes) -> Config:
     """A pinops.yaml's bytes as the configuration of the repository at `root` (for the base's
     own pinops.yaml, read from git, too)."""
+    from reconciler import schema, yamlsafe
+
     document = yamlsafe.load(raw, CONFIG_FILE)
     problems = schema.check(document.data, schema.CONFIG, document=document)
     if problems:

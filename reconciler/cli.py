@@ -537,10 +537,12 @@ def _sandbox(workspace: Workspace, args: argparse.Namespace) -> int:
     from reconciler.errors import InputError
     from reconciler.providers.sandbox import SandboxProvider
 
+    # Only sandbox accounts are opened: another provider may want credentials.
     accounts = {
         name: provider
         for name in workspace.config.accounts
-        if isinstance(provider := workspace.provider(name), SandboxProvider)
+        if workspace.provider_name(name) == "sandbox"
+        and isinstance(provider := workspace.provider(name), SandboxProvider)
     }
     if not accounts:
         raise InputError(

@@ -20,7 +20,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.providers.base import PinContent
 from reconciler.providers.sandbox import FIRST_PIN_ID, SandboxProvider, board_id
-from tests.conftest import Run, sandbox_pins, state
+from tests.conftest import Run, edit, sandbox_pins, state
 
 BOARDS = ("Recipes", "Home Decor")
 RECIPES = board_id("Recipes")
@@ -117,6 +117,17 @@ def test_pinops_sandbox_lists_boards_and_pins(pinops: Run, repo: Path) -> None:
     pins = [p for board in shown["main"]["boards"] for p in board["pins"]]
     assert {p["id"] for p in pins} == {r["pin_id"] for r in state(repo).values()}
     assert shown["main"]["database"] == ".pinops/sandbox/main.sqlite3"
+
+
+def test_pinops_sandbox_opens_no_other_provider(
+    pinops: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PINTEREST_ACCESS_TOKEN", raising=False)
+    edit(repo / "pinops.yaml", "policy:", "  shop:\n    provider: pinterest\npolicy:")
+    listed = pinops("sandbox")
+    assert listed.code == 0, listed.err
+    assert listed.out.startswith("main: 0 pins in .pinops/sandbox/main.sqlite3\n")
+    assert "shop" not in listed.out
 
 
 def test_pinops_sandbox_without_a_sandbox_account_says_so(pinops: Run, repo: Path) -> None:

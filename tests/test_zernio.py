@@ -325,6 +325,25 @@ def test_an_unpublish_zernio_refuses_is_said_and_the_old_pin_recorded_as_left(
     assert pinops("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_removed_pin_zernio_will_not_unpublish_stays_recorded_with_the_way_out(
+    configured: Path, pinops: Run, api: ZernioEmulator
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    old = state(configured)["summer-salad"]
+    edit(
+        configured / "pins/recipes/summer-salad.yaml",
+        "id: summer-salad",
+        "id: summer-salad\nstate: absent",
+    )
+    path = f"{POSTS}/{old['post_id']}/unpublish"
+    api.faults.add(Fault(kind="status", status=400, method="POST", path=path, body={"error": "No"}))
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    assert "the pin remains on Pinterest" in result.out
+    assert "then `pinops state forget summer-salad`" in result.out
+    assert "intent" not in state(configured)["summer-salad"]
+
+
 def test_a_pin_deleted_on_pinterest_is_published_again(
     configured: Path, pinops: Run, api: ZernioEmulator
 ) -> None:

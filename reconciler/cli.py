@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from reconciler import arguments, ghactions, redact
+from reconciler import arguments, credentials, ghactions, redact
 from reconciler.arguments import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.errors import (
     ConfirmationRefused,
@@ -39,20 +39,26 @@ if TYPE_CHECKING:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments.parser().parse_args(argv)
-    credentials = [os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES]
-    if ghactions.active():
-        # GitHub masks these in the job log too; this is the one place a credential is written.
-        # Standard error: standard output may be redirected to a file (a plan, --json).
-        for value in filter(None, credentials):
-            sys.stderr.write(f"::add-mask::{value}\n")
-        sys.stderr.flush()
-    redact.register(*credentials)
+    _mask([os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES])
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = redact.Stream(stdout), redact.Stream(stderr)
     try:
         return _guarded(args)
     finally:
         sys.stdout, sys.stderr = stdout, stderr
+
+
+def _mask(values: list[str | None]) -> None:
+    """Mask credential values in everything pinops prints, and in GitHub's job log."""
+    if ghactions.active():
+        # GitHub masks these in the job log too; this is the one place a credential is written.
+        # Standard error: standard output may be redirected to a file (a plan, --json).
+        # Past the redacting stream, if it is in place: a masked value would mask nothing.
+        stream = sys.stderr.wrapped if isinstance(sys.stderr, redact.Stream) else sys.stderr
+        for value in filter(None, values):
+            stream.write(f"::add-mask::{value}\n")
+        stream.flush()
+    redact.register(*values)
 
 
 def _guarded(args: argparse.Namespace) -> int:
@@ -185,6 +191,7 @@ def _run(args: argparse.Namespace) -> int:
     from reconciler.workspace import Workspace
 
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
+        _mask(list(credentials.values(workspace.config.secret_variables)))
         if args.command == "apply" and args.base:
             workspace.refuse_state_edits(args.base)  # before the state branch is even read
         if args.command not in ("validate", "boards", "sandbox"):

@@ -1,7 +1,7 @@
 """pinops.yaml: where the pins and state live, the accounts that publish, and the safety policy.
 
 Credentials are never read from this file: only from environment variables, by the provider that
-needs them.
+needs them; an account may name which variables (`credentials:`, see credentials.py).
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from reconciler import repofiles, urls
+from reconciler import credentials, repofiles, urls
 from reconciler.errors import InputError, Location, ValidationFailed
+
+if TYPE_CHECKING:
+    from reconciler.yamlsafe import Document
 
 CONFIG_FILE = "pinops.yaml"
 
@@ -66,6 +69,14 @@ class Account:
     account_id: str | None = None
     base_url: str | None = None
     pace: Pace | None = None
+    # The environment variable of each credential role, when pinops.yaml names them.
+    credentials: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The variable each credential role reads (the provider's defaults unless named)."""
+        named = dict(self.credentials) if self.credentials is not None else None
+        return credentials.variables(self.provider, named)
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,17 @@ class Config:
     state_branch: str | None = None
     # Values every pin template can use; folder and file `vars:` override them by name.
     vars: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secret_variables(self) -> list[str]:
+        """The variables the accounts read their secrets from, to be masked in all output."""
+        return sorted(
+            {
+                variable
+                for account in self.accounts.values()
+                for variable in credentials.secret_variables(account.variables)
+            }
+        )
 
     @property
     def default_account(self) -> str:
@@ -178,10 +200,13 @@ def parse(root: Path, raw: bytes) -> Config:
             account_id=spec.get("account_id"),
             base_url=spec.get("base_url"),
             pace=Pace.parse(spec["pace"]) if "pace" in spec else None,
+            credentials=tuple(spec["credentials"].items()) if "credentials" in spec else None,
         )
         for name, spec in data["accounts"].items()
     }
     for account in accounts.values():
+        if account.credentials is not None:
+            _check_credentials(account, document)
         if account.base_url:
             _check_host(account, document.location(("accounts", account.name, "base_url")))
     policy_data = data.get("policy", {})
@@ -225,6 +250,30 @@ def parse(root: Path, raw: bytes) -> Config:
         state_branch=data.get("state_branch"),
         vars=dict(data.get("vars", {})),
     )
+
+
+def _check_credentials(account: Account, document: Document) -> None:
+    """Each named role is one the provider reads, from a variable that is not the runner's."""
+    roles = credentials.DEFAULTS.get(account.provider, {})
+    for role, variable in account.credentials or ():
+        where = f"accounts.{account.name}.credentials.{role}"
+        location = document.location(("accounts", account.name, "credentials", role), key=True)
+        if role not in roles:
+            known = ", ".join(roles) or "none: it needs no credentials"
+            raise InputError(
+                f"{where}: the {account.provider} provider has no credential '{role}'",
+                location=location,
+                hint=f"its credentials are: {known}",
+            )
+        if variable.upper().startswith(credentials.RESERVED_PREFIXES):
+            raise InputError(
+                f"{where} names {variable}, a variable of the runner or of pinops, not a "
+                "credential of the account",
+                location=location,
+                hint="store the account's secret in a variable of its own, e.g. "
+                f"{account.name.upper().replace('-', '_').replace('.', '_')}_"
+                f"{roles[role].upper()}",
+            )
 
 
 def _check_host(account: Account, location: Location) -> None:

@@ -17,18 +17,14 @@ import threading
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from reconciler import credentials
+
 MASK = "[redacted]"
 
-# Every credential pinops reads, only ever from these environment variables.
+# Every credential pinops reads by default; an account's own variables (pinops.yaml's
+# `credentials:`) are registered once the configuration is read.
 CREDENTIAL_VARIABLES = (
-    "PINTEREST_ACCESS_TOKEN",
-    "PINTEREST_REFRESH_TOKEN",
-    "PINTEREST_CLIENT_SECRET",
-    "CROSSPOSTIFY_API_KEY",
-    "POSTPEER_API_KEY",
-    "POSTPROXY_API_KEY",
-    "ZERNIO_API_KEY",
-    "RELAYAPI_API_KEY",
+    *credentials.default_secret_variables(),
     # GitHub's own tokens, used to push state and post comments.
     "GITHUB_TOKEN",
     "GH_TOKEN",

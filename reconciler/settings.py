@@ -58,6 +58,10 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+def _roles(variables: dict[str, str]) -> str:
+    return ", ".join(f"{role}: {variable}" for role, variable in variables.items())
+
+
 def _account(name: str, before: Account | None, after: Account | None) -> list[Setting]:
     prefix = f"accounts.{name}"
     if before is None and after is not None:
@@ -74,8 +78,10 @@ def _account(name: str, before: Account | None, after: Account | None) -> list[S
         return [Setting(prefix, f"provider {before.provider}", None)]
     assert before is not None and after is not None
     found: list[Setting] = []
-    for field in ("provider", "base_url", "account_id", "boards", "pace"):
+    for field in ("provider", "base_url", "account_id", "boards", "pace", "credentials"):
         old, new = getattr(before, field), getattr(after, field)
+        if field == "credentials" and old != new:  # shown as the variables read, by role
+            old, new = _roles(before.variables), _roles(after.variables)
         if old == new:
             continue
         relaxes = ""
@@ -85,6 +91,8 @@ def _account(name: str, before: Account | None, after: Account | None) -> list[S
             relaxes = f"credentials now go to {_host(new)}"
         elif field == "account_id":
             relaxes = "publishes to another account of the service"
+        elif field == "credentials":
+            relaxes = "reads its credentials from other variables: publishes as their owner"
         elif field == "pace" and _faster(old, new):
             relaxes = "publishes faster"
         found.append(Setting(f"{prefix}.{field}", _text(old), _text(new), relaxes))

@@ -139,7 +139,7 @@ class CrosspostifyProvider:
 
 
 def open_provider(config: Config, account: Account) -> CrosspostifyProvider:  # noqa: ARG001
-    key = posting.api_key("CROSSPOSTIFY_API_KEY", NAME)
+    key = posting.api_key(account, NAME)
     account_id = posting.account_id(
         account, NAME, "the id of the Pinterest social account (GET /social-accounts)"
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -426,7 +425,9 @@ def open_provider(config: Config, account: Account) -> PinterestProvider:  # noq
     # provider's documented limit"), e.g. a slower one for a Trial app.
     return PinterestProvider(
         base_url,
-        Credentials.from_environment(os.environ),
+        Credentials.from_environment(
+            account.variables, account.name if account.credentials is not None else ""
+        ),
         quota=account.pace or WRITE_QUOTA,
         spacing=account.pace.interval if account.pace else 0.0,
     )

@@ -17,10 +17,10 @@ import base64
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import redact
+from reconciler import credentials, redact
 from reconciler.errors import AuthError, ProviderError
 from reconciler.providers.http import HttpClient, json_body
 
@@ -30,6 +30,8 @@ CLIENT_ID = "PINTEREST_CLIENT_ID"
 CLIENT_SECRET = "PINTEREST_CLIENT_SECRET"
 TOKEN_FILE = "PINTEREST_TOKEN_FILE"
 REFRESH_VARIABLES = (REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET)
+DEFAULT_NAMES = credentials.DEFAULTS["pinterest"]
+_REFRESH_ROLES = ("refresh_token", "client_id", "client_secret")
 TOKEN_PATH = "/oauth/token"
 
 log = logging.getLogger(__name__)
@@ -54,22 +56,34 @@ class Credentials:
     client_secret: str | None = None
     token_file: Path | None = None
 
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> Credentials:
-        def value(name: str) -> str | None:
-            return environ.get(name, "").strip() or None
+    # The variable each role came from, for messages and the token file.
+    names: Mapping[str, str] = field(default_factory=lambda: DEFAULT_NAMES)
+    # The account in pinops.yaml, named in errors when it chose its own variables.
+    account: str = ""
 
-        token_file = value(TOKEN_FILE)
-        credentials = cls(
-            access_token=value(ACCESS_TOKEN),
-            refresh_token=value(REFRESH_TOKEN),
-            client_id=value(CLIENT_ID),
-            client_secret=value(CLIENT_SECRET),
+    @classmethod
+    def from_environment(
+        cls, names: Mapping[str, str] = DEFAULT_NAMES, account: str = ""
+    ) -> Credentials:
+        """The credentials from the variables `names` gives by role; a role it leaves out is
+        not read at all."""
+        token_file = credentials.read(names.get("token_file"))
+        found = cls(
+            access_token=credentials.read(names.get("access_token")),
+            refresh_token=credentials.read(names.get("refresh_token")),
+            client_id=credentials.read(names.get("client_id")),
+            client_secret=credentials.read(names.get("client_secret")),
             token_file=Path(token_file) if token_file else None,
+            names=names,
+            account=account,
         )
-        redact.register(credentials.access_token, credentials.refresh_token)
-        redact.register(credentials.client_secret)
-        return credentials
+        redact.register(found.access_token, found.refresh_token)
+        redact.register(found.client_secret)
+        return found
+
+    def variable(self, role: str) -> str:
+        """The variable a role is read from, as messages name it."""
+        return self.names.get(role) or f"(no variable: accounts.{self.account}.credentials.{role})"
 
     @property
     def can_refresh(self) -> bool:
@@ -91,11 +105,7 @@ class OAuth:
     def header(self) -> dict[str, str]:
         if self.credentials.access_token is None:
             if not self.credentials.can_refresh or self.refreshed:
-                missing = [name for name in REFRESH_VARIABLES if not self._is_set(name)]
-                hint = TOKEN_HINT
-                if 0 < len(missing) < len(REFRESH_VARIABLES):
-                    hint += f" ({', '.join(missing)} not set)"
-                raise AuthError(f"{ACCESS_TOKEN} is not set", hint=hint)
+                raise self._unset()
             self.refresh()
         return {"Authorization": f"Bearer {self.credentials.access_token}"}
 
@@ -150,9 +160,10 @@ class OAuth:
                     TOKEN_FILE,
                 )
             return
-        lines = [f"{ACCESS_TOKEN}={self.credentials.access_token}"]
-        if self.credentials.refresh_token:
-            lines.append(f"{REFRESH_TOKEN}={self.credentials.refresh_token}")
+        credentials = self.credentials
+        lines = [f"{credentials.variable('access_token')}={credentials.access_token}"]
+        if credentials.refresh_token:
+            lines.append(f"{credentials.variable('refresh_token')}={credentials.refresh_token}")
         temp = path.with_name(path.name + ".tmp")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -166,6 +177,34 @@ class OAuth:
                 f"cannot save the refreshed Pinterest tokens to {path}: {exc.strerror}",
                 hint=f"point {TOKEN_FILE} at a writable file",
             ) from None
+
+    def _unset(self) -> AuthError:
+        """No access token and no way to refresh one: which variables to set, by name."""
+        credentials = self.credentials
+        if credentials.names == DEFAULT_NAMES:
+            missing = [name for name in REFRESH_VARIABLES if not self._is_set(name)]
+            hint = TOKEN_HINT
+            if 0 < len(missing) < len(REFRESH_VARIABLES):
+                hint += f" ({', '.join(missing)} not set)"
+            return AuthError(f"{ACCESS_TOKEN} is not set", hint=hint)
+        values = {
+            "refresh_token": credentials.refresh_token,
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+        }
+        missing = [credentials.variable(role) for role in _REFRESH_ROLES if not values[role]]
+        hint = (
+            f"set {credentials.variable('access_token')} to a current token of the account's "
+            "Pinterest user, or the refresh variables in "
+            f"accounts.{credentials.account}.credentials so that pinops can refresh it"
+        )
+        if 0 < len(missing) < len(_REFRESH_ROLES):
+            hint += f" ({', '.join(missing)} not set)"
+        return AuthError(
+            f"{credentials.variable('access_token')} is not set "
+            f"(the access token of account '{credentials.account}')",
+            hint=hint,
+        )
 
     def _is_set(self, name: str) -> bool:
         credentials = self.credentials

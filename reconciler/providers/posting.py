@@ -3,13 +3,12 @@ they publish to, and following a post until the service has published it."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from reconciler import redact
+from reconciler import credentials, redact
 from reconciler.config import CONFIG_FILE, Account, Config
 from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
 from reconciler.providers.base import Media, Published
@@ -45,12 +44,15 @@ class PostingService:
         self.client.close()
 
 
-def api_key(variable: str, service: str) -> str:
-    """The service's API key from the environment, registered so that it is never printed."""
-    value = os.environ.get(variable, "").strip()
+def api_key(account: Account, service: str) -> str:
+    """The account's API key from its environment variable, registered so that it is never
+    printed."""
+    variable = account.variables["api_key"]  # the only credential a service has
+    value = credentials.read(variable)
     if not value:
+        whose = f" (the API key of account '{account.name}')" if account.credentials else ""
         raise AuthError(
-            f"{variable} is not set: publishing through {service} needs its API key",
+            f"{variable} is not set{whose}: publishing through {service} needs its API key",
             hint=f"export {variable} with the key from your {service} dashboard",
         )
     redact.register(value)

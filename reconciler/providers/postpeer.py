@@ -276,7 +276,7 @@ def _remote(post: dict[str, Any], pin_id: str) -> RemotePin:
 
 
 def open_provider(config: Config, account: Account) -> PostPeerProvider:
-    key = posting.api_key("POSTPEER_API_KEY", NAME)
+    key = posting.api_key(account, NAME)
     account_id = posting.account_id(
         account, NAME, "the Integration id of the Pinterest account (GET /v1/connect/integrations)"
     )

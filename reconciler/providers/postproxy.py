@@ -307,7 +307,7 @@ def _remote(post: dict[str, Any], pin_id: str) -> RemotePin:
 
 
 def open_provider(config: Config, account: Account) -> PostproxyProvider:
-    key = posting.api_key("POSTPROXY_API_KEY", NAME)
+    key = posting.api_key(account, NAME)
     profile_id = posting.account_id(
         account, NAME, "the id of the Pinterest profile (GET /api/profiles)"
     )

@@ -351,7 +351,7 @@ def _remote(post: dict[str, Any], account_id: str) -> RemotePin:
 
 
 def open_provider(config: Config, account: Account) -> RelayAPIProvider:
-    key = posting.api_key("RELAYAPI_API_KEY", NAME)
+    key = posting.api_key(account, NAME)
     account_id = posting.account_id(account, NAME, "the id of its Pinterest account (acc_…)")
     # `pace` is kept by the plan, which holds back creates beyond it.
     client = HttpClient(

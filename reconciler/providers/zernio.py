@@ -387,7 +387,7 @@ def _remote(post: dict[str, Any]) -> RemotePin:
 
 
 def open_provider(config: Config, account: Account) -> ZernioProvider:
-    key = posting.api_key("ZERNIO_API_KEY", NAME)
+    key = posting.api_key(account, NAME)
     account_id = posting.account_id(account, NAME, "the _id of its Pinterest account")
     # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
     # as well would sleep an hour between pins at 25 a day.

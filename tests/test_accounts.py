@@ -1,0 +1,184 @@
+"""Many accounts: each account's own credential variables, and choosing accounts per run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler import config, settings
+from tests.conftest import Run, state
+from tests.emulators.pinterest import PinterestEmulator
+
+# Two Pinterest users' tokens.
+ACME_TOKEN = "RECOGNISABLE-acme-token-4b1e97"
+GLOBEX_TOKEN = "RECOGNISABLE-globex-token-c03d55"
+
+PIN = """\
+pins:
+  - id: {name}-pin
+    board: Recipes
+    account: {name}
+    title: A pin of {name}
+    description: {description}
+    link: https://example.com/{name}
+    image: https://cdn.example.com/{name}.jpg
+"""
+
+TWO_USERS = """\
+accounts:
+  acme:
+    provider: pinterest
+    base_url: {base_url}
+    credentials:
+      access_token: ACME_PINTEREST_TOKEN
+  globex:
+    provider: pinterest
+    base_url: {base_url}
+    credentials:
+      access_token: GLOBEX_PINTEREST_TOKEN
+"""
+
+
+def write_pins(repo: Path, names: tuple[str, ...], description: str = "Plain words.") -> None:
+    shutil.rmtree(repo / "pins")
+    (repo / "pins").mkdir()
+    for name in names:
+        text = PIN.format(name=name, description=description)
+        (repo / "pins" / f"{name}.yaml").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def api() -> Iterator[PinterestEmulator]:
+    with PinterestEmulator(access_tokens=(ACME_TOKEN, GLOBEX_TOKEN)) as emulator:
+        emulator.add_board("Recipes")
+        yield emulator
+
+
+@pytest.fixture
+def agency(repo: Path, api: PinterestEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (repo / "pinops.yaml").write_text(TWO_USERS.format(base_url=api.base_url), encoding="utf-8")
+    write_pins(repo, ("acme", "globex"))
+    for name in ("ACCESS_TOKEN", "REFRESH_TOKEN", "CLIENT_ID", "CLIENT_SECRET", "TOKEN_FILE"):
+        monkeypatch.delenv(f"PINTEREST_{name}", raising=False)
+    monkeypatch.setenv("ACME_PINTEREST_TOKEN", ACME_TOKEN)
+    monkeypatch.setenv("GLOBEX_PINTEREST_TOKEN", GLOBEX_TOKEN)
+    return repo
+
+
+def test_two_users_publish_each_with_its_own_token(
+    agency: Path, api: PinterestEmulator, pinops: Run
+) -> None:
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    creates = {
+        r.json["title"]: r.headers["authorization"] for r in api.requests("POST", "/v5/pins")
+    }
+    assert creates == {
+        "A pin of acme": f"Bearer {ACME_TOKEN}",
+        "A pin of globex": f"Bearer {GLOBEX_TOKEN}",
+    }
+    # Each account's board lookup, too, went with its own token.
+    tokens = {r.headers["authorization"] for r in api.requests("GET", "/v5/boards")}
+    assert tokens == {f"Bearer {ACME_TOKEN}", f"Bearer {GLOBEX_TOKEN}"}
+    assert {record["account"] for record in state(agency).values()} == {"acme", "globex"}
+    assert ACME_TOKEN not in result.out + result.err
+    assert GLOBEX_TOKEN not in result.out + result.err
+
+
+@pytest.mark.usefixtures("agency")
+def test_an_unset_variable_is_named_with_its_account_and_no_default_stands_in(
+    pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GLOBEX_PINTEREST_TOKEN")
+    # The default variable holds another user's token: an account that names its own must not
+    # fall back to it.
+    monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", ACME_TOKEN)
+    result = pinops("apply", "--yes")
+    assert result.code != 0
+    assert "GLOBEX_PINTEREST_TOKEN is not set" in result.err
+    assert "account 'globex'" in result.err
+    assert ACME_TOKEN not in result.out + result.err
+
+
+def test_every_configured_variable_is_masked_even_of_accounts_the_run_never_opens(
+    agency: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_pins(agency, ("acme",), description=f"Leaked {GLOBEX_TOKEN} here.")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    result = pinops("plan")
+    assert f"::add-mask::{GLOBEX_TOKEN}" in result.err
+    assert f"::add-mask::{ACME_TOKEN}" in result.err
+    assert GLOBEX_TOKEN not in result.out
+    assert "Leaked [redacted] here." in result.out
+
+
+def test_a_posting_service_account_reads_its_own_api_key(
+    repo: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "pinops.yaml").write_text(
+        "accounts:\n  brand-a:\n    provider: zernio\n    account_id: acc_1\n"
+        "    credentials:\n      api_key: BRAND_A_ZERNIO_KEY\n",
+        encoding="utf-8",
+    )
+    write_pins(repo, ("brand-a",))
+    monkeypatch.setenv("ZERNIO_API_KEY", "RECOGNISABLE-default-zernio-key")
+    monkeypatch.delenv("BRAND_A_ZERNIO_KEY", raising=False)
+    result = pinops("apply", "--yes")
+    assert result.code != 0
+    assert "BRAND_A_ZERNIO_KEY is not set (the API key of account 'brand-a')" in result.err
+    assert "RECOGNISABLE-default-zernio-key" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        (
+            "api_key: ACME_KEY",
+            "pinops.yaml:5:7: accounts.acme.credentials.api_key: the pinterest provider has no "
+            "credential 'api_key'",
+        ),
+        (
+            "access_token: GITHUB_TOKEN",
+            "pinops.yaml:5:7: accounts.acme.credentials.access_token names GITHUB_TOKEN, a "
+            "variable of the runner or of pinops",
+        ),
+        ("access_token: acme-token", "pinops.yaml:5:21"),
+    ],
+)
+def test_a_wrong_credential_variable_is_refused_at_its_line(
+    repo: Path, pinops: Run, credentials: str, message: str
+) -> None:
+    (repo / "pinops.yaml").write_text(
+        f"accounts:\n  acme:\n    provider: pinterest\n    credentials:\n      {credentials}\n",
+        encoding="utf-8",
+    )
+    result = pinops("validate")
+    assert result.code != 0
+    assert message in result.err
+
+
+def test_changing_an_accounts_variables_is_a_setting_in_the_plan(tmp_path: Path) -> None:
+    base = config.parse(tmp_path, b"accounts:\n  acme:\n    provider: pinterest\n")
+    head = config.parse(
+        tmp_path,
+        b"accounts:\n  acme:\n    provider: pinterest\n"
+        b"    credentials:\n      access_token: ACME_PINTEREST_TOKEN\n",
+    )
+    (found,) = settings.compare(base, head)
+    assert found.name == "accounts.acme.credentials"
+    assert found.before is not None and "access_token: PINTEREST_ACCESS_TOKEN" in found.before
+    assert found.after == "access_token: ACME_PINTEREST_TOKEN"
+    assert "other variables" in found.relaxes
+    # Naming the default variables explicitly changes nothing.
+    same = config.parse(
+        tmp_path,
+        b"accounts:\n  acme:\n    provider: zernio\n    credentials:\n"
+        b"      api_key: ZERNIO_API_KEY\n",
+    )
+    plain = config.parse(tmp_path, b"accounts:\n  acme:\n    provider: zernio\n")
+    assert settings.compare(plain, same) == ()

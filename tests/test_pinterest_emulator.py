@@ -23,7 +23,7 @@ from tests.emulators.pinterest import (
     UPLOAD_FIELDS,
     PinterestEmulator,
 )
-from tests.emulators.server import Fault, Faults, Request, Response, route
+from tests.emulators.server import Fault, Faults, Request, Response, route, wait_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(24)
@@ -91,13 +91,6 @@ def multipart(parts: list[tuple[str, bytes]]) -> tuple[bytes, str]:
         chunks.append(value + b"\r\n")
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 # The server

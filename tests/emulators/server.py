@@ -515,3 +515,11 @@ class _ConnectionHandler(BaseHTTPRequestHandler):
                 pass  # trailer fields
             return b"".join(chunks)
         return self.rfile.read(int(headers.get("content-length") or 0))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until `condition()` holds: a server may log a request after its client gave up."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)

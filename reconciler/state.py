@@ -3,8 +3,9 @@
 An apply never rewrites the whole state per change. Each intent and each result is appended to a
 journal beside the state file (one fsynced JSON line, O(1) per change); at the end the journal is
 folded into the state file (temp file, fsync, rename, fsync of the folder) and removed. Reading
-the state replays any journal left by an interrupted apply, so nothing recorded is ever lost.
-Journal entries set absolute values, so replaying one twice is harmless.
+the state replays any journal left by an interrupted apply and folds it into the state file (under
+the lock), so nothing recorded is ever lost and a state file committed later lacks nothing the
+journal knew. Journal entries set absolute values, so replaying one twice is harmless.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from reconciler import schema
 from reconciler.errors import Location, StateError
 
 VERSION = 1
+
+
+class Locked(StateError):
+    """Another process holds the state lock."""
 
 
 @dataclass
@@ -99,6 +104,9 @@ class State:
                 self.pins.pop(entry["key"], None)
             case "boards":
                 self.boards[entry["account"]] = entry["boards"]
+            case "serial":
+                # A checkpoint pushed this serial; a later fold must write a newer one.
+                self.serial = max(self.serial, entry["serial"])
             case other:
                 raise StateError(f"unknown journal entry {other!r}")
 
@@ -122,13 +130,29 @@ class StateFile:
         self.lock_path = path.with_name(path.name + ".lock")
         # Who holds the lock, in a file of its own: a locked file cannot be read on Windows.
         self.holder_path = path.with_name(path.name + ".lock.holder")
+        self._held = False
 
     def read(self) -> State:
-        """The state as recorded, with any journal of an interrupted apply replayed onto it."""
+        """The state as recorded, with any journal of an interrupted apply folded into it."""
         state = self._read_file()
-        for entry in self._journal_entries(state):
+        entries = list(self._journal_entries(state))
+        for entry in entries:
             state.apply_entry(entry)
+        if entries:
+            self._fold(state)
         return state
+
+    def _fold(self, state: State) -> None:
+        """Write a replayed journal into the state file, under the lock; a journal that a running
+        apply holds is left to it."""
+        if self._held:
+            self.write(state)
+            return
+        try:
+            with self.lock("fold the journal"):
+                self.write(state)
+        except Locked:
+            pass
 
     def _read_file(self) -> State:
         try:
@@ -179,38 +203,70 @@ class StateFile:
         complete = lines[:-1]
         if not complete:
             return
-        header = json.loads(complete[0])
+        try:
+            header = json.loads(complete[0])
+            if not isinstance(header, dict) or header.get("journal") != 1:
+                raise ValueError
+        except ValueError:
+            raise self._damaged(1) from None
         if not state.lineage and state.serial == 0:
             state.lineage = header.get("lineage", "")  # the first apply died before any write
         if header.get("lineage") != state.lineage or header.get("serial") != state.serial:
             return  # already folded into the state file, or left over from another state
         for number, line in enumerate(complete[1:], start=2):
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                raise StateError(
-                    "the state journal is damaged",
-                    location=Location(self.journal_path.name, number, 1),
-                    hint="restore the state file from git and remove the journal",
-                ) from None
+                entry = json.loads(line)
+                if not isinstance(entry, dict) or "op" not in entry:
+                    raise ValueError
+            except ValueError:
+                raise self._damaged(number) from None
+            yield entry
+
+    def _damaged(self, line: int) -> StateError:
+        return StateError(
+            "this line of the state journal is damaged, so what it recorded cannot be read",
+            location=Location(self.display + ".journal", line, 1),
+            hint="nothing was changed: the state file is as it was; repair or remove that line, "
+            "then run again (a re-run is safe: a create the line recorded is looked for on the "
+            "provider, and `pinops import` takes a pin that was published)",
+        )
 
     @contextlib.contextmanager
     def lock(self, command: str) -> Iterator[None]:
         """Hold the state lock. The OS releases it if the process dies, so a lock is never stale."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        held = self._try_lock()
-        if held is None:
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            held = self._try_lock()
+        except OSError as exc:
             raise StateError(
+                f"cannot open the state lock file: {exc.strerror}",
+                location=Location(self.display + ".lock"),
+                hint="it must be a writable file (pinops creates it): remove whatever is in its "
+                "place; nothing was changed, a re-run is safe",
+            ) from None
+        if held is None:
+            raise Locked(
                 f"the state is locked by {self._holder() or 'another process'}",
                 hint="wait for that run to finish: one apply at a time may change the state",
             )
         try:
-            self.holder_path.write_text(
-                f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, since {utcnow()})",
-                encoding="utf-8",
-            )
+            try:
+                self.holder_path.write_text(
+                    f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, "
+                    f"since {utcnow()})",
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                raise StateError(
+                    f"cannot write who holds the state lock: {exc.strerror}",
+                    location=Location(self.display + ".lock.holder"),
+                    hint="make room (or remove what is in its place); nothing was changed, a "
+                    "re-run is safe",
+                ) from None
+            self._held = True
             yield
         finally:
+            self._held = False
             self.holder_path.unlink(missing_ok=True)  # only a holder that is killed leaves it
             held.release()
 
@@ -267,10 +323,18 @@ class StateFile:
         self._append({"op": "record", "key": key, "record": record.to_json()})
 
     def _append(self, entry: dict[str, Any]) -> None:
-        with self.journal_path.open("a", encoding="utf-8") as journal:
-            journal.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
-            journal.flush()
-            os.fsync(journal.fileno())
+        try:
+            with self.journal_path.open("a", encoding="utf-8") as journal:
+                journal.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                journal.flush()
+                os.fsync(journal.fileno())
+        except OSError as exc:
+            raise StateError(
+                f"cannot write the state journal: {exc.strerror}",
+                location=Location(self.display + ".journal"),
+                hint="the run stopped there; make room and run again: a re-run is safe (what "
+                "was recorded stays, and a create in flight is looked for before it is sent)",
+            ) from None
 
     def finish(self, state: State) -> None:
         """Fold the journal into the state file and remove it."""
@@ -282,9 +346,10 @@ class StateFile:
         state.lineage = state.lineage or str(uuid.uuid4())
         text = dumps(state.to_json())
         folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        temp = ""
         try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
             # mkstemp makes the file private; the state file is as readable as the repository.
             os.fchmod(fd, 0o644)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -292,9 +357,18 @@ class StateFile:
                 out.flush()
                 os.fsync(out.fileno())
             Path(temp).replace(self.path)
-        except BaseException:
+        except BaseException as exc:
             state.serial -= 1
-            Path(temp).unlink(missing_ok=True)
+            if temp:
+                Path(temp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                kept = " and its journal keeps every result" if self.journal_path.exists() else ""
+                raise StateError(
+                    f"cannot write the state file: {exc.strerror}",
+                    location=Location(self.display),
+                    hint=f"it was left as it was{kept}; make room and run any pinops command: "
+                    "it folds the journal in first, so a re-run is safe",
+                ) from None
             raise
         _fsync_folder(folder)
         self.journal_path.unlink(missing_ok=True)

@@ -45,9 +45,11 @@ def test_a_failure_while_writing_leaves_the_previous_state_intact(
 
     monkeypatch.setattr(os, "fsync", disk_full)
     state.pins["b"] = record("2")
-    with pytest.raises(OSError):
+    with pytest.raises(StateError, match="cannot write the state file: No space left") as caught:
         store.write(state)
     monkeypatch.undo()
+    assert str(caught.value).startswith("pinops.state.json: ")
+    assert "a re-run is safe" in caught.value.hint
     assert store.path.read_bytes() == before
     assert state.serial == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pinops.state.json"]
@@ -125,3 +127,59 @@ def test_lock_names_its_holder(tmp_path: Path) -> None:
     assert "locked by pinops apply (pid" in str(caught.value)
     with store.lock("apply"):
         pass  # released when the holder is done
+
+
+def test_reading_folds_a_journal_left_behind_into_the_state_file(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.write(state)
+    store.begin(state)
+    store.record(state, {"op": "record", "key": "a", "record": record("11").to_json()})
+    # The final write failed (or the process died): the journal alone knows pin 11.
+    StateFile(store.path).read()
+    assert not store.journal_path.exists()
+    on_disk = json.loads(store.path.read_text())
+    assert on_disk["pins"]["a"]["pin_id"] == "11"
+    assert on_disk["serial"] == 2
+
+
+def test_reading_leaves_the_journal_of_a_running_apply_alone(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    with store.lock("apply"):
+        store.begin(state)
+        store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
+        other = StateFile(store.path)
+        assert "a" in other.read().pins
+        assert store.journal_path.exists()  # the apply holding the lock folds it itself
+    assert not store.path.exists()
+
+
+@pytest.mark.parametrize("line", [1, 3])
+def test_a_damaged_journal_line_is_a_located_error(tmp_path: Path, line: int) -> None:
+    store = StateFile(tmp_path / "pinops.state.json", "content/pinops.state.json")
+    state = store.read()
+    store.write(state)
+    store.begin(state)
+    store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
+    store.record(state, {"op": "record", "key": "b", "record": record("2").to_json()})
+    lines = store.journal_path.read_text().splitlines(keepends=True)
+    lines[line - 1] = "\x00\x00garbage\n"
+    store.journal_path.write_text("".join(lines))
+    before = store.path.read_bytes()
+    with pytest.raises(StateError) as caught:
+        StateFile(store.path, "content/pinops.state.json").read()
+    assert str(caught.value).startswith(
+        f"content/pinops.state.json.journal:{line}:1: this line of the state journal is damaged"
+    )
+    assert "a re-run is safe" in caught.value.hint
+    assert store.path.read_bytes() == before
+
+
+def test_a_lock_path_that_is_a_folder_is_a_located_error(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    store.lock_path.mkdir()
+    with pytest.raises(StateError) as caught, store.lock("apply"):
+        pass
+    assert str(caught.value).startswith("pinops.state.json.lock: cannot open the state lock file")
+    assert "a re-run is safe" in caught.value.hint

@@ -3,24 +3,27 @@ result right after, so that an interrupted run never loses a published pin's id.
 
 Order: adoptions and creates, then updates, then replaces (create the new pin, record it, delete the
 old one), then deletes. A failed pin is recorded and the run goes on, except for failures that
-would fail every pin alike (authentication, Pinterest's spam block), which stop it.
+would fail every pin alike (authentication, Pinterest's spam block), which stop it. With `--commit`
+the state is pushed to git as the run goes (checkpoint.py); a cancellation ends it in order
+(cancellation.py).
 """
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from reconciler import answers, boards
+from reconciler.cancellation import ABANDONED, CANCELLED, Cancellation, Cancelled
+from reconciler.checkpoint import Checkpoints, recoverable
+from reconciler.content import content, idempotency_key
 from reconciler.desired import LOCAL_FIELDS, Target
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
-from reconciler.providers.base import Batches, PinContent, Provider, Published
-from reconciler.recovery import interrupted
+from reconciler.providers.base import Batches, Provider, Published
+from reconciler.recovery import create_intent, interrupted, previous_of, replayed_key
 from reconciler.state import Record, State, StateFile, utcnow
 
 # A rate-limited change is tried again this many times, waiting as long as the provider asks,
@@ -44,33 +47,6 @@ class Outcome:
 Progress = Callable[[Outcome, int, int], None]
 
 
-def idempotency_key() -> str:
-    """A fresh key for one create. It is kept in the create's intent, so a replay after an
-    interruption sends the same key; a later create of the same content gets a new one, so a
-    service never answers it with an old (perhaps deleted) post."""
-    return uuid.uuid4().hex
-
-
-def content(target: Target, state: State) -> PinContent:
-    fields = target.fields
-    section = fields.get("section")
-    return PinContent(
-        board_id=boards.board_id(state, target),
-        section_id=boards.lookup(state, target.account, f"{target.board}/{section}")
-        if section
-        else None,
-        title=fields.get("title"),
-        description=fields.get("description"),
-        link=fields.get("link"),
-        alt_text=fields.get("alt_text"),
-        dominant_color=fields.get("dominant_color"),
-        media=target.media.get("image") or target.media.get("video"),
-        cover=target.media.get("cover"),
-        cover_frame=fields.get("cover_frame"),
-        publish_at=target.publish_at,
-    )
-
-
 class Applier:
     def __init__(
         self,
@@ -79,6 +55,8 @@ class Applier:
         provider: Callable[[str], Provider],
         provider_name: Callable[[str], str],
         commit: str | None = None,
+        checkpoints: Checkpoints | None = None,
+        cancellation: Cancellation | None = None,
     ) -> None:
         self.state = state
         self.store = store
@@ -86,6 +64,10 @@ class Applier:
         self.provider_name = provider_name
         self.commit = commit
         self.held = answers.Held(state)
+        self.checkpoints = checkpoints or Checkpoints(None)
+        self.checkpoints.bind(store, state, self._pending, self._blind)
+        self.cancellation = cancellation or Cancellation()
+        self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
 
     def run(
         self,
@@ -100,19 +82,31 @@ class Applier:
         outcomes: list[Outcome] = []
         batches = self._batches(todo)
         done: dict[str, Outcome] = {}
+        creates = [c for c in todo if c.action in ("create", "replace")]
+        self._keys = {c.key: replayed_key(c.record, c.target) or idempotency_key() for c in creates}
+        for group in batches.values():  # one call, one key
+            self._keys.update((c.key, self._keys[group[0].key]) for c in group)
+        self.cancellation.arm()
         self.store.begin(self.state)
         try:
             for account, names in refreshed_boards.items():
                 self._write({"op": "boards", "account": account, "boards": names})
+            self.checkpoints.start(creates, len(todo))
             stop: str | None = None
             for number, change in enumerate(todo, start=1):
+                if not stop and self.cancellation.requested:
+                    stop = CANCELLED
                 if change.key in done:
                     outcome = done.pop(change.key)  # made with the first of its batch
                 elif stop:
                     outcome = Outcome(change, error=stop, skipped=True)
                 else:
-                    outcome = self._one(change, batches.get(change.key))
-                    for sibling in batches.get(change.key, [])[1:]:
+                    self.checkpoints.attempted(batches.get(change.key) or [change])
+                    try:
+                        outcome = self._one(change, batches.get(change.key))
+                    except Cancelled:
+                        outcome, stop = Outcome(change, error=ABANDONED), CANCELLED
+                    for sibling in [] if stop else batches.get(change.key, [])[1:]:
                         done[sibling.key] = Outcome(sibling, outcome.error, outcome.pin_id)
                     if isinstance(outcome, _Stop):
                         stop = f"not attempted: {outcome.error}"
@@ -120,9 +114,18 @@ class Applier:
                 outcomes.append(outcome)
                 if progress:
                     progress(outcome, number, len(todo))
+                if stop:
+                    self.checkpoints.stopped()
+                else:
+                    self.checkpoints.after(f"{number} of {len(todo)} changes made")
         finally:
-            self.store.finish(self.state)
+            self.checkpoints.finish()
         return outcomes
+
+    def _blind(self, change: Change) -> bool:
+        """A create whose outcome, if lost, could be neither replayed nor looked for."""
+        assert change.target is not None
+        return not recoverable(capabilities(self.provider_name(change.target.account)))
 
     def _write(self, entry: dict[str, object]) -> None:
         self.store.record(self.state, entry)
@@ -145,7 +148,8 @@ class Applier:
                     return _Stop(change, error=str(exc))
                 if rounds == RATE_LIMIT_ROUNDS:
                     return Outcome(change, error=str(exc))
-                time.sleep(wait)
+                if not self.cancellation.pause(wait):
+                    return Outcome(change, error=CANCELLED, skipped=True)
             except StopsRun as exc:
                 return _Stop(change, error=str(exc))
             except ProviderError as exc:
@@ -181,33 +185,34 @@ class Applier:
             commit=self.commit,
         )
 
-    def _create(self, change: Change) -> Outcome:
+    def _pending(self, change: Change) -> Record:
+        """The record of a create about to be sent: its intent, and what it replaces."""
         target, previous = change.target, change.record
         assert target is not None
         if previous is not None and interrupted(previous):
             # Settling an interrupted create: carry on with what it was doing.
-            restore, replaced = _previous(previous), previous.replaced
-            assert previous.intent is not None
-            reused = previous.content_hash == target.content_hash
-            key = previous.intent.get("idempotency_key") if reused else None
+            restore, replaced = previous_of(previous), previous.replaced
         elif previous is not None and previous.status == "pending":
             # The service failed to publish it: post again, under a key of its own.
             restore, replaced = previous, previous.replaced
-            key = None
         else:
             restore = previous
             replaced = change.remote_id if previous and change.action == "replace" else None
-            key = None
-        key = key or idempotency_key()
-        intent = _intent(target, key)
-        if restore is not None:
-            intent["previous"] = restore.to_json()
-        pending = replace(
-            self._new_record(target), status="pending", intent=intent, replaced=replaced
-        )
+        key = self._keys.get(change.key) or replayed_key(previous, target) or idempotency_key()
+        sent = create_intent(target, key, restore)
+        return replace(self._new_record(target), status="pending", intent=sent, replaced=replaced)
+
+    def _create(self, change: Change) -> Outcome:
+        target = change.target
+        assert target is not None
+        pending = self._pending(change)
+        assert pending.intent is not None
+        restore, key = previous_of(pending), str(pending.intent["idempotency_key"])
         self._put(change.key, pending)
+        self.checkpoints.before(change)
         try:
-            published = self.provider(target.account).create(content(target, self.state), key)
+            with self.cancellation.call():
+                published = self.provider(target.account).create(content(target, self.state), key)
             published = self._checked(change.key, target, published)
         except OutcomeUnknown:
             raise  # the intent stays: the next run settles it instead of posting again
@@ -247,16 +252,19 @@ class Applier:
     def _create_many(self, changes: list[Change]) -> Outcome:
         """Fresh creates of one pin on several boards, in one call: every intent recorded first."""
         targets = [c.target for c in changes if c.target is not None]
-        key = idempotency_key()
+        key = self._keys.get(changes[0].key) or idempotency_key()
         pending = [
-            replace(self._new_record(t), status="pending", intent=_intent(t, key)) for t in targets
+            replace(self._new_record(t), status="pending", intent=create_intent(t, key))
+            for t in targets
         ]
         for change, record in zip(changes, pending, strict=True):
             self._put(change.key, record)
+        self.checkpoints.before(changes[0])
         provider = self.provider(targets[0].account)
         assert isinstance(provider, Batches)  # boards_in_one_call says so
         try:
-            results = provider.create_many([content(t, self.state) for t in targets], key)
+            with self.cancellation.call():
+                results = provider.create_many([content(t, self.state) for t in targets], key)
         except ProviderError as exc:
             if not isinstance(exc, OutcomeUnknown):  # an unknown outcome keeps the intents
                 for change in changes:
@@ -297,7 +305,8 @@ class Applier:
         assert record.replaced is not None
         self._put(key, replace(record, intent={"operation": "delete", "started_at": utcnow()}))
         try:
-            self.provider(record.account).delete(record.replaced)
+            with self.cancellation.call():
+                self.provider(record.account).delete(record.replaced)
         except Undeletable as exc:
             # Asking again would be refused again: the old pin is recorded as left instead.
             left = [*(record.left or []), record.replaced]
@@ -328,9 +337,10 @@ class Applier:
             intent = {"operation": "update", "started_at": utcnow()}
             self._put(change.key, replace(previous, intent=intent))
             try:
-                self.provider(target.account).update(
-                    previous.pin_id, content(target, self.state), remote
-                )
+                with self.cancellation.call():
+                    self.provider(target.account).update(
+                        previous.pin_id, content(target, self.state), remote
+                    )
             except OutcomeUnknown:
                 raise  # an update is safe to send again: the next plan still shows it
             except ProviderError:
@@ -346,29 +356,20 @@ class Applier:
             self._retire(change.key, record)
             return Outcome(change, pin_id=record.replaced)
         if interrupted(record):
-            self._restore(change.key, _previous(record))  # that create never happened
+            self._restore(change.key, previous_of(record))  # that create never happened
             return Outcome(change)
         if change.remote_id:
             intent = {"operation": "delete", "started_at": utcnow()}
             self._put(change.key, replace(record, intent=intent))
             try:
-                self.provider(record.account).delete(change.remote_id)
+                with self.cancellation.call():
+                    self.provider(record.account).delete(change.remote_id)
             except Undeletable as exc:
                 self._put(change.key, record)
                 exc.hint += f", then `pinops state forget {change.key}`"
                 raise
         self._write({"op": "forget", "key": change.key})
         return Outcome(change, pin_id=change.remote_id)
-
-
-def _intent(target: Target, key: str) -> dict[str, object]:
-    """What a create records before it is sent, so that an interrupted run can settle it."""
-    return {
-        "operation": "create",
-        "started_at": utcnow(),
-        "content_hash": target.content_hash,
-        "idempotency_key": key,
-    }
 
 
 def _answered(pending: Record, target: Target, published: Published) -> Record:
@@ -387,13 +388,6 @@ def _answered(pending: Record, target: Target, published: Published) -> Record:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _previous(pending: Record) -> Record | None:
-    """The record an interrupted create would have replaced, kept in its intent."""
-    assert pending.intent is not None
-    previous = pending.intent.get("previous")
-    return Record.from_json(previous) if previous else None
 
 
 class _Stop(Outcome):

@@ -388,6 +388,7 @@ def _read_checksum(path: Path) -> str:
 
 def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
     from reconciler import report, review
+    from reconciler.cancellation import Cancellation
 
     expected = _read_checksum(args.planfile) if args.planfile else None
     approved = args.yes or expected is not None
@@ -426,19 +427,24 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
     def progress(outcome: Outcome, number: int, total: int) -> None:
         print(report.outcome_line(outcome, number, total), flush=True)
 
-    planned, outcomes = workspace.apply(
-        expected_checksum=expected,
-        refresh=args.refresh,
-        allow_destroy=args.allow_destroy,
-        progress=progress,
-        confirm=confirm,
-        base=args.base,
-    )
-    if not planned.plan.has_changes:
-        sys.stdout.write(report.plan_text(planned.plan))
-    if outcomes:
-        sys.stdout.write("\n" + report.apply_summary(outcomes))
-    pushed = workspace.commit_state(outcomes) if args.commit else None
+    cancellation = Cancellation()
+    with cancellation.installed():
+        planned, outcomes = workspace.apply(
+            expected_checksum=expected,
+            refresh=args.refresh,
+            allow_destroy=args.allow_destroy,
+            progress=progress,
+            confirm=confirm,
+            base=args.base,
+            commit=args.commit,
+            cancellation=cancellation,
+        )
+        if not planned.plan.has_changes:
+            sys.stdout.write(report.plan_text(planned.plan))
+        if outcomes:
+            sys.stdout.write("\n" + report.apply_summary(outcomes))
+        # A cancelled run still records what it did: the state is pushed before it stops.
+        pushed = workspace.commit_state(outcomes) if args.commit else None
     if args.commit:
         print(_commit_line(pushed))
     if ghactions.active():
@@ -614,11 +620,15 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
 def _refresh(workspace: Workspace) -> int:
     from reconciler import report
 
-    planned = workspace.plan(refresh=True)
+    planned = workspace.refresh()
     if not planned.plan.drift:
         print("No drift: every published pin is as pinops left it.")
         return EXIT_OK
     sys.stdout.write(report.plan_text(planned.plan))
+    print(
+        f"\nRecorded in {workspace.store.display}: the next plan and apply restore it "
+        "(or declare what was changed, to keep it)."
+    )
     return EXIT_OK
 
 

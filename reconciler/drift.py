@@ -2,16 +2,22 @@
 
 Found by reading every recorded pin back (`pinops refresh`, `plan --refresh`). A deleted pin is
 planned for re-creation; edited fields are reported apart from planned changes and restored.
+`pinops refresh` also records what it found in the state, as Terraform's refresh does, so that the
+next plan and apply restore it without being asked to look again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.desired import content_hash
 from reconciler.providers.base import Provider, RemotePin
 from reconciler.state import Record, State
+
+# The status of a record whose pin a refresh found deleted on the provider.
+DELETED = "deleted"
 
 # Remote attribute → the field of a state record it publishes.
 _COMPARED = ("title", "description", "link", "alt_text")
@@ -56,3 +62,38 @@ def detect(state: State, provider: Callable[[str], Provider]) -> dict[str, Drift
         if edited:
             drifted[key] = Drift(key, edited=edited)
     return drifted
+
+
+def remembered(key: str, record: Record) -> Drift | None:
+    """The drift a refresh recorded in the state: a deleted pin (edits are in its fields)."""
+    return Drift(key, deleted=True) if record.status == DELETED else None
+
+
+def remember(state: State, found: Iterable[Drift]) -> None:
+    """Record drift in the state: a deleted pin's record says so, and an edited pin's record holds
+    what the provider shows, so that plans compare the manifests with what is really there."""
+    for drift in found:
+        record = state.pins.get(drift.key)
+        if record is None:
+            continue
+        if drift.deleted:
+            state.pins[drift.key] = replace(record, status=DELETED)
+            continue
+        fields = dict(record.fields)
+        board_id, section_id = record.board_id, record.section_id
+        for name, _, value in drift.edited:
+            if name == "board":
+                board_id = value  # as an id: planned as a move back to the declared board
+            elif name == "section":
+                section_id = value
+            if value:
+                fields[name] = value
+            else:
+                fields.pop(name, None)
+        state.pins[drift.key] = replace(
+            record,
+            fields=fields,
+            board_id=board_id,
+            section_id=section_id,
+            content_hash=content_hash(fields),
+        )

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -322,46 +323,59 @@ class StateInGit:
         _write_atomically(self.state_path, stored)
         return f"read the state from {source}"
 
-    def push(self, message: str, attempts: int = PUSH_ATTEMPTS) -> Pushed | None:
-        """Commit the state file (when it changed) and push it; None when there was nothing new."""
+    def push(
+        self, message: str, attempts: int = PUSH_ATTEMPTS, data: bytes | None = None
+    ) -> Pushed | None:
+        """Commit the state file (or `data` as the state file: a checkpoint) when it changed, and
+        push it; None when there was nothing new. The next push builds on this one."""
         if not self.branch:
             raise StateError("the state was not read from git before this commit")
         with _open(self.root) as repo:
             rel = self._rel(repo)
-            blob = str(repo.git.hash_object("-w", "--no-filters", str(self.state_path)))
+            if data is None:
+                blob = str(repo.git.hash_object("-w", "--no-filters", str(self.state_path)))
+            else:
+                # Straight into git's object store: a disk too full for a state file may still
+                # take the compressed object.
+                blob = _store_blob(repo, data)
             if blob == self.base_blob:
                 return None
-            env = _identity(repo)
-            start = self._start(repo)
-            commit = self._commit(repo, start, rel, blob, message, env)
-            self._move(repo, commit, start, blob, rel)
-            if not self._has_remote(repo):
-                return Pushed(commit, self.branch, pushed=False, attempts=0)
-            for attempt in range(1, attempts + 1):
-                if self._push(repo, commit):
-                    self._settle(repo, commit)
-                    return Pushed(commit, self.branch, pushed=True, attempts=attempt)
-                if attempt == attempts:
-                    break
-                tip = self._fetch(repo, self.branch)
-                if self._blob(repo, tip, rel) != self.base_blob:
-                    raise StateError(
-                        f"the state on {REMOTE}/{self.branch} changed while this apply ran: "
-                        "another apply published too",
-                        hint=(
-                            f"the state is committed locally as {commit[:12]}; compare it with "
-                            f"{REMOTE}/{self.branch}, keep the right one, and do not force-push"
-                        ),
-                    )
-                if start and tip and not self.state_branch and not _is_ancestor(repo, start, tip):
-                    raise StateError(
-                        f"{self.branch} has commits that are not on {REMOTE}",
-                        hint=f"push or rebase them first; the state is committed as {commit[:12]}",
-                    )
-                log.info("push rejected: %s moved; retrying on %s", self.branch, tip)
-                commit = self._commit(repo, tip, rel, blob, message, env)
-                if self.state_branch:
-                    self._move(repo, commit, tip, blob, rel)
+            pushed = self._publish(repo, rel, blob, message, attempts)
+            self.tip, self.base_blob = pushed.commit, blob
+            return pushed
+
+    def _publish(self, repo: git.Repo, rel: str, blob: str, message: str, attempts: int) -> Pushed:
+        env = _identity(repo)
+        start = self._start(repo)
+        commit = self._commit(repo, start, rel, blob, message, env)
+        self._move(repo, commit, start, blob, rel)
+        if not self._has_remote(repo):
+            return Pushed(commit, self.branch, pushed=False, attempts=0)
+        for attempt in range(1, attempts + 1):
+            if self._push(repo, commit):
+                self._settle(repo, commit)
+                return Pushed(commit, self.branch, pushed=True, attempts=attempt)
+            if attempt == attempts:
+                break
+            tip = self._fetch(repo, self.branch)
+            if self._blob(repo, tip, rel) != self.base_blob:
+                raise StateError(
+                    f"the state on {REMOTE}/{self.branch} changed while this apply ran: "
+                    "another apply published too",
+                    hint=(
+                        f"the state is committed locally as {commit[:12]}; compare it with "
+                        f"{REMOTE}/{self.branch}, keep the right one, and do not force-push"
+                    ),
+                )
+            if start and tip and not self.state_branch and not _is_ancestor(repo, start, tip):
+                raise StateError(
+                    f"{self.branch} has commits that are not on {REMOTE}",
+                    hint=f"push or rebase them first; the state is committed as {commit[:12]}",
+                )
+            log.info("push rejected: %s moved; retrying on %s", self.branch, tip)
+            commit = self._commit(repo, tip, rel, blob, message, env)
+            if self.state_branch:
+                self._move(repo, commit, tip, blob, rel)
         raise StateError(
             f"could not push the state to {REMOTE}/{self.branch} after {attempts} attempts: "
             "the branch kept moving",
@@ -431,6 +445,20 @@ class StateInGit:
             repo.git.reset("--keep", commit)
         except git.GitCommandError as exc:
             log.warning("pushed %s, but the work tree could not follow: %s", commit, exc)
+
+
+def _store_blob(repo: git.Repo, data: bytes) -> str:
+    done = subprocess.run(
+        [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "hash-object", "-w", "--stdin"],
+        input=data,
+        cwd=_top(repo),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        error = done.stderr.decode(errors="replace").strip()
+        raise StateError(f"cannot store the state in git: {error}")
+    return done.stdout.decode().strip()
 
 
 def _identify(data: bytes, source: str) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from typing import Any
 from reconciler import caution, pacing
 from reconciler.config import Account, Policy
 from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, comparable
-from reconciler.drift import Drift
+from reconciler.drift import Drift, remembered
 from reconciler.errors import Location, PlanError
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, awaited, interrupted
@@ -193,11 +193,11 @@ def make(
         elif interrupted(record) or awaited(record, now):
             changes.append(_settle(key, target, record, seen.interrupted.get(key)))
         elif target is None:
-            found = seen.drift.get(key)
+            found = seen.drift.get(key) or remembered(key, record)
             change = _removed(key, record, policy.prune, desired.absent, found)
             changes.append(_unsupported(change, caps(record.account), policy))
         else:
-            found = seen.drift.get(key)
+            found = seen.drift.get(key) or remembered(key, record)
             change = _compare(key, target, record, caps(target.account), found)
             changes.append(_unsupported(change, caps(target.account), policy))
         if record is not None and record.replaced and not interrupted(record):

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Capabilities, Follows, PinContent, Provider
-from reconciler.state import Record, State
+from reconciler.state import Record, State, utcnow
+
+if TYPE_CHECKING:
+    from reconciler.desired import Target
 
 # Clocks of this machine and the provider's may disagree a little.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -32,6 +36,38 @@ class Finding:
 def interrupted(record: Record) -> bool:
     """A create was sent (or about to be) and its result never recorded."""
     return record.intent is not None and record.intent.get("operation") == "create"
+
+
+def create_intent(target: Target, key: str, previous: Record | None = None) -> dict[str, object]:
+    """What a create records before it is sent, so that an interrupted run can settle it: the
+    key it sends, and the record it would replace (restored if it never happened)."""
+    sent: dict[str, object] = {
+        "operation": "create",
+        "started_at": utcnow(),
+        "content_hash": target.content_hash,
+        "idempotency_key": key,
+    }
+    if previous is not None:
+        sent["previous"] = previous.to_json()
+    return sent
+
+
+def previous_of(pending: Record) -> Record | None:
+    """The record an interrupted create would have replaced, kept in its intent."""
+    assert pending.intent is not None
+    previous = pending.intent.get("previous")
+    return Record.from_json(previous) if previous else None
+
+
+def replayed_key(record: Record | None, target: Target | None) -> str | None:
+    """The key of an interrupted create of the same content: sent again, so that the service
+    answers with the post it may have made."""
+    if record is None or record.intent is None or target is None or not interrupted(record):
+        return None
+    if record.content_hash != target.content_hash:
+        return None
+    key = record.intent.get("idempotency_key")
+    return str(key) if key else None
 
 
 def awaited(record: Record, now: datetime) -> bool:

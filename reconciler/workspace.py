@@ -26,6 +26,8 @@ from reconciler import (
     settings,
 )
 from reconciler.apply import Applier, Outcome, Progress
+from reconciler.cancellation import Cancellation
+from reconciler.checkpoint import Checkpoints
 from reconciler.errors import InputError, PlanError, SafetyBlocked, StateError
 from reconciler.providers.base import Capabilities, Provider
 from reconciler.settings import Setting
@@ -59,6 +61,7 @@ class Workspace:
         self.store = StateFile(self.config.state_path, self.config.relative(self.config.state_path))
         self._providers: dict[str, Provider] = {}
         self._git_state: gitrepo.StateInGit | None = None
+        self._source: str | None = None  # the commit an apply published from
 
     def pull_state(self, *, for_commit: bool = False) -> str | None:
         """Take the newest state git holds into the state file: always with a state branch, and
@@ -71,6 +74,7 @@ class Workspace:
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
+            self.store.read()  # a journal left behind is folded in before the states are compared
             try:
                 if self.config.state_branch:
                     self._drop_checked_out_state()
@@ -162,9 +166,17 @@ class Workspace:
         published = [
             (plan.SYMBOLS[o.change.action], o.change.key, o.pin_id) for o in outcomes if o.ok
         ]
-        message = gitrepo.commit_message(published, gitrepo.head_commit(self.config.root))
+        # The commit applied: HEAD may since be a checkpoint of the state.
+        source = self._source or gitrepo.head_commit(self.config.root)
+        message = gitrepo.commit_message(published, source)
         with self.store.lock("commit state"):
             return self._git_state.push(message)
+
+    def _checkpoint(self, data: bytes, message: str) -> None:
+        if self._git_state is None:
+            self.pull_state(for_commit=True)
+        assert self._git_state is not None
+        self._git_state.push(message, data=data)
 
     def __enter__(self) -> Workspace:
         return self
@@ -231,8 +243,12 @@ class Workspace:
         progress: Progress | None = None,
         confirm: Callable[[Planned], bool] | None = None,
         base: str | None = None,
+        commit: bool = False,
+        cancellation: Cancellation | None = None,
     ) -> tuple[Planned, list[Outcome]]:
-        """Plan under the state lock and execute it; refuse a saved plan that no longer matches."""
+        """Plan under the state lock and execute it; refuse a saved plan that no longer matches.
+
+        With `commit`, the state is checkpointed to git while the apply runs."""
         with self.store.lock("apply"):
             planned = self.plan(allow_destroy=allow_destroy, refresh=refresh, base=base)
             if expected_checksum is not None and planned.plan.checksum != expected_checksum:
@@ -251,14 +267,28 @@ class Workspace:
                 return planned, []
             from reconciler import gitrepo
 
+            self._source = gitrepo.head_commit(self.config.root)
             applier = Applier(
                 planned.state,
                 self.store,
                 self.provider,
                 self.provider_name,
-                commit=gitrepo.head_commit(self.config.root),
+                commit=self._source,
+                checkpoints=Checkpoints(self._checkpoint) if commit else None,
+                cancellation=cancellation,
             )
             return planned, applier.run(planned.plan, refreshed, progress)
+
+    def refresh(self) -> Planned:
+        """Read every published pin back, plan with what was found, and record it in the state
+        (see drift.py), so that later plans act on it without looking again."""
+        with self.store.lock("refresh"):
+            planned = self.plan(refresh=True)
+            if planned.plan.drift:
+                state = self.store.read()
+                drift.remember(state, planned.plan.drift)
+                self.store.write(state)
+            return planned
 
 
 def raise_blocked(made: plan.Plan) -> None:

@@ -63,7 +63,13 @@ def test_apply_commit_pushes_the_state_with_what_was_published(
     pushed = git(origin.bare, "rev-parse", "main")
     assert git(clone, "rev-parse", "HEAD") == pushed
     assert git(clone, "status", "--porcelain") == ""
-    assert git(origin.bare, "rev-parse", "main^") == source
+    # Before the first create, a checkpoint recorded every create to come as an intent.
+    assert git(origin.bare, "rev-parse", "main^^") == source
+    checkpoint = git(origin.bare, "log", "-1", "--format=%s", "main^")
+    assert checkpoint == "pinops: checkpoint: apply started: 8 changes to make"
+    intents = json.loads(git(origin.bare, "show", f"main^:{STATE}"))["pins"]
+    assert len(intents) == 8
+    assert {record["intent"]["operation"] for record in intents.values()} == {"create"}
     assert git(origin.bare, "diff", "--name-only", source, pushed) == STATE
     message = git(origin.bare, "log", "-1", "--format=%B", "main")
     assert message.splitlines()[0] == f"pinops: state after 8 published changes from {source[:12]}"
@@ -139,6 +145,7 @@ def test_queued_runs_apply_their_own_commit_on_top_of_the_newest_state(
     assert "and pushed it." in result.out  # on top of the second merge, which it had fetched
     assert git(origin.bare, "log", "--format=%s", "main").splitlines() == [
         f"pinops: state after 8 published changes from {seed[:12]}",
+        "pinops: checkpoint: apply started: 8 changes to make",
         "Retitle the salad",
         "The example pins",
     ]
@@ -150,7 +157,7 @@ def test_queued_runs_apply_their_own_commit_on_top_of_the_newest_state(
     assert result.code == 0, result.err
     assert "read the state from main" in result.err
     assert "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete." in result.out
-    assert state(queued)["serial"] == 2
+    assert state(queued)["serial"] == 3  # the first run's checkpoint had a serial of its own
     assert git(origin.bare, "log", "--format=%s", "-2", "main").splitlines() == [
         f"pinops: state after 1 published change from {second[:12]}",
         f"pinops: state after 8 published changes from {seed[:12]}",
@@ -192,6 +199,7 @@ def test_the_state_branch_keeps_state_off_the_work_tree_and_main(
     assert git(origin.bare, "log", "--format=%s", "pinops-state").splitlines() == [
         f"pinops: state after 1 published change from {git(fresh, 'rev-parse', 'HEAD')[:12]}",
         f"pinops: state after 8 published changes from {main_before[:12]}",
+        "pinops: checkpoint: apply started: 8 changes to make",
     ]
     assert git(origin.bare, "rev-parse", "main") == main_before
     assert STATE not in git(origin.bare, "ls-tree", "-r", "--name-only", "main").splitlines()

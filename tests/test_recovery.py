@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler import boards
-from reconciler.apply import content, idempotency_key
 from reconciler.config import load as load_config
+from reconciler.content import content, idempotency_key
 from reconciler.providers.base import PinContent, Published
 from reconciler.providers.sandbox import SandboxProvider
 from reconciler.state import Record, StateFile, utcnow
 from reconciler.workspace import Workspace
-from tests.conftest import Run, edit, sandbox_pins
+from tests.conftest import Run, edit, sandbox_pins, state
 
 SALAD = "pins/recipes/summer-salad.yaml"
 
@@ -150,10 +150,34 @@ def test_refresh_finds_drift_and_apply_restores_it(pinops: Run, repo: Path) -> N
     )
     assert "  + create cozy-living-room" in refresh.out
     assert "  ~ update summer-salad" in refresh.out
-    assert "No changes" in pinops("plan").out  # without --refresh the state is trusted
-    assert pinops("apply", "--yes", "--refresh").code == 0
+    assert "Recorded in pinops.state.json: the next plan and apply restore it" in refresh.out
+    # The refresh is remembered: the state says what it found, so plans act on it without it.
+    records = state(repo)
+    assert records["cozy-living-room"]["status"] == "deleted"
+    assert records["summer-salad"]["fields"]["title"] == "Edited by hand on Pinterest"
+    plan = pinops("plan", "--detailed-exitcode")
+    assert plan.code == 2
+    assert "  + create cozy-living-room" in plan.out
+    assert "  ~ update summer-salad" in plan.out
+    assert '"Edited by hand on Pinterest" → "Crunchy Summer Salad with Lemon Dressing"' in plan.out
+    assert pinops("apply", "--yes").code == 0
     assert pinops("refresh").out == "No drift: every published pin is as pinops left it.\n"
+    assert "No changes" in pinops("plan").out
     assert len(sandbox_pins(repo)) == 8
+
+
+def test_without_refresh_a_plan_trusts_the_state(pinops: Run, repo: Path) -> None:
+    pinops("apply", "--yes")
+    store = repo / ".pinops/sandbox/main.json"
+    data = json.loads(store.read_text())
+    living = next(p for p in data["pins"].values() if "living" in p["link"])
+    del data["pins"][living["id"]]
+    store.write_text(json.dumps(data))
+    assert "No changes" in pinops("plan").out
+    assert "  + create cozy-living-room" in pinops("plan", "--refresh").out
+    assert "No changes" in pinops("plan").out  # plan --refresh shows drift, records nothing
+    assert "  + create cozy-living-room" in pinops("refresh").out
+    assert "  + create cozy-living-room" in pinops("plan").out
 
 
 def test_import_adopts_an_existing_pin_without_republishing(pinops: Run, repo: Path) -> None:

@@ -70,6 +70,8 @@ class Capabilities:
     fields: frozenset[str] = frozenset(OPTIONAL_FIELDS)
     # Seconds a create's idempotency key is honoured (0: the provider has none).
     idempotency_window: float = 0.0
+    # Lists what was published (`find`), so a create whose outcome is unknown can be looked for.
+    findable: bool = True
     # Takes `publish_at` and publishes then by itself, so the pin need not wait for a later run.
     schedules: bool = False
     # How far ahead (seconds) it takes a schedule; None: any time. Later pins wait until in reach.

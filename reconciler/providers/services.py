@@ -22,6 +22,7 @@ CROSSPOSTIFY = Capabilities(
     # ~10 minutes' lead time, and one more for the run itself.
     schedule_lead=11 * 60.0,
     boards_in_one_call=True,
+    findable=False,  # no post listing, and no idempotency key either
     text_limits=TextLimits(description=500),
     media_limits=replace(
         PINTEREST_LIMITS,

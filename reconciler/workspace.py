@@ -74,7 +74,8 @@ class Workspace:
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
-            self.store.read()  # a journal left behind is folded in before the states are compared
+            if self.store.journal_path.exists():
+                self.store.read()  # what a journal left behind knows is folded in before comparing
             try:
                 if self.config.state_branch:
                     self._drop_checked_out_state()

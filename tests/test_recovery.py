@@ -168,11 +168,8 @@ def test_refresh_finds_drift_and_apply_restores_it(pinops: Run, repo: Path) -> N
 
 def test_without_refresh_a_plan_trusts_the_state(pinops: Run, repo: Path) -> None:
     pinops("apply", "--yes")
-    store = repo / ".pinops/sandbox/main.json"
-    data = json.loads(store.read_text())
-    living = next(p for p in data["pins"].values() if "living" in p["link"])
-    del data["pins"][living["id"]]
-    store.write_text(json.dumps(data))
+    with closing(sqlite3.connect(repo / ".pinops/sandbox/main.sqlite3")) as db, db:
+        db.execute("DELETE FROM pins WHERE link LIKE '%living%'")
     assert "No changes" in pinops("plan").out
     assert "  + create cozy-living-room" in pinops("plan", "--refresh").out
     assert "No changes" in pinops("plan").out  # plan --refresh shows drift, records nothing

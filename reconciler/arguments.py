@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 # Exit codes; 3 (blocked by a safety check) is SafetyBlocked.exit_code.
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -25,7 +26,7 @@ examples:
   pinops plan --format markdown   the plan as reviewers see it on a pull request
   pinops preview                  the plan as pin cards in a page: pinops-preview/index.html
   pinops init my-pins             start a content repository with GitHub workflows
-  pinops -C path/to/repo plan     work on another repository
+  pinops plan -C path/to/repo     work on another repository (global options go anywhere)
 
 exit codes: 0 ok, 1 error, 2 changes to make (plan --detailed-exitcode), 3 blocked by a safety check
 """
@@ -39,28 +40,57 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"error: {message}\n")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The whole grammar: global options, commands, their options, help and examples."""
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
-    parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
+def version() -> str:
+    try:
+        return metadata.version("pinops")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _global_options(parser: argparse.ArgumentParser, *, inherited: bool) -> None:
+    """Options every command takes, before or after its name. Where they are inherited, absent
+    means "as given before the command" (SUPPRESS leaves the value set there alone)."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if inherited else value
+
     parser.add_argument(
-        "-C", dest="directory", type=Path, default=Path(), metavar="DIR", help="run in DIR"
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show debug logs and tracebacks",
+    )
+    parser.add_argument(
+        "-C", dest="directory", type=Path, default=default(Path()), metavar="DIR", help="run in DIR"
     )
     parser.add_argument(
         "--state-branch",
         metavar="BRANCH",
+        default=default(None),
         help="keep the state on git branch BRANCH (overrides state_branch: in pinops.yaml)",
     )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole grammar: global options, commands, their options, help and examples."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    _global_options(parser, inherited=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, inherited=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
+    def command(
+        name: str, summary: str, example: str, group: argparse._SubParsersAction[Any] = commands
+    ) -> argparse.ArgumentParser:
+        return group.add_parser(  # type: ignore[no-any-return]
             name,
             help=summary,
             description=summary,
             epilog=f"example:\n  {example}",
             formatter_class=fmt,
+            parents=[common],
         )
 
     validate = command(
@@ -142,6 +172,12 @@ def parser() -> argparse.ArgumentParser:
     apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved by `pinops plan --out`")
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     apply.add_argument(
+        "--show-plan",
+        action="store_true",
+        help="print every change before applying (with --yes or a saved plan only the summary "
+        "line is printed; asking for confirmation always shows every change)",
+    )
+    apply.add_argument(
         "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
     )
     apply.add_argument(
@@ -193,24 +229,46 @@ def parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--json", action="store_true", help="print as JSON")
 
-    state = command("state", "inspect or edit the state file", "pinops state list")
-    state_commands = state.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
-    state_commands.add_parser("list", help="list the published pins")
-    state_commands.add_parser("show", help="show one record as JSON").add_argument("key")
-    state_commands.add_parser(
-        "forget", help="drop a record without deleting the pin (pinops stops managing it)"
-    ).add_argument("key")
-    moved = state_commands.add_parser("mv", help="rename a record (after changing a pin's id)")
-    moved.add_argument("old")
-    moved.add_argument("new")
-    resolved = state_commands.add_parser(
-        "resolve", help="settle a create an interrupted apply left undecided"
+    state = command(
+        "state",
+        "inspect the state file, or edit it by hand (nothing is published or deleted)",
+        "pinops state list",
     )
-    resolved.add_argument("key")
+    states = state.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
+    command("list", "list the recorded pins: id, board and status", "pinops state list", states)
+    command("show", "show one record as JSON", "pinops state show easy-pasta", states).add_argument(
+        "key", help="the record (id, or id@board for several boards)"
+    )
+    command(
+        "forget",
+        "drop a record without deleting the pin (pinops stops managing it)",
+        "pinops state forget easy-pasta",
+        states,
+    ).add_argument("key", help="the record to drop")
+    moved = command(
+        "mv",
+        "rename a record after changing a pin's id, so that it is not published again",
+        "pinops state mv easy-pasta quick-pasta",
+        states,
+    )
+    moved.add_argument("old", help="the record's key now")
+    moved.add_argument("new", help="the pin's new id")
+    resolved = command(
+        "resolve",
+        "settle a create an interrupted apply left undecided",
+        "pinops state resolve easy-pasta --published 999658448514149467",
+        states,
+    )
+    resolved.add_argument("key", help="the undecided record")
     outcome = resolved.add_mutually_exclusive_group(required=True)
     outcome.add_argument("--published", metavar="PIN_ID", help="it was published as PIN_ID")
     outcome.add_argument("--not-published", action="store_true", help="it was never published")
-    state_commands.add_parser("unlock", help="clear a lock left by a run that is gone")
+    command(
+        "unlock",
+        "clear the lock of a run that is gone (refused while a live run holds it)",
+        "pinops state unlock",
+        states,
+    )
 
     init = command(
         "init",

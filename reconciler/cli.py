@@ -7,6 +7,8 @@ traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import os
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or file that cannot take every character (cp1252, ascii) gets \u23f2 and
+        # the like instead of a crash halfway through the output.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = arguments.parser().parse_args(argv)
     _mask([os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES])
     stdout, stderr = sys.stdout, sys.stderr
@@ -86,8 +93,12 @@ def _guarded(args: argparse.Namespace) -> int:
         _report_failure(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print(f"\ninterrupted: {_INTERRUPTED.get(args.command, '')}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (| head): say nothing more to it
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except Exception as exc:  # the boundary: no traceback for users unless they ask
         message = f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}"
         _report_failure(args, PinopsError(message, hint="run with --debug for details"))
@@ -143,6 +154,13 @@ def _report_failure(args: argparse.Namespace, error: PinopsError) -> None:
         prefix = ghactions.workspace_prefix(root) if root else ""
         print(ghactions.error_annotation(error, prefix), file=sys.stderr)
     ghactions.append_summary(_failure_markdown(args, error, markdown.SUMMARY_LIMIT))
+
+
+EXIT_INTERRUPTED = 128 + 2  # SIGINT, as shells report it
+_INTERRUPTED = {
+    "apply": "what was published so far is recorded in the state, and running pinops apply "
+    "again is safe: it publishes nothing twice and goes on with the rest",
+}
 
 
 def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
@@ -255,7 +273,9 @@ def _remembered(args: argparse.Namespace) -> Remembered | None:
         return None
     if args.format == "markdown":
         return None  # its thumbnails follow the commit
-    question = repr((sorted(vars(args).items()), sys.stdout.isatty(), sys.stderr.isatty()))
+    # Whether and how the output is coloured depends on the streams and on these variables.
+    shown = [os.environ.get(name) for name in ("NO_COLOR", "FORCE_COLOR", "TERM", "CI")]
+    question = repr((sorted(vars(args).items()), sys.stdout.isatty(), sys.stderr.isatty(), shown))
     return results.Remembered.open(config.find_root(args.directory), question)
 
 
@@ -273,7 +293,7 @@ def _plan(workspace: Workspace, args: argparse.Namespace, remembered: Remembered
 
 
 def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Planned]:
-    from reconciler import markdown, markdown_results, report
+    from reconciler import markdown, markdown_results, report, terminal
 
     if args.changed and args.out:
         raise PinopsError(
@@ -294,7 +314,8 @@ def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Pla
         case "markdown":
             sys.stdout.write(markdown.plan(made, context, note=note, footer=footer))
         case _:
-            sys.stdout.write((f"{note}\n\n" if note else "") + report.plan_text(made))
+            noted: list[report.Line] = [[(note, "")], []] if note else []
+            terminal.show(noted + report.plan_lines(made), sys.stdout)
     if args.out:
         _write_plan(args.out, report.plan_json(made))
         print(
@@ -387,7 +408,7 @@ def _read_checksum(path: Path) -> str:
 
 
 def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
-    from reconciler import report, review
+    from reconciler import report, review, terminal
     from reconciler.cancellation import Cancellation
 
     expected = _read_checksum(args.planfile) if args.planfile else None
@@ -400,7 +421,10 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
     differences: list[Difference] = []
 
     def confirm(planned: Planned) -> bool:
-        sys.stdout.write(report.plan_text(planned.plan))
+        if approved and not args.show_plan:
+            print(f"{report.summary(planned.plan)} (--show-plan prints every change)")
+        else:
+            terminal.show(report.plan_lines(planned.plan), sys.stdout)
         if args.reviewed is not None:
             differences[:] = review.compare(reviewed, planned.plan)
             _show_differences(differences, policy)
@@ -418,17 +442,16 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
                 "refusing to apply without confirmation: standard input is not a terminal",
                 hint="pass --yes to apply non-interactively",
             )
-        answer = input("\nApply these changes? Only 'yes' is accepted: ")
+        try:
+            answer = input("\nApply these changes? Only 'yes' is accepted: ")
+        except EOFError:
+            answer = ""
         if answer.strip() != "yes":
-            print("Apply cancelled.")
-            return False
+            raise ConfirmationRefused("apply cancelled: nothing was published or changed")
         return True
 
-    def progress(outcome: Outcome, number: int, total: int) -> None:
-        print(report.outcome_line(outcome, number, total), flush=True)
-
     cancellation = Cancellation()
-    with cancellation.installed():
+    with cancellation.installed(), terminal.ApplyProgress(sys.stdout) as progress:
         planned, outcomes = workspace.apply(
             expected_checksum=expected,
             refresh=args.refresh,
@@ -440,7 +463,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
             cancellation=cancellation,
         )
         if not planned.plan.has_changes:
-            sys.stdout.write(report.plan_text(planned.plan))
+            terminal.show(report.plan_lines(planned.plan), sys.stdout)
         if outcomes:
             sys.stdout.write("\n" + report.apply_summary(outcomes))
         # A cancelled run still records what it did: the state is pushed before it stops.
@@ -618,13 +641,13 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _refresh(workspace: Workspace) -> int:
-    from reconciler import report
+    from reconciler import report, terminal
 
     planned = workspace.refresh()
     if not planned.plan.drift:
         print("No drift: every published pin is as pinops left it.")
         return EXIT_OK
-    sys.stdout.write(report.plan_text(planned.plan))
+    terminal.show(report.plan_lines(planned.plan), sys.stdout)
     print(
         f"\nRecorded in {workspace.store.display}: the next plan and apply restore it "
         "(or declare what was changed, to keep it)."

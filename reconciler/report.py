@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -22,7 +24,27 @@ _VERBS = {
     "replace": "replaced",
     "delete": "deleted",
 }
-_SHOWN_WIDTH = 72
+_SHOWN_WIDTH = 72  # a value longer than this is cut when shown whole, and diffed word by word
+_CONTEXT_WORDS = 4  # unchanged words kept on each side of a change in a word diff
+# How a terminal colours each part of a plan; without colour only the text is written.
+STYLES = {
+    "create": "green",
+    "adopt": "green",
+    "update": "yellow",
+    "replace": "magenta",
+    "delete": "red",
+    "wait": "cyan",
+    "kept": "dim",
+    "unresolved": "bold yellow",
+    "removed": "red",
+    "added": "green",
+    "note": "dim",
+    "warning": "bold yellow",
+}
+
+# A piece of a line of the text plan and its style (a key of STYLES, or "" for none).
+Segment = tuple[str, str]
+Line = list[Segment]
 
 
 def value(raw: Any) -> str:
@@ -43,41 +65,98 @@ def _same_media(before: Any, after: Any) -> bool:
     )
 
 
-def _field_lines(change: Change) -> list[str]:
+def word_diff(old: str, new: str) -> Line:
+    """What changed between two long strings, word by word: removed words as [-…-], added as
+    {+…+} (as git's --word-diff writes them), with a few unchanged words around each change."""
+    before = _WORDS.findall(json.dumps(old, ensure_ascii=False)[1:-1])
+    after = _WORDS.findall(json.dumps(new, ensure_ascii=False)[1:-1])
+    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    line: Line = [('"', "")]
+    for number, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        if op == "equal":
+            first, last = number == 0, number == len(opcodes) - 1
+            same = _context(before[i1:i2], keep_head=not first, keep_tail=not last)
+            line.append((escape(same), ""))
+            continue
+        if i2 > i1:
+            line.append(("[-" + escape("".join(before[i1:i2])) + "-]", "removed"))
+        if j2 > j1:
+            line.append(("{+" + escape("".join(after[j1:j2])) + "+}", "added"))
+    return [*line, ('"', "")]
+
+
+_WORDS = re.compile(r"\s+|\S+")
+
+
+def _context(tokens: list[str], *, keep_head: bool, keep_tail: bool) -> str:
+    """Unchanged words: those next to a change are kept, a long run between is shown as …"""
+    keep = 2 * _CONTEXT_WORDS  # tokens: words and the spaces between them
+    if len(tokens) <= keep * (keep_head + keep_tail) + 1:
+        return "".join(tokens)
+    head = "".join(tokens[:keep]).rstrip() if keep_head else ""
+    tail = "".join(tokens[-keep:]).lstrip() if keep_tail else ""
+    return " ".join(part for part in (head, "…", tail) if part)
+
+
+def _long(old: Any, new: Any) -> bool:
+    """Two strings of which one is too long to show whole: they are shown word by word."""
+    return (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and max(len(json.dumps(old, ensure_ascii=False)), len(json.dumps(new, ensure_ascii=False)))
+        > _SHOWN_WIDTH
+    )
+
+
+def _changed_line(name: str, old: Any, new: Any) -> Line:
+    label = (f"{name + ':':<16}", "")
+    if old is None:
+        return [label, (f"+ {value(new)}", "added")]
+    if new is None:
+        return [label, (f"- {value(old)}", "removed")]
+    if isinstance(new, dict) and value(old) == value(new) and not _same_media(old, new):
+        return [label, (f"{value(new)} (content changed)", "update")]
+    if _long(old, new):
+        return [label, *word_diff(old, new)]
+    return [label, (value(old), "removed"), (" → ", ""), (value(new), "added")]
+
+
+def _field_lines(change: Change) -> list[Line]:
     before = change.record.fields if change.record else {}
     after = change.target.fields if change.target else {}
-    lines: list[str] = []
-    if change.action == "create":
-        lines = [
-            f"{name + ':':<16}{value(raw)}" for name, raw in after.items() if name != "account"
-        ]
-    elif change.action in ("update", "replace"):
+    if change.action in ("update", "replace"):
         # A replace shows the whole new pin: a field the state records as unchanged is shown
         # too, so that a hand-edited state cannot hide what the new pin publishes.
         names = change.changed
         if change.action == "replace":
             names = tuple(n for n in FIELD_ORDER if n in change.changed or n in after)
-        for name in names:
-            old, new = before.get(name), after.get(name)
-            if name not in change.changed:
-                if name != "account":
-                    lines.append(f"{name + ':':<16}{value(new)} (unchanged)")
-            elif old is None:
-                lines.append(f"{name + ':':<16}+ {value(new)}")
-            elif new is None:
-                lines.append(f"{name + ':':<16}- {value(old)}")
-            elif isinstance(new, dict) and value(old) == value(new) and not _same_media(old, new):
-                lines.append(f"{name + ':':<16}{value(new)} (content changed)")
-            else:
-                lines.append(f"{name + ':':<16}{value(old)} → {value(new)}")
+        return [
+            _changed_line(name, before.get(name), after.get(name))
+            if name in change.changed
+            else [(f"{name + ':':<16}{value(after.get(name))} (unchanged)", "")]
+            for name in names
+            if name in change.changed or name != "account"
+        ]
+    # Everything else shows what the pin holds: what is published, deleted or waits.
+    shown = after if change.target else before
+    lines = [
+        [(f"{name + ':':<16}{value(raw)}", "")] for name, raw in shown.items() if name != "account"
+    ]
+    record = change.record
+    if change.target is None and record is not None and (record.pin_id or record.url):
+        lines.append([(f"{'pin:':<16}{record.url or record.pin_id}", "")])
     return lines
 
 
-def _heading(change: Change, several_accounts: bool = False) -> str:
+def _heading(change: Change, several_accounts: bool = False) -> Line:
     file, line = change.location
     where = f"  ({escape(file)}:{line})" if file else ""
     account = f" [account {escape(change.account)}]" if several_accounts and change.account else ""
-    return f"  {SYMBOLS[change.action]} {change.action} {escape(change.key)}{account}{where}"
+    return [
+        ("  ", ""),
+        (f"{SYMBOLS[change.action]} {change.action}", change.action),
+        (f" {escape(change.key)}{account}{where}", ""),
+    ]
 
 
 def remote(change: Change) -> str:
@@ -102,40 +181,52 @@ def review_lines(plan: Plan) -> list[str]:
     return [*out, ""] if out else []
 
 
-def plan_text(plan: Plan) -> str:
+def plan_lines(plan: Plan) -> list[Line]:
+    """The plan for people, line by line, each part with the style a terminal colours it in."""
     shown = [c for c in plan.changes if c.action != "noop"]
-    if not plan.has_changes and not shown:
-        return "".join(f"{line}\n" for line in review_lines(plan) + _drift_lines(plan)) + (
-            "No changes. The published pins match the manifests.\n"
-        )
-    out = review_lines(plan) + _drift_lines(plan)
-    out += [
-        "pinops will perform these actions:" if plan.has_changes else "No changes to make now.",
-        "",
+    review = [
+        [(text, "warning" if text.lstrip().startswith("!") else "")] for text in review_lines(plan)
     ]
+    out = review + _drift_lines(plan)
+    if not plan.has_changes and not shown:
+        return [*out, [("No changes. The published pins match the manifests.", "")]]
+    head = "pinops will perform these actions:" if plan.has_changes else "No changes to make now."
+    out += [[(head, "")], []]
     for change in shown:
         out.append(_heading(change, plan.several_accounts))
         if change.reason:
-            out.append(f"      # {escape(change.reason)}")
+            out.append([(f"      # {escape(change.reason)}", "note")])
         if acted_on := remote(change):
-            out.append(f"      on {acted_on}")
-        out += [f"      ! {escape(warning)}" for warning in change.warnings]
-        out += [f"      {line}" for line in _field_lines(change)]
-    out += ["", summary(plan)]
-    return "\n".join(out) + "\n"
+            out.append([(f"      on {acted_on}", "")])
+        out += [[(f"      ! {escape(warning)}", "warning")] for warning in change.warnings]
+        out += [[("      ", ""), *line] for line in _field_lines(change)]
+    out += [[], [(summary(plan), "")]]
+    return out
 
 
-def _drift_lines(plan: Plan) -> list[str]:
+def text(lines: list[Line]) -> str:
+    return "".join("".join(part for part, _style in line) + "\n" for line in lines)
+
+
+def plan_text(plan: Plan) -> str:
+    return text(plan_lines(plan))
+
+
+def _drift_lines(plan: Plan) -> list[Line]:
     if not plan.drift:
         return []
-    out = ["Changed outside pinops since the last apply:", ""]
+    out: list[Line] = [[("Changed outside pinops since the last apply:", "")], []]
     for drift in plan.drift:
         key = escape(drift.key)
         if drift.deleted:
-            out.append(f"  - {key}: deleted on the provider")
+            out.append([(f"  - {key}: deleted on the provider", "delete")])
         for name, recorded, found in drift.edited:
-            out.append(f"  ~ {key}: {name} is {value(found)}, published as {value(recorded)}")
-    return [*out, ""]
+            head = f"  ~ {key}: {name}"
+            if _long(recorded, found):
+                out.append([(f"{head} since published: ", ""), *word_diff(recorded, found)])
+            else:
+                out.append([(f"{head} is {value(found)}, published as {value(recorded)}", "")])
+    return [*out, []]
 
 
 def summary(plan: Plan) -> str:

@@ -90,7 +90,7 @@ def test_a_thousand_rows_make_a_thousand_pins(pinops: Run, repo: Path) -> None:
 
 def test_generated_pins_publish_and_follow_their_rows(pinops: Run, repo: Path) -> None:
     data = products(repo, [row(1), row(2), row(3)])
-    result = pinops("apply", "--yes")
+    result = pinops("apply", "--yes", "--show-plan")
     assert result.code == 0, result.err
     assert "  + create item-s0002  (pins/catalog/products.yaml:5)" in result.out
     assert "No changes" in pinops("plan").out

@@ -113,7 +113,7 @@ def pin(api: RelayAPIEmulator, repo: Path | None = None, **fields: Any) -> PinCo
 def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
     configured: Path, pinops: Run, api: RelayAPIEmulator, spec: Spec
 ) -> None:
-    result = pinops("apply", "--yes")
+    result = pinops("apply", "--yes", "--show-plan")
     assert result.code == 0, result.err
     # calm-bedroom's publish_at is more than 30 days away: RelayAPI would refuse the schedule.
     assert "Plan: 8 to create" in result.out and "⏲ wait calm-bedroom" in result.out

@@ -41,6 +41,9 @@ def on_terminal(
         stderr=follower,
         env=env or environment(),
         close_fds=True,
+        # As a shell starts a command in the foreground: Ctrl-C interrupts it, even when these
+        # tests run in the background (where SIGINT is ignored, and children inherit that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(follower)
     written, acted = b"", not when

@@ -1,9 +1,13 @@
 """Advice: what makes a pin work less well without stopping it from being published.
 
-Each is a warning, never an error: a pin without alt text (people using screen readers learn
-nothing about the image); a title that does not lead with words from the description (Pinterest
-search weighs a title's first words, and a reader expects the pin to be about them); a link
-through a URL shortener (Pinterest treats shortened links as a spam signal and may block them).
+Each is a warning, never an error, from a named rule that `advice:` in pinops.yaml can switch off:
+a pin without alt text (people using screen readers learn nothing about the image); a title that
+does not lead with words from the description (Pinterest search weighs a title's first words, and
+a reader expects the pin to be about them); a link through a URL shortener (Pinterest treats
+shortened links as a spam signal and may block them).
+
+A catalog makes the same warning for every pin, so output shows the first few of each rule and
+counts the rest.
 """
 
 from __future__ import annotations
@@ -13,8 +17,17 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from reconciler.errors import Problem
+from reconciler.config import CONFIG_FILE
+from reconciler.errors import Location, Problem
 from reconciler.manifest import Pin
+
+# Each rule by the name pinops.yaml uses, with what its warnings are about.
+RULES = {
+    "alt-text": "pins without alt_text",
+    "title-lead": "titles that do not lead with words from the description",
+    "link-shortener": "links through a URL shortener",
+}
+SHOWN = 3  # warnings of one rule shown before the rest are counted
 
 # Hosts whose only business is redirecting elsewhere.
 SHORTENERS = frozenset(
@@ -89,20 +102,26 @@ _MINOR_WORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+")
 
 
-def warnings(pin: Pin) -> list[Problem]:
+def warnings(pin: Pin, off: frozenset[str] = frozenset()) -> list[Problem]:
+    """What the rules that are not switched off advise about `pin`."""
     found: list[Problem] = []
     fields, origins = pin.fields, pin.origins
-    if ("image" in fields or "video" in fields) and not str(fields.get("alt_text", "")).strip():
+    if (
+        "alt-text" not in off
+        and ("image" in fields or "video" in fields)
+        and not str(fields.get("alt_text", "")).strip()
+    ):
         found.append(
             Problem(
                 pin.location,
                 f"pin '{pin.id}' has no alt_text",
                 "add alt_text: describing the image, for people using screen readers",
                 "warning",
+                "alt-text",
             )
         )
     title, description = fields.get("title"), fields.get("description")
-    if isinstance(title, str) and isinstance(description, str):
+    if "title-lead" not in off and isinstance(title, str) and isinstance(description, str):
         leading = set(itertools.islice(_words(title), LEADING_WORDS))
         if leading and _leads_nowhere(leading, description):
             found.append(
@@ -112,10 +131,11 @@ def warnings(pin: Pin) -> list[Problem]:
                     "start the title with what the description is about; Pinterest search "
                     "weighs a title's first words",
                     "warning",
+                    "title-lead",
                 )
             )
     link = fields.get("link")
-    host = shortener(link) if isinstance(link, str) else None
+    host = shortener(link) if isinstance(link, str) and "link-shortener" not in off else None
     if host:
         found.append(
             Problem(
@@ -123,9 +143,36 @@ def warnings(pin: Pin) -> list[Problem]:
                 f"the link goes through the URL shortener {host}",
                 "link to the destination page itself; Pinterest may block shortened links",
                 "warning",
+                "link-shortener",
             )
         )
     return found
+
+
+def summarised(found: list[Problem]) -> list[Problem]:
+    """Problems as output shows them: those of no rule as they are, then each rule's first few,
+    and one more warning that counts the rest and says how to switch the rule off."""
+    by_rule: dict[str, list[Problem]] = {}
+    plain = []
+    for problem in found:
+        if problem.rule:
+            by_rule.setdefault(problem.rule, []).append(problem)
+        else:
+            plain.append(problem)
+    for rule, problems in by_rule.items():
+        plain += problems[:SHOWN]
+        if len(problems) > SHOWN:
+            plain.append(
+                Problem(
+                    Location(CONFIG_FILE),
+                    f"{len(problems) - SHOWN:,} more {RULES[rule]} ({len(problems):,} in all; "
+                    "pinops validate --json lists every one)",
+                    f"to switch the rule off, write in {CONFIG_FILE}: advice: {{{rule}: off}}",
+                    "warning",
+                    rule,
+                )
+            )
+    return plain
 
 
 def shortener(link: str) -> str | None:

@@ -180,10 +180,13 @@ def _root_of(args: argparse.Namespace) -> Path | None:
 
 
 def _annotate(problems: list[Problem], root: Path | None) -> None:
-    """In GitHub Actions, each problem also becomes an annotation on its manifest line."""
+    """In GitHub Actions, each problem also becomes an annotation on its manifest line (of an
+    advice rule's many warnings, the first few and a count)."""
     if ghactions.active():
+        from reconciler import advice
+
         prefix = ghactions.workspace_prefix(root) if root else ""
-        for problem in problems:
+        for problem in advice.summarised(problems):
             print(ghactions.annotation(problem, prefix), file=sys.stderr)
 
 

@@ -124,6 +124,8 @@ class Config:
     state_branch: str | None = None
     # Values every pin template can use; folder and file `vars:` override them by name.
     vars: dict[str, Any] = field(default_factory=dict)
+    # Advice rules switched off (`advice: {alt-text: off}`); the names are advice.RULES'.
+    advice_off: frozenset[str] = frozenset()
 
     @property
     def secret_variables(self) -> list[str]:
@@ -249,6 +251,10 @@ def parse(root: Path, raw: bytes) -> Config:
         policy=policy,
         state_branch=data.get("state_branch"),
         vars=dict(data.get("vars", {})),
+        # YAML reads a bare `off` as false; the schema allows only off/false and on/true.
+        advice_off=frozenset(
+            rule for rule, switch in data.get("advice", {}).items() if switch in ("off", False)
+        ),
     )
 
 

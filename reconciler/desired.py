@@ -160,7 +160,9 @@ class _Checker:
         result = self._targets(pin)
         # Advice where an error stands already (a link the service refuses, say) only repeats it.
         errors = {p.location for p in self.problems[before:] if p.severity == "error"}
-        self.problems += [p for p in advice.warnings(pin) if p.location not in errors]
+        self.problems += [
+            p for p in advice.warnings(pin, self.config.advice_off) if p.location not in errors
+        ]
         self.problems[before:] = [
             replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
         ]

@@ -47,10 +47,12 @@ class Problem:
     message: str
     hint: str = ""
     severity: str = "error"
+    rule: str = ""  # the advice rule that gave this warning, which pinops.yaml can switch off
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity}: {escape(self.message)}"
-        return f"{text} ({escape(self.hint)})" if self.hint else text
+        text = f"{text} ({escape(self.hint)})" if self.hint else text
+        return f"{text} [{self.rule}]" if self.rule else text
 
 
 class PinopsError(Exception):

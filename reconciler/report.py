@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from reconciler import advice
 from reconciler.apply import Outcome
 from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
@@ -287,7 +288,8 @@ def apply_summary(outcomes: list[Outcome]) -> str:
 
 
 def problems_text(problems: list[Problem]) -> str:
-    return "".join(f"{problem}\n" for problem in problems)
+    """One line per problem; of an advice rule's many warnings, the first few and a count."""
+    return "".join(f"{problem}\n" for problem in advice.summarised(problems))
 
 
 def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -299,6 +301,7 @@ def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
             "severity": p.severity,
             "message": p.message,
             "hint": p.hint,
+            "rule": p.rule or None,
         }
         for p in problems
     ]

@@ -199,18 +199,20 @@ def test_advice_warnings_do_not_fail_validation(pinops: Run, repo: Path) -> None
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "pins/advice.yaml:1:5: warning: pin 'advice' has no alt_text"
-        " (add alt_text: describing the image, for people using screen readers)",
+        " (add alt_text: describing the image, for people using screen readers) [alt-text]",
         "pins/advice.yaml:3:8: warning: the title does not lead with words from the description:"
         " 'Weeknight Dinner Ideas' (start the title with what the description is about;"
-        " Pinterest search weighs a title's first words)",
+        " Pinterest search weighs a title's first words) [title-lead]",
         "pins/advice.yaml:5:7: warning: the link goes through the URL shortener bit.ly"
-        " (link to the destination page itself; Pinterest may block shortened links)",
+        " (link to the destination page itself; Pinterest may block shortened links)"
+        " [link-shortener]",
         result.out.splitlines()[-1],
     ]
     assert result.out.splitlines()[-1].endswith(", 3 warnings.")
     document = json.loads(pinops("validate", "--json").out)
     assert document["valid"] is True
     assert [p["severity"] for p in document["problems"]] == ["warning"] * 3
+    assert [p["rule"] for p in document["problems"]] == ["alt-text", "title-lead", "link-shortener"]
     # A plan shows them too, and still plans.
     plan = pinops("plan")
     assert plan.code == 0 and "warning: the link goes through" in plan.err

@@ -3,6 +3,7 @@ what is deleted; in colour on a terminal, plain elsewhere; apply stays short unl
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,16 @@ def test_progress_has_rate_and_eta_on_a_terminal_and_plain_lines_in_ci(repo: Pat
     assert ci.code == 0, ci.screen
     assert "ETA" not in ci.screen
     assert "[1/1] ~ summer-salad: updated (pin 1000000000000000008)\n" in ci.screen
+
+
+def test_drift_in_a_long_value_is_shown_word_by_word(repo: Path, pinops: Run) -> None:
+    assert pinops("apply", "--yes").code == 0
+    store = repo / ".pinops/sandbox/main.json"
+    data = json.loads(store.read_text())
+    salad = next(p for p in data["pins"].values() if "salad" in p["link"])
+    salad["description"] = salad["description"].replace("every barbecue", "every picnic")
+    store.write_text(json.dumps(data))
+    assert (
+        '  ~ summer-salad: description since published: "… A side for every '
+        '[-barbecue.-]{+picnic.+}"\n'
+    ) in pinops("refresh").out

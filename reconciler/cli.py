@@ -93,7 +93,8 @@ def _guarded(args: argparse.Namespace) -> int:
         _report_failure(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {_INTERRUPTED.get(args.command, '')}", file=sys.stderr)
+        said = _INTERRUPTED.get(args.command)
+        print("\ninterrupted" + (f": {said}" if said else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): say nothing more to it
         with contextlib.suppress(OSError, ValueError):

@@ -76,7 +76,7 @@ def image_pin(api: CrosspostifyEmulator, repo: Path, title: str = "Title") -> Pi
 def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
     configured: Path, pinops: Run, api: CrosspostifyEmulator
 ) -> None:
-    result = pinops("apply", "--yes")
+    result = pinops("apply", "--yes", "--show-plan")
     assert result.code == 0, result.err
     assert "scheduled for 2027-03-01T09:00:00Z" in result.out
     assert sorted(state(configured)) == PUBLISHED

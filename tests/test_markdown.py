@@ -36,7 +36,7 @@ defaults:
   board: Recipes
 pins:
   - id: alpha
-    title: Alpha | Pin
+    title: "Chef's Alpha | Pin #1"
     description: Ask @chef about *this* <b>dish</b>
     link: https://example.com/alpha
     image: media/one.jpg
@@ -73,7 +73,7 @@ def content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     manifest = root / "pins/food.yaml"
     manifest.write_text(PINS, encoding="utf-8")
     assert run(capsys, root, "apply", "--yes").code == 0
-    text = PINS.replace("Alpha | Pin", "Alpha | Pin, Revised")
+    text = PINS.replace("Alpha | Pin #1", "Alpha | Pin #1, in #C8553D")
     text = text.replace(
         "    link: https://example.com/beta\n    image: media/one.jpg",
         ("    link: https://example.com/beta\n    image: media/two.jpg"),

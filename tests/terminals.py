@@ -46,12 +46,20 @@ def on_terminal(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(follower)
-    written, acted = b"", not when
+    written, acted, quiet = b"", not when, 0.0
     try:
         while True:
-            ready, _, _ = select.select([leader], [], [], 120)
+            # A Ctrl-C that lands just before the command starts reading is taken, but nothing
+            # wakes the read: as a person would, press it again while nothing happens.
+            ready, _, _ = select.select([leader], [], [], 5)
             if not ready:
-                raise AssertionError(f"no output for 120 s; so far: {written!r}")
+                quiet += 5
+                if quiet >= 120:
+                    raise AssertionError(f"no output for 120 s; so far: {written!r}")
+                if when and acted and answer is None:
+                    process.send_signal(signal.SIGINT)
+                continue
+            quiet = 0.0
             try:
                 chunk = os.read(leader, 65536)
             except OSError:  # the terminal's other side closed: the run is over

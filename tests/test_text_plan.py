@@ -3,9 +3,10 @@ what is deleted; in colour on a terminal, plain elsewhere; apply stays short unl
 
 from __future__ import annotations
 
-import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from reconciler import report
@@ -109,11 +110,11 @@ def test_progress_has_rate_and_eta_on_a_terminal_and_plain_lines_in_ci(repo: Pat
 
 def test_drift_in_a_long_value_is_shown_word_by_word(repo: Path, pinops: Run) -> None:
     assert pinops("apply", "--yes").code == 0
-    store = repo / ".pinops/sandbox/main.json"
-    data = json.loads(store.read_text())
-    salad = next(p for p in data["pins"].values() if "salad" in p["link"])
-    salad["description"] = salad["description"].replace("every barbecue", "every picnic")
-    store.write_text(json.dumps(data))
+    with closing(sqlite3.connect(repo / ".pinops/sandbox/main.sqlite3")) as db, db:
+        db.execute(
+            "UPDATE pins SET description = replace(description, 'every barbecue', 'every picnic')"
+            " WHERE link LIKE '%salad%'"
+        )
     assert (
         '  ~ summer-salad: description since published: "… A side for every '
         '[-barbecue.-]{+picnic.+}"\n'

@@ -10,9 +10,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -447,3 +449,64 @@ def test_an_apply_that_failed_before_pinops_ran_says_so(tmp_path: Path, runner: 
     assert request == "POST repos/acme/pins/issues/12/comments"
     assert "**The apply failed before pinops could run**" in body
     assert f"<sub>Commit {'d' * 40}</sub>" in body
+
+
+STAND_IN = """\
+import os, signal, sys, time
+from pathlib import Path
+log = Path(sys.argv[1])
+def note(number, frame):
+    with log.open("a") as f:
+        f.write(signal.Signals(number).name + "\\n")
+signal.signal(signal.SIGINT, note)
+signal.signal(signal.SIGTERM, note)
+Path(os.environ["GITHUB_STEP_SUMMARY"]).write_text("## pinops apply\\n\\nCancelled.\\n")
+log.write_text("")
+while not log.read_text():
+    time.sleep(0.01)
+time.sleep(0.3)  # a signal sent twice would arrive in this time
+sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("to", ["the shell", "its process group"])
+def test_a_cancelled_apply_step_hands_pinops_each_signal_once(tmp_path: Path, to: str) -> None:
+    """The runner signals the step's shell (or its group); pinops must see each signal exactly
+    once, since a second one abandons the call in flight, and the step must keep its result."""
+    workflow = yaml.safe_load((WORKFLOWS / "pinops-apply.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in workflow["jobs"]["apply"]["steps"] if "setsid" in s.get("run", "")]
+    bin_folder, log = tmp_path / "bin", tmp_path / "signals"
+    bin_folder.mkdir()
+    (tmp_path / "stand_in.py").write_text(STAND_IN, encoding="utf-8")
+    shim = bin_folder / "pinops"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "stand_in.py"}" "{log}"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    shell = subprocess.Popen(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],  # as the runner runs it
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_EVENT_NAME": "workflow_dispatch",
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        },
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not log.exists():
+            assert time.monotonic() < deadline, "pinops never started"
+            time.sleep(0.01)
+        if to == "the shell":
+            shell.send_signal(signal.SIGINT)
+        else:
+            os.killpg(shell.pid, signal.SIGINT)
+        assert shell.wait(timeout=20) == 130
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+    assert log.read_text(encoding="utf-8") == "SIGINT\n"
+    applied = tmp_path / "pinops-applied" / "comment.md"
+    assert applied.read_text(encoding="utf-8") == "## pinops apply\n\nCancelled.\n"

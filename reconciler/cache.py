@@ -132,7 +132,7 @@ class Cache:
             log.debug("could not write the cache entry %s: %s", path, exc)
 
 
-def media_info(path: Path, store: Cache) -> MediaInfo:
+def media_info(path: Path, store: Cache, root: Path) -> MediaInfo:
     """media.inspect_media, remembered across runs while the file keeps its size, inode and times,
     so that unchanged media are not read and hashed again.
 
@@ -143,12 +143,12 @@ def media_info(path: Path, store: Cache) -> MediaInfo:
     try:
         before = path.stat()
     except OSError:
-        return media.inspect_media(path)  # which says what is wrong
+        return media.inspect_media(path, root)  # which says what is wrong
     key = store.key(str(path), file_identity(before))
     hit = store.get(key)
     if isinstance(hit, tuple) and len(hit) == len(fields(media.MediaInfo)):
         return media.MediaInfo(*hit)
-    info = media.inspect_media(path)
+    info = media.inspect_media(path, root)
     with contextlib.suppress(OSError):
         if file_identity(path.stat()) == file_identity(before):  # not changed while it was read
             store.put(key, astuple(info))

@@ -332,7 +332,7 @@ class _Checker:
         info = self.inspected.get(path)
         if info is None:
             try:
-                info = media_info(path, self.media_cache)
+                info = media_info(path, self.media_cache, self.config.root)
             except (media.MediaTypeError, media.MediaPathError) as exc:
                 self.error(location, exc.message, exc.hint)
                 return None
@@ -354,6 +354,12 @@ class _Checker:
             return None
         medium = self.media_of.get((kind, path))
         if medium is None:
-            medium = Media(kind=kind, path=path, content_type=info.content_type, sha256=info.sha256)
+            medium = Media(
+                kind=kind,
+                path=path,
+                content_type=info.content_type,
+                sha256=info.sha256,
+                root=self.config.root,
+            )
             self.media_of[kind, path] = medium
         return medium

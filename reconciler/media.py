@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from reconciler import repofiles
+
 MediaKind = Literal["image", "video"]
 Severity = Literal["error", "warning"]
 
@@ -183,18 +185,16 @@ def resolve_repo_file(
     return real
 
 
-def inspect_media(path: Path) -> MediaInfo:
-    """Type, size, dimensions, duration and SHA-256 of the file at `path`, read once."""
+def inspect_media(path: Path, root: Path | None = None) -> MediaInfo:
+    """Type, size, dimensions, duration and SHA-256 of the file at `path` (a path from
+    resolve_repo_file), read once through repofiles' confined open from `root`, the repository
+    (by default the file's own folder): a symlink swapped in after the check is refused."""
     try:
-        # Non-blocking, so that a FIFO swapped in after resolve_repo_file cannot hang the run
-        # (fstat on the open descriptor then refuses it); not following a symlink swapped in
-        # for the file resolve_repo_file confined to the repository.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise MediaPathError(
-                    f"{path.name} is not a regular file", "point it at an image or video file"
-                )
+        opened = repofiles.open_file(root, path)
+    except repofiles.Unreadable as exc:
+        raise MediaPathError(f"{path.name}: {exc.message}", exc.hint) from None
+    try:
+        with opened as file:
             head = file.read(_CHUNK)
             content_type = _content_type(head, path.name)
             kind: MediaKind = "image" if content_type.startswith("image/") else "video"

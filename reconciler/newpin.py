@@ -60,8 +60,7 @@ def scaffold(
     _check_destination(config, path)
     written = Path(os.path.relpath(real, path.parent)).as_posix()
     try:
-        media.resolve_repo_file(config.root, path, written)
-        info = media.inspect_media(real)
+        info = media.inspect_media(media.resolve_repo_file(config.root, path, written), config.root)
     except (media.MediaPathError, media.MediaTypeError) as exc:
         raise InputError(exc.message, location=Location(shown), hint=exc.hint) from None
     manifests, _ = manifest.load(config)

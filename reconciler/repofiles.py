@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 # Not on every platform: where missing, the component walk still refuses what resolve() saw.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -75,6 +76,14 @@ def open_regular(root: Path, real: Path) -> int:
             "it is not a regular file (a folder, device, FIFO or socket)", "point it at a file"
         )
     return fd
+
+
+def open_file(root: Path | None, real: Path) -> BinaryIO:
+    """`real` (a path from `confine`) opened with `open_regular` from `root`, or from its own
+    folder when no root is known."""
+    folder = root or real.parent
+    fd = open_regular(folder, real if root else folder.resolve() / real.name)
+    return os.fdopen(fd, "rb")
 
 
 def read_bounded(root: Path, real: Path, limit: int) -> bytes:

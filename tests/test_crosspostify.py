@@ -4,6 +4,7 @@ unless policy.on_unsupported_change says otherwise, and a lost create is left fo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,8 @@ def provider(api: CrosspostifyEmulator, pace: Pace) -> crosspostify.Crosspostify
 
 def image_pin(api: CrosspostifyEmulator, repo: Path, title: str = "Title") -> PinContent:
     path = repo / "pins/media/salad.jpg"
-    media = Media(kind="image", path=path, content_type="image/jpeg", sha256="ab" * 32)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    media = Media(kind="image", path=path, content_type="image/jpeg", sha256=digest)
     return PinContent(board_id=next(iter(api.boards[ACCOUNT_ID])), title=title, media=media)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
+from reconciler import repofiles
+from reconciler.errors import ProviderRejected
 from reconciler.media import PINTEREST_LIMITS, MediaLimits
 
 
@@ -109,6 +112,28 @@ class Media:
     url: str | None = None
     content_type: str | None = None
     sha256: str | None = None
+    # The repository `path` lies in; uploads open the file from it (by default its own folder).
+    root: Path | None = None
+
+    def open(self) -> BinaryIO:
+        """The repository file, opened as the plan inspected it: inside the repository and through
+        no symlink (one swapped in since is refused)."""
+        assert self.path is not None
+        try:
+            return repofiles.open_file(self.root, self.path)
+        except repofiles.Unreadable as exc:
+            raise ProviderRejected(f"{self.path.name}: {exc.message}", hint=exc.hint) from None
+
+    def read(self) -> bytes:
+        """The file's bytes, refused unless they are the ones the plan hashed."""
+        assert self.path is not None
+        with self.open() as file:
+            data = file.read()
+        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ProviderRejected(
+                f"{self.path.name} changed after the plan was made", hint="plan again"
+            )
+        return data
 
 
 @dataclass(frozen=True)

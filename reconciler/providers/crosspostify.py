@@ -129,7 +129,7 @@ class CrosspostifyProvider:
                 hint="put the file in the repository and point the pin at its path",
             )
         if media.sha256 not in self._uploaded:
-            file = (media.path.name, media.path.read_bytes(), media.content_type or "")
+            file = (media.path.name, media.read(), media.content_type or "")
             # An upload publishes nothing: sending it again is harmless.
             answer = self.client.request(
                 "POST", "/media", files={"file": file}, idempotent=True, paced=False

@@ -294,7 +294,7 @@ class PinterestProvider:
         if not isinstance(parameters, dict):
             raise ProviderError("Pinterest's answer to POST /media holds no upload_parameters")
         try:
-            with video.path.open("rb") as stream:
+            with video.open() as stream:
                 # A presigned S3 form: every parameter as a field, the file last, a known
                 # Content-Length (httpx sizes the file), and no Pinterest token.
                 self.http.request(
@@ -341,10 +341,7 @@ def _inline(media: Media) -> tuple[str, str]:
             f"Pinterest takes inline images as JPEG or PNG only, not {media.content_type}",
             hint="convert the image to JPEG or PNG, or give an https URL",
         )
-    try:
-        data = media.path.read_bytes()
-    except OSError as exc:
-        raise ProviderError(f"cannot read {media.path.name}: {exc.strerror}") from None
+    data = media.read()
     return media.content_type, base64.b64encode(data).decode("ascii")
 
 

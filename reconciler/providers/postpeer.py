@@ -215,7 +215,7 @@ class PostPeerProvider(posting.PostingService):
         self.client.request(
             "PUT",
             target["uploadUrl"],
-            content=media.path.read_bytes(),
+            content=media.read(),
             headers={"Content-Type": media.content_type},
             auth=False,
             paced=False,

@@ -287,7 +287,7 @@ def _file(media: Media) -> tuple[str, bytes, str]:
     assert media.path is not None
     return (
         media.path.name,
-        media.path.read_bytes(),
+        media.read(),
         media.content_type or "application/octet-stream",
     )
 

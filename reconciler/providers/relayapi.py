@@ -196,7 +196,7 @@ class RelayAPIProvider(posting.PostingService):
             self.client.request(
                 "PUT",
                 target["upload_url"],
-                content=media.path.read_bytes(),
+                content=media.read(),
                 headers=target["upload_headers"],  # exactly these: the URL is signed over them
                 auth=False,
                 allow=(403, 412) if presign_key == key else (),

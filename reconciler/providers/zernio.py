@@ -223,7 +223,7 @@ class ZernioProvider(posting.PostingService):
         if url is not None:
             return f"{url.split('#', 1)[0]}#pinops-{version}"
         assert media.path is not None and media.content_type is not None
-        data = media.path.read_bytes()
+        data = media.read()
         presign = {"filename": media.path.name, "contentType": media.content_type}
         answer = self.client.request(
             "POST", "/v1/media/presign", json={**presign, "size": len(data)}, idempotent=True

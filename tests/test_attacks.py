@@ -78,6 +78,38 @@ def test_symlink_escaping_the_repository(pinops: Run, repo: Path) -> None:
 
 
 @pytest.mark.usefixtures("published")
+def test_media_through_a_folder_linked_outside_is_refused(pinops: Run, repo: Path) -> None:
+    outside = repo.parent / "elsewhere"
+    outside.mkdir()
+    (outside / "photo.jpg").write_bytes((repo / "pins/media/pasta.jpg").read_bytes())
+    (repo / "pins/linked").symlink_to(outside)
+    (repo / "pins/folder.yaml").write_text(PIN.format(id="folder", image="linked/photo.jpg"))
+    refused(pinops, "pins/folder.yaml:5:8: error: media path 'linked/photo.jpg' is a symlink to ")
+
+
+def test_media_swapped_for_a_link_out_after_the_plan_is_refused_at_apply(
+    pinops: Run, repo: Path
+) -> None:
+    assert pinops("apply", "--yes").code == 0
+    (repo / "pins/new.yaml").write_text(PIN.format(id="new", image="media/fresh.jpg"))
+    (repo / "pins/media/fresh.jpg").write_bytes((repo / "pins/media/pasta.jpg").read_bytes())
+    planned = pinops("plan")
+    assert planned.code == 0
+    assert "+ create new" in planned.out, planned.out
+    state = repo / "pinops.state.json"
+    before = state.read_bytes()
+    outside = repo.parent / "secret.jpg"
+    outside.write_bytes((repo / "pins/media/salad.jpg").read_bytes())
+    (repo / "pins/media/fresh.jpg").unlink()
+    (repo / "pins/media/fresh.jpg").symlink_to(outside)
+    result = pinops("apply", "--yes")
+    assert result.code == 1, result
+    assert "Traceback" not in result.err
+    assert "pins/new.yaml:5:8: error: media path 'media/fresh.jpg' is a symlink to " in result.err
+    assert state.read_bytes() == before
+
+
+@pytest.mark.usefixtures("published")
 def test_dot_dot_media_path(pinops: Run, repo: Path) -> None:
     (repo / "pins/up.yaml").write_text(PIN.format(id="up", image="../../../../etc/hostname"))
     refused(pinops, "pins/up.yaml:5:8: error: ")

@@ -3,12 +3,15 @@ the path was checked."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from reconciler import repofiles
+from reconciler.errors import ProviderRejected
+from reconciler.providers.base import Media
 
 
 @pytest.fixture
@@ -58,3 +61,27 @@ def test_a_fifo_is_refused_without_waiting(root: Path) -> None:
     real = repofiles.confine(root, root / "pins/pipe.yaml")
     with pytest.raises(repofiles.Unreadable, match="not a regular file"):
         repofiles.read_bounded(root, real, 100)
+
+
+@pytest.mark.parametrize("swapped", ["pins", "pins/a.yaml"])
+def test_an_upload_refuses_a_link_swapped_in_after_the_plan(root: Path, swapped: str) -> None:
+    real = repofiles.confine(root, root / "pins/a.yaml")
+    digest = hashlib.sha256(b"id: a\n").hexdigest()
+    media = Media(kind="image", path=real, content_type="image/jpeg", sha256=digest, root=root)
+    assert media.read() == b"id: a\n"
+    outside = root.parent / "outside"
+    (root / swapped).rename(root.parent / "moved")
+    (root / swapped).symlink_to(outside / "a.yaml" if swapped == "pins/a.yaml" else outside)
+    with pytest.raises(ProviderRejected, match=r"a\.yaml: cannot read it"):
+        media.read()
+    with pytest.raises(ProviderRejected, match=r"a\.yaml: cannot read it"):
+        media.open()
+
+
+def test_an_upload_refuses_a_file_changed_after_the_plan(root: Path) -> None:
+    real = repofiles.confine(root, root / "pins/a.yaml")
+    digest = hashlib.sha256(b"id: a\n").hexdigest()
+    media = Media(kind="image", path=real, content_type="image/jpeg", sha256=digest, root=root)
+    real.write_text("id: b\n")
+    with pytest.raises(ProviderRejected, match=r"a\.yaml changed after the plan was made"):
+        media.read()

@@ -143,6 +143,13 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--refresh", action="store_true", help="read every published pin back to find drift first"
     )
+    plan.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        metavar="NAME",
+        help="plan only this account's changes (repeat for several; default: every account)",
+    )
 
     preview = command(
         "preview",
@@ -206,6 +213,13 @@ def parser() -> argparse.ArgumentParser:
         choices=("stop", "apply"),
         help="what to do when the plan differs from --reviewed (default: policy.on_plan_drift)",
     )
+    apply.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        metavar="NAME",
+        help="apply only this account's changes (repeat for several; default: every account)",
+    )
 
     command(
         "refresh",
@@ -220,6 +234,13 @@ def parser() -> argparse.ArgumentParser:
     )
     imported.add_argument("key", help="the declared pin (id, or id@board for several boards)")
     imported.add_argument("pin_id", help="the provider's id of the existing pin")
+
+    accounts = command(
+        "accounts",
+        "list the accounts of pinops.yaml (--json: one line, for a GitHub Actions matrix)",
+        "pinops accounts --json",
+    )
+    accounts.add_argument("--json", action="store_true", help="print as JSON, on one line")
 
     boards = command("boards", "list the boards of each account with their ids", "pinops boards")
     boards.add_argument("--json", action="store_true", help="print as JSON")

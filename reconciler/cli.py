@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         _mask(list(credentials.values(workspace.config.secret_variables)))
         if args.command == "apply" and args.base:
             workspace.refuse_state_edits(args.base)  # before the state branch is even read
-        if args.command not in ("validate", "boards", "sandbox"):
+        if args.command not in ("validate", "boards", "sandbox", "accounts"):
             pulled = workspace.pull_state(for_commit=args.command == "apply" and args.commit)
             if pulled:
                 print(f"pinops: {pulled}", file=sys.stderr)
@@ -231,6 +231,8 @@ def _run(args: argparse.Namespace) -> int:
                 return _preview(workspace, args)
             case "boards":
                 return _boards(workspace, args)
+            case "accounts":
+                return _accounts(workspace, args)
             case "sandbox":
                 return _sandbox(workspace, args)
             case "refresh":
@@ -304,7 +306,12 @@ def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Pla
             "--changed shows part of the plan, and a part cannot be saved for apply",
             hint="save the whole plan: drop --changed",
         )
-    planned = workspace.plan(allow_destroy=args.allow_destroy, refresh=args.refresh, base=args.base)
+    planned = workspace.plan(
+        allow_destroy=args.allow_destroy,
+        refresh=args.refresh,
+        base=args.base,
+        accounts=workspace.config.select(args.accounts),
+    )
     full = planned.plan
     made, note = _only_changed(workspace, full, args) if args.changed else (full, "")
     context = _context(workspace, args)
@@ -417,7 +424,10 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
 
     expected = _read_checksum(args.planfile) if args.planfile else None
     approved = args.yes or expected is not None
+    accounts = workspace.config.select(args.accounts)
     reviewed = review.load(args.reviewed) if args.reviewed is not None else None
+    if accounts is not None:
+        reviewed = review.of_accounts(reviewed, accounts)
     # The merge run follows the policy of the base the pull request merged into: a pull request
     # cannot switch off the check that guards it.
     base_policy = workspace.base_policy(args.base) if args.base else workspace.config.policy
@@ -465,6 +475,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
             base=args.base,
             commit=args.commit,
             cancellation=cancellation,
+            accounts=accounts,
         )
         if not planned.plan.has_changes:
             terminal.show(report.plan_lines(planned.plan), sys.stdout)
@@ -548,6 +559,20 @@ def _init(args: argparse.Namespace) -> int:
         f"\npull request: it is planned there, and merging into {options.branch} publishes it;"
         "\nthe state is kept on the pinops-state branch."
     )
+    return EXIT_OK
+
+
+def _accounts(workspace: Workspace, args: argparse.Namespace) -> int:
+    accounts = workspace.config.accounts.values()
+    if args.json:
+        # One line: `echo "accounts=$(pinops accounts --json)" >> "$GITHUB_OUTPUT"` holds it.
+        listing = [
+            {"name": a.name, "provider": a.provider, "environment": a.environment} for a in accounts
+        ]
+        print(json.dumps(listing, ensure_ascii=False, separators=(",", ":")))
+        return EXIT_OK
+    for account in accounts:
+        print(f"{account.name}: {account.provider}, secrets in environment {account.environment}")
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ needs them; an account may name which variables (`credentials:`, see credentials
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from reconciler.yamlsafe import Document
 
 CONFIG_FILE = "pinops.yaml"
+# The GitHub Actions environment `pinops init`'s apply workflow runs in.
+DEFAULT_ENVIRONMENT = "pinops"
 
 # Where each provider's credentials may be sent: the hosts its own documents name. The repository
 # cannot widen this (a pull request could otherwise send the token anywhere); the environment the
@@ -71,6 +74,8 @@ class Account:
     pace: Pace | None = None
     # The environment variable of each credential role, when pinops.yaml names them.
     credentials: tuple[tuple[str, str], ...] | None = None
+    # The GitHub Actions environment that holds the account's secrets (for the matrix).
+    environment: str = DEFAULT_ENVIRONMENT
 
     @property
     def variables(self) -> dict[str, str]:
@@ -138,6 +143,22 @@ class Config:
             }
         )
 
+    def select(self, names: list[str] | None) -> frozenset[str] | None:
+        """The accounts `--account` names (None: all of them); an unknown name is an error."""
+        if not names:
+            return None
+        for name in names:
+            if name not in self.accounts:
+                close = difflib.get_close_matches(name, list(self.accounts), n=1)
+                known = ", ".join(self.accounts)
+                raise InputError(
+                    f"--account {name}: there is no account '{name}' in {CONFIG_FILE}",
+                    location=Location(CONFIG_FILE),
+                    hint=(f"did you mean '{close[0]}'? " if close else "")
+                    + f"the accounts are: {known}",
+                )
+        return frozenset(names)
+
     @property
     def default_account(self) -> str:
         return next(iter(self.accounts))
@@ -203,6 +224,7 @@ def parse(root: Path, raw: bytes) -> Config:
             base_url=spec.get("base_url"),
             pace=Pace.parse(spec["pace"]) if "pace" in spec else None,
             credentials=tuple(spec["credentials"].items()) if "credentials" in spec else None,
+            environment=spec.get("environment", DEFAULT_ENVIRONMENT),
         )
         for name, spec in data["accounts"].items()
     }

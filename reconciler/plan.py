@@ -223,6 +223,13 @@ def make(
     return Plan(state.lineage, state.serial, paced, blocked, drifted, checksum, (), (), several)
 
 
+def only(made: Plan, accounts: frozenset[str]) -> Plan:
+    """The changes of `accounts` alone, with their own checksum: what `--account` applies. The
+    safety checks stay those of the whole plan."""
+    changes = tuple(c for c in made.changes if c.account in accounts)
+    return replace(made, changes=changes, checksum=_checksum(made.lineage, made.serial, changes))
+
+
 def with_review(made: Plan, settings: tuple[Setting, ...], notices: tuple[str, ...]) -> Plan:
     """The plan with the configuration changes and notices of a pull request. They stay out of
     the checksum, which is about pins (a saved plan applies whether or not it was made against a

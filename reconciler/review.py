@@ -85,6 +85,19 @@ def _compare(reviewed: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return found
 
 
+def of_accounts(reviewed: dict[str, Any] | None, accounts: frozenset[str]) -> dict[str, Any] | None:
+    """The reviewed plan's changes of `accounts` alone, as `apply --account` compares them; its
+    checksum, which is the whole plan's, no longer applies."""
+    if reviewed is None:
+        return None
+    changes = [
+        c
+        for c in reviewed.get("changes", [])
+        if isinstance(c, dict) and c.get("account") in accounts
+    ]
+    return {**reviewed, "changes": changes, "checksum": None}
+
+
 def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
     """Every way the plan differs from the reviewed one; blocking ones would apply unreviewed."""
     current = json.loads(json.dumps(plan.to_json(), ensure_ascii=False))

@@ -78,7 +78,8 @@ def _account(name: str, before: Account | None, after: Account | None) -> list[S
         return [Setting(prefix, f"provider {before.provider}", None)]
     assert before is not None and after is not None
     found: list[Setting] = []
-    for field in ("provider", "base_url", "account_id", "boards", "pace", "credentials"):
+    fields = ("provider", "base_url", "account_id", "boards", "pace", "credentials", "environment")
+    for field in fields:
         old, new = getattr(before, field), getattr(after, field)
         if field == "credentials" and old != new:  # shown as the variables read, by role
             old, new = _roles(before.variables), _roles(after.variables)
@@ -93,6 +94,8 @@ def _account(name: str, before: Account | None, after: Account | None) -> list[S
             relaxes = "publishes to another account of the service"
         elif field == "credentials":
             relaxes = "reads its credentials from other variables: publishes as their owner"
+        elif field == "environment":
+            relaxes = "its matrix job takes the secrets of another GitHub environment"
         elif field == "pace" and _faster(old, new):
             relaxes = "publishes faster"
         found.append(Setting(f"{prefix}.{field}", _text(old), _text(new), relaxes))

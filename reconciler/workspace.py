@@ -211,15 +211,19 @@ class Workspace:
         refresh: bool = False,
         now: datetime | None = None,
         base: str | None = None,
+        accounts: frozenset[str] | None = None,
     ) -> Planned:
         """Plan from the manifests and state; the provider is asked only what the state cannot
         tell: interrupted creates, and (with `refresh`) drift. Boards are planned by name."""
         moment = now or datetime.now(UTC)
         wanted = self.load_desired()
         state = self.store.read()
+        # Only the chosen accounts' providers are asked: a run for some accounts may hold only
+        # their credentials.
+        asked = state if accounts is None else _of_accounts(state, accounts)
         observed = plan.Observations(
-            interrupted=recovery.investigate(state, self.provider, self.capabilities, moment),
-            drift=drift.detect(state, self.provider) if refresh else {},
+            interrupted=recovery.investigate(asked, self.provider, self.capabilities, moment),
+            drift=drift.detect(asked, self.provider) if refresh else {},
         )
         made = plan.make(
             wanted,
@@ -231,6 +235,8 @@ class Workspace:
             allow_destroy=allow_destroy,
             observed=observed,
         )
+        if accounts is not None:
+            made = plan.only(made, accounts)
         if base is not None:
             made = plan.with_review(made, *self.review_base(base))
         return Planned(made, state, wanted)
@@ -246,12 +252,15 @@ class Workspace:
         base: str | None = None,
         commit: bool = False,
         cancellation: Cancellation | None = None,
+        accounts: frozenset[str] | None = None,
     ) -> tuple[Planned, list[Outcome]]:
         """Plan under the state lock and execute it; refuse a saved plan that no longer matches.
 
         With `commit`, the state is checkpointed to git while the apply runs."""
         with self.store.lock("apply"):
-            planned = self.plan(allow_destroy=allow_destroy, refresh=refresh, base=base)
+            planned = self.plan(
+                allow_destroy=allow_destroy, refresh=refresh, base=base, accounts=accounts
+            )
             if expected_checksum is not None and planned.plan.checksum != expected_checksum:
                 raise PlanError(
                     "the saved plan is stale: the state or the manifests changed since it was made",
@@ -290,6 +299,11 @@ class Workspace:
                 drift.remember(state, planned.plan.drift)
                 self.store.write(state)
             return planned
+
+
+def _of_accounts(state: State, accounts: frozenset[str]) -> State:
+    pins = {key: r for key, r in state.pins.items() if r.account in accounts}
+    return replace(state, pins=pins)
 
 
 def raise_blocked(made: plan.Plan) -> None:

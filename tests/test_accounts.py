@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,91 @@ def test_changing_an_accounts_variables_is_a_setting_in_the_plan(tmp_path: Path)
     )
     plain = config.parse(tmp_path, b"accounts:\n  acme:\n    provider: zernio\n")
     assert settings.compare(plain, same) == ()
+
+
+def test_apply_for_one_account_needs_only_its_credentials_and_leaves_the_others(
+    agency: Path, api: PinterestEmulator, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GLOBEX_PINTEREST_TOKEN")
+    result = pinops("apply", "--yes", "--account", "acme")
+    assert result.code == 0, result.out + result.err
+    assert [pin["title"] for pin in api.pins.values()] == ["A pin of acme"]
+    assert "globex" not in result.out
+    assert set(state(agency)) == {"acme-pin"}
+    # The other account's job, with only its own token, publishes the rest.
+    monkeypatch.delenv("ACME_PINTEREST_TOKEN")
+    monkeypatch.setenv("GLOBEX_PINTEREST_TOKEN", GLOBEX_TOKEN)
+    assert pinops("apply", "--yes", "--account", "globex").code == 0
+    assert set(state(agency)) == {"acme-pin", "globex-pin"}
+    assert pinops("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.usefixtures("agency")
+def test_a_plan_for_some_accounts_is_saved_and_applied_as_such(
+    api: PinterestEmulator, pinops: Run, tmp_path: Path
+) -> None:
+    shown = pinops("plan", "--json", "--account", "globex")
+    assert shown.code == 0, shown.err
+    assert [c["key"] for c in json.loads(shown.out)["changes"]] == ["globex-pin"]
+    saved = tmp_path / "plan.json"
+    assert pinops("plan", "--account", "globex", "--out", str(saved)).code == 0
+    applied = pinops("apply", "--account", "globex", str(saved))
+    assert applied.code == 0, applied.out + applied.err
+    assert [pin["title"] for pin in api.pins.values()] == ["A pin of globex"]
+
+
+@pytest.mark.usefixtures("agency")
+def test_an_unknown_account_is_refused_with_the_closest_name(
+    api: PinterestEmulator, pinops: Run
+) -> None:
+    result = pinops("apply", "--yes", "--account", "acme", "--account", "globx")
+    assert result.code != 0
+    assert "there is no account 'globx' in pinops.yaml" in result.err
+    assert "did you mean 'globex'?" in result.err
+    assert api.pins == {}
+
+
+def test_the_accounts_are_listed_as_one_line_of_json_for_a_matrix(repo: Path, pinops: Run) -> None:
+    (repo / "pinops.yaml").write_text(
+        "accounts:\n  acme:\n    provider: pinterest\n    environment: pinops-acme\n"
+        "  globex:\n    provider: zernio\n    account_id: acc_1\n",
+        encoding="utf-8",
+    )
+    result = pinops("accounts", "--json")
+    assert result.code == 0, result.err
+    assert result.out.count("\n") == 1
+    assert json.loads(result.out) == [
+        {"name": "acme", "provider": "pinterest", "environment": "pinops-acme"},
+        {"name": "globex", "provider": "zernio", "environment": "pinops"},
+    ]
+    listed = pinops("accounts")
+    assert listed.out.splitlines() == [
+        "acme: pinterest, secrets in environment pinops-acme",
+        "globex: zernio, secrets in environment pinops",
+    ]
+
+
+@pytest.mark.usefixtures("agency")
+def test_one_accounts_apply_compares_only_its_changes_with_the_reviewed_plan(
+    pinops: Run, tmp_path: Path
+) -> None:
+    reviewed = tmp_path / "reviewed.json"
+    assert pinops("plan", "--out", str(reviewed)).code == 0
+    result = pinops("apply", "--yes", "--account", "acme", "--reviewed", str(reviewed))
+    assert result.code == 0, result.out + result.err
+    assert "This is the plan reviewed on the pull request." in result.out
+    assert "globex-pin" not in result.out
+
+
+def test_moving_an_account_to_another_github_environment_is_a_setting(tmp_path: Path) -> None:
+    base = config.parse(tmp_path, b"accounts:\n  acme:\n    provider: pinterest\n")
+    head = config.parse(
+        tmp_path, b"accounts:\n  acme:\n    provider: pinterest\n    environment: elsewhere\n"
+    )
+    (found,) = settings.compare(base, head)
+    assert (found.name, found.before, found.after) == (
+        "accounts.acme.environment",
+        "pinops",
+        "elsewhere",
+    )
+    assert found.relaxes

@@ -254,6 +254,10 @@ def _listing(root: Path) -> dict[str, os.stat_result] | None:
 
 
 def _digest(path: Path, found: os.stat_result) -> str:
+    if path.is_symlink():
+        # Never read through: a link inside the repository names a file listed on its own, and
+        # one leading out is refused by the plan (whose errors are never remembered).
+        return f"link to {path.readlink()}"
     if not stat.S_ISREG(found.st_mode):
         return f"not a file ({stat.S_IFMT(found.st_mode)})"  # never opened: it may be a FIFO
     digest = hashlib.sha256()

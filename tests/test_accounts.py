@@ -12,6 +12,7 @@ import pytest
 from reconciler import config, settings
 from tests.conftest import Run, state
 from tests.emulators.pinterest import PinterestEmulator
+from tests.emulators.server import Fault
 
 # Two Pinterest users' tokens.
 ACME_TOKEN = "RECOGNISABLE-acme-token-4b1e97"
@@ -271,3 +272,21 @@ def test_moving_an_account_to_another_github_environment_is_a_setting(tmp_path: 
         "elsewhere",
     )
     assert found.relaxes
+
+
+def test_a_run_for_one_account_never_asks_another_accounts_provider(
+    agency: Path, api: PinterestEmulator, pinops: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.faults.add(Fault(kind="lost_response", method="POST", path="/v5/pins"))
+    assert pinops("apply", "--yes", "--account", "globex").code == 1  # its answer was lost
+    monkeypatch.delenv("GLOBEX_PINTEREST_TOKEN")
+    # The whole plan asks globex's Pinterest about the interrupted create: it needs the token.
+    assert "could not look for it: GLOBEX_PINTEREST_TOKEN is not set" in pinops("plan").out
+    planned = pinops("plan", "--account", "acme")
+    assert "GLOBEX" not in planned.out + planned.err
+    result = pinops("apply", "--yes", "--account", "acme")
+    assert result.code == 0, result.out + result.err
+    assert sorted(pin["title"] for pin in api.pins.values()) == ["A pin of acme", "A pin of globex"]
+    monkeypatch.setenv("GLOBEX_PINTEREST_TOKEN", GLOBEX_TOKEN)
+    assert "= adopt globex-pin" in pinops("plan").out
+    assert "acme-pin" in state(agency)

@@ -39,19 +39,21 @@ _IDENTITY = {"name": "pinops", "email": "pinops@localhost"}
 
 
 @contextmanager
-def _open(root: Path) -> Iterator[git.Repo]:
+def open_repo(
+    root: Path,
+    why: str = "",
+    hint: str = "run `git init` (and add a remote) to keep the pins and their state in git",
+) -> Iterator[git.Repo]:
+    """The git repository `root` is in; `why` and `hint` say what needs it when there is none."""
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise InputError(
-            f"{root} is not inside a git repository",
-            hint="run `git init` (and add a remote) to keep the pins and their state in git",
-        ) from None
+        raise InputError(f"{root} is not inside a git repository{why}", hint=hint) from None
     with repo:
         yield repo
 
 
-def _top(repo: git.Repo) -> Path:
+def worktree_top(repo: git.Repo) -> Path:
     assert repo.working_tree_dir is not None
     return Path(repo.working_tree_dir).resolve()
 
@@ -59,7 +61,7 @@ def _top(repo: git.Repo) -> Path:
 def head_commit(root: Path) -> str | None:
     """The commit checked out at `root`: recorded in state as the source of what is published."""
     try:
-        with _open(root) as repo:
+        with open_repo(root) as repo:
             return repo.head.commit.hexsha
     except (InputError, ValueError):  # not a repository, or no commit yet
         return None
@@ -73,9 +75,13 @@ def past_version(root: Path, file: str, sha256: str) -> bytes | None:
     """The bytes of an earlier version of `file` (relative to `root`) whose SHA-256 is `sha256`:
     what a replaced pin showed, when the work tree now holds another file at that path."""
     try:
-        with _open(root) as repo:
+        with open_repo(root) as repo:
             # Normalised first: a `..` that leads out of the repository is refused, not asked for.
-            rel = Path(os.path.normpath(root.resolve() / file)).relative_to(_top(repo)).as_posix()
+            rel = (
+                Path(os.path.normpath(root.resolve() / file))
+                .relative_to(worktree_top(repo))
+                .as_posix()
+            )
             for commit in repo.iter_commits(paths=rel, max_count=PAST_VERSIONS):
                 try:
                     data: bytes = (commit.tree / rel).data_stream.read()
@@ -92,7 +98,7 @@ def _is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:
     return repo.is_ancestor(repo.commit(ancestor), repo.commit(descendant))
 
 
-def _verify(repo: git.Repo, revision: str) -> str | None:
+def verify(repo: git.Repo, revision: str) -> str | None:
     """The object a revision names (a commit, or `commit:path` for a file in it); None if none."""
     name = revision if ":" in revision else f"{revision}^{{commit}}"
     try:
@@ -145,7 +151,7 @@ def default_branch(repo: git.Repo) -> str:
         candidates += [f"{REMOTE}/{base_ref}", base_ref]
     candidates += [f"{REMOTE}/main", f"{REMOTE}/master", "main", "master"]
     for name in candidates:
-        if _verify(repo, name):
+        if verify(repo, name):
             return name
     raise InputError(
         "cannot tell the default branch to compare with",
@@ -156,9 +162,9 @@ def default_branch(repo: git.Repo) -> str:
 def changed_files(root: Path, base: str | None = None, head: str | None = None) -> ChangedFiles:
     """Files that differ between `base` (default: the merge base with the default branch) and
     `head` (default: the work tree, uncommitted and untracked files included)."""
-    with _open(root) as repo:
+    with open_repo(root) as repo:
         for name in (base, head):
-            if name is not None and _verify(repo, name) is None:
+            if name is not None and verify(repo, name) is None:
                 raise InputError(f"'{name}' is not a commit in this repository")
         if base is None:
             branch = default_branch(repo)
@@ -172,7 +178,7 @@ def changed_files(root: Path, base: str | None = None, head: str | None = None) 
         names = str(repo.git.diff(*listing, *([head] if head else []))).split("\0")
         if head is None:
             names += str(repo.git.ls_files("--others", "--exclude-standard", "-z")).split("\0")
-        top, here = _top(repo), root.resolve()
+        top, here = worktree_top(repo), root.resolve()
         prefix = "" if here == top else here.relative_to(top).as_posix() + "/"
         paths = frozenset(name[len(prefix) :] for name in names if name and name.startswith(prefix))
     return ChangedFiles(root, base_commit, head or "the work tree", paths)
@@ -230,7 +236,7 @@ class StateInGit:
         self.base_blob: str | None = None  # that state's blob id (None: git had no state)
 
     def _rel(self, repo: git.Repo) -> str:
-        return self.state_path.resolve().relative_to(_top(repo)).as_posix()
+        return self.state_path.resolve().relative_to(worktree_top(repo)).as_posix()
 
     def _branch(self, repo: git.Repo) -> str:
         if self.state_branch:
@@ -258,22 +264,22 @@ class StateInGit:
                 f"cannot read branch '{branch}' from {REMOTE}: {_first_line(exc)}",
                 hint="check the network and the credentials git uses for origin",
             ) from None
-        return _verify(repo, tracking)
+        return verify(repo, tracking)
 
     def _blob(self, repo: git.Repo, commit: str | None, rel: str) -> str | None:
-        return _verify(repo, f"{commit}:{rel}") if commit else None
+        return verify(repo, f"{commit}:{rel}") if commit else None
 
     def pull(self) -> str | None:
         """Bring the newest state git holds into the state file; say what was done, if anything.
 
         The caller holds the state lock. A newer local state (an apply not yet committed) is kept.
         """
-        with _open(self.root) as repo:
+        with open_repo(self.root) as repo:
             self.branch = self._branch(repo)
             rel = self._rel(repo)
             local_ref = f"refs/heads/{self.branch}"
             remote_tip = self._fetch(repo, self.branch) if self._has_remote(repo) else None
-            local_tip = _verify(repo, local_ref)
+            local_tip = verify(repo, local_ref)
             tip = remote_tip or local_tip
             if self.state_branch and remote_tip and local_tip and local_tip != remote_tip:
                 if _is_ancestor(repo, remote_tip, local_tip):
@@ -330,7 +336,7 @@ class StateInGit:
         push it; None when there was nothing new. The next push builds on this one."""
         if not self.branch:
             raise StateError("the state was not read from git before this commit")
-        with _open(self.root) as repo:
+        with open_repo(self.root) as repo:
             rel = self._rel(repo)
             if data is None:
                 blob = str(repo.git.hash_object("-w", "--no-filters", str(self.state_path)))
@@ -451,7 +457,7 @@ def _store_blob(repo: git.Repo, data: bytes) -> str:
     done = subprocess.run(
         [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "hash-object", "-w", "--stdin"],
         input=data,
-        cwd=_top(repo),
+        cwd=worktree_top(repo),
         capture_output=True,
         check=False,
     )
@@ -516,7 +522,7 @@ def _one_line(text: str) -> str:
 def current_branch(root: Path) -> str | None:
     """The branch checked out at `root`, if it is in a git repository and on a branch."""
     try:
-        with _open(root) as repo:
+        with open_repo(root) as repo:
             return None if repo.head.is_detached else repo.active_branch.name
     except (InputError, TypeError):
         return None

@@ -10,33 +10,27 @@ apply, never through a pull request.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
 
+from reconciler import gitrepo
 from reconciler.errors import InputError, PinopsError
 
 
-@contextmanager
-def _open(root: Path) -> Iterator[git.Repo]:
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise InputError(
-            f"{root} is not inside a git repository, so there is no base to compare with",
-            hint="drop --base, or run inside the repository's checkout",
-        ) from None
-    with repo:
-        yield repo
+def _open(root: Path) -> AbstractContextManager[git.Repo]:
+    return gitrepo.open_repo(
+        root,
+        ", so there is no base to compare with",
+        hint="drop --base, or run inside the repository's checkout",
+    )
 
 
 def _rel(repo: git.Repo, path: Path) -> str:
-    assert repo.working_tree_dir is not None
-    return path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    return path.resolve().relative_to(gitrepo.worktree_top(repo)).as_posix()
 
 
 def _commit(repo: git.Repo, ref: str) -> str:
@@ -50,10 +44,7 @@ def _commit(repo: git.Repo, ref: str) -> str:
 
 
 def _blob(repo: git.Repo, commit: str, rel: str) -> str | None:
-    try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{commit}:{rel}"))
-    except git.GitCommandError:
-        return None
+    return gitrepo.verify(repo, f"{commit}:{rel}")
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,14 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def check_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """The example's scheduled pin, its publish_at moved into the past, is published at once."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"

@@ -17,7 +17,7 @@ from reconciler.errors import ProviderError, ProviderRejected, RateLimited
 from reconciler.providers import crosspostify
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit, state
+from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
 from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
@@ -332,13 +332,7 @@ def test_missing_key_is_a_clear_error(
 def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
     """A pin first created after its publish_at (a late merge, a paced wait) is published now:
     Crosspostify refuses a schedule in the past."""
-    edit(
-        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
-    )
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.out + result.err
-    assert "scheduled for" not in result.out
-    assert state(configured)["calm-bedroom"]["status"] == "published"
+    check_a_past_publish_at_publishes_at_once(configured, pinops)
 
 
 def test_a_publish_at_nearer_than_its_lead_time_waits_for_a_run_after_it(

@@ -17,7 +17,7 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers import postpeer
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit, state
+from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
 from tests.emulators.openapi import Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.postpeer import ACCESS_KEY, ACCOUNT_ID, SPEC, PostPeerEmulator
@@ -459,10 +459,4 @@ def test_a_gif_is_refused_at_plan_time(configured: Path, pinops: Run) -> None:
 def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
     """A pin first created after its publish_at (a late merge, a paced wait) is published now:
     PostPeer refuses a schedule in the past."""
-    edit(
-        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
-    )
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.out + result.err
-    assert "scheduled for" not in result.out
-    assert state(configured)["calm-bedroom"]["status"] == "published"
+    check_a_past_publish_at_publishes_at_once(configured, pinops)

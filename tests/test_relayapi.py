@@ -19,7 +19,7 @@ from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
 from reconciler.providers import relayapi
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, edit, state
+from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
 from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.relayapi import ACCOUNT_ID, API_KEY, Receipt, RelayAPIEmulator
@@ -464,13 +464,7 @@ def test_images_relayapi_refuses_are_reported_at_plan_time(configured: Path, pin
 def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
     """A pin first created after its publish_at (a late merge, a paced wait) is published now:
     RelayAPI refuses a schedule in the past."""
-    edit(
-        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
-    )
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.out + result.err
-    assert "scheduled for" not in result.out
-    assert state(configured)["calm-bedroom"]["status"] == "published"
+    check_a_past_publish_at_publishes_at_once(configured, pinops)
 
 
 def test_a_video_without_a_cover_is_sent_its_first_frame(api: RelayAPIEmulator, make: Make) -> None:

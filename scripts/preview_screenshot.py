@@ -22,17 +22,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from reconciler.cli import main  # noqa: E402
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.browser import ARGS, CHROMIUM  # noqa: E402
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -62,7 +52,7 @@ def make(out: Path) -> None:
             sys.exit("pinops preview failed")
         shot = Path(scratch) / "shot.png"
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1500})
             page.goto((site / "index.html").as_uri())
             page.screenshot(path=str(shot))

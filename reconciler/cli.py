@@ -31,7 +31,7 @@ from reconciler.errors import (
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
     from reconciler.errors import Problem
-    from reconciler.gitrepo import Pushed
+    from reconciler.gitstate import Pushed
     from reconciler.markdown import Context
     from reconciler.plan import Plan
     from reconciler.results import Remembered
@@ -367,9 +367,9 @@ def _only_changed(workspace: Workspace, full: Plan, args: argparse.Namespace) ->
     """The part of the plan whose manifests changed; it has no checksum, so it cannot be applied."""
     from dataclasses import replace
 
-    from reconciler import gitrepo
+    from reconciler import changedfiles
 
-    changed = gitrepo.changed_files(workspace.config.root, args.base, args.head)
+    changed = changedfiles.changed_files(workspace.config.root, args.base, args.head)
     listed = [c for c in full.changes if c.action != "noop"]
     shown = tuple(c for c in listed if changed.touches(c))
     note = (

@@ -34,7 +34,7 @@ from reconciler.settings import Setting
 from reconciler.state import Record, State, StateFile
 
 if TYPE_CHECKING:
-    from reconciler import gitrepo
+    from reconciler import gitstate
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Workspace:
             self.config = replace(self.config, state_branch=state_branch)
         self.store = StateFile(self.config.state_path, self.config.relative(self.config.state_path))
         self._providers: dict[str, Provider] = {}
-        self._git_state: gitrepo.StateInGit | None = None
+        self._git_state: gitstate.StateInGit | None = None
         self._source: str | None = None  # the commit an apply published from
 
     def pull_state(self, *, for_commit: bool = False) -> str | None:
@@ -68,9 +68,9 @@ class Workspace:
         before an apply that commits (the branch on origin may be ahead of this checkout)."""
         if not (self.config.state_branch or for_commit):
             return None
-        from reconciler import gitrepo  # GitPython: imported only by runs that use git
+        from reconciler import gitstate  # GitPython: imported only by runs that use git
 
-        self._git_state = gitrepo.StateInGit(
+        self._git_state = gitstate.StateInGit(
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
@@ -157,9 +157,9 @@ class Workspace:
             base,
         )
 
-    def commit_state(self, outcomes: list[Outcome]) -> gitrepo.Pushed | None:
+    def commit_state(self, outcomes: list[Outcome]) -> gitstate.Pushed | None:
         """Commit the state file with what was published and push it; None if nothing changed."""
-        from reconciler import gitrepo
+        from reconciler import gitrepo, gitstate
 
         if self._git_state is None:
             self.pull_state(for_commit=True)
@@ -169,7 +169,7 @@ class Workspace:
         ]
         # The commit applied: HEAD may since be a checkpoint of the state.
         source = self._source or gitrepo.head_commit(self.config.root)
-        message = gitrepo.commit_message(published, source)
+        message = gitstate.commit_message(published, source)
         with self.store.lock("commit state"):
             return self._git_state.push(message)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import gitrepo
+from reconciler import gitrepo, gitstate
 from reconciler.cli import main
 from reconciler.errors import StateError
 from tests.conftest import Result, edit
@@ -86,7 +86,7 @@ def test_apply_commit_pushes_the_state_with_what_was_published(
 def test_a_rejected_push_is_rebased_onto_the_moved_branch_and_retried(origin: Origin) -> None:
     ours, theirs = origin.clone("ours"), origin.clone("theirs")
     assert main(["-C", str(ours), "apply", "--yes"]) == 0  # state written, not committed yet
-    store = gitrepo.StateInGit(ours, ours / STATE)
+    store = gitstate.StateInGit(ours, ours / STATE)
     assert store.pull() is None  # nothing in git yet: the local state stays
     # Meanwhile another pull request is merged: the branch moves.
     edit(theirs / SALAD, "Crunchy Summer Salad", "Crisp Summer Salad")
@@ -106,7 +106,7 @@ def test_a_rejected_push_is_rebased_onto_the_moved_branch_and_retried(origin: Or
 
 def test_a_push_is_not_retried_over_a_state_someone_else_changed(origin: Origin) -> None:
     ours, theirs = origin.clone("ours"), origin.clone("theirs")
-    store = gitrepo.StateInGit(ours, ours / STATE)
+    store = gitstate.StateInGit(ours, ours / STATE)
     store.pull()
     assert main(["-C", str(ours), "apply", "--yes"]) == 0
     assert main(["-C", str(theirs), "apply", "--yes", "--commit"]) == 0  # another apply won
@@ -118,7 +118,7 @@ def test_a_push_is_not_retried_over_a_state_someone_else_changed(origin: Origin)
 
 def test_giving_up_after_the_last_attempt_says_so(origin: Origin) -> None:
     ours, theirs = origin.clone("ours"), origin.clone("theirs")
-    store = gitrepo.StateInGit(ours, ours / STATE)
+    store = gitstate.StateInGit(ours, ours / STATE)
     store.pull()
     assert main(["-C", str(ours), "apply", "--yes"]) == 0
     edit(theirs / SALAD, "Crunchy Summer Salad", "Crisp Summer Salad")

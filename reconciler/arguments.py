@@ -9,15 +9,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-# Exit codes; 3 (blocked by a safety check) is SafetyBlocked.exit_code.
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+from reconciler import exitcodes
 
 DESCRIPTION = """\
 Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
 against the state file of what was published, and only what is new or changed is published.
 """
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   pinops validate                 check every manifest, report all problems at once
   pinops plan                     show what apply would do
@@ -28,7 +27,8 @@ examples:
   pinops init my-pins             start a content repository with GitHub workflows
   pinops plan -C path/to/repo     work on another repository (global options go anywhere)
 
-exit codes: 0 ok, 1 error, 2 changes to make (plan --detailed-exitcode), 3 blocked by a safety check
+exit codes: {exitcodes.OK} ok, {exitcodes.ERROR} error, {exitcodes.CHANGES} changes to make (plan \
+--detailed-exitcode), {exitcodes.BLOCKED} blocked by a safety check
 """
 
 
@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"error: {message}\n")
+        self.exit(exitcodes.ERROR, f"error: {message}\n")
 
 
 def version() -> str:

@@ -16,10 +16,9 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from reconciler import arguments, credentials, ghactions, redact
-from reconciler.arguments import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler import arguments, credentials, exitcodes, ghactions, redact
 from reconciler.errors import (
     ConfirmationRefused,
     PinopsError,
@@ -27,10 +26,9 @@ from reconciler.errors import (
     StateError,
     ValidationFailed,
 )
+from reconciler.ghreporter import Reporter, failure_markdown
 
 if TYPE_CHECKING:
-    from reconciler.apply import Outcome
-    from reconciler.errors import Problem
     from reconciler.gitstate import Pushed
     from reconciler.markdown import Context
     from reconciler.plan import Plan
@@ -46,29 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
     args = arguments.parser().parse_args(argv)
-    _mask([os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES])
+    reporter = Reporter(args.directory)
+    reporter.mask([os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES])
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = redact.Stream(stdout), redact.Stream(stderr)
     try:
-        return _guarded(args)
+        return _guarded(args, reporter)
     finally:
         sys.stdout, sys.stderr = stdout, stderr
 
 
-def _mask(values: list[str | None]) -> None:
-    """Mask credential values in everything pinops prints, and in GitHub's job log."""
-    if ghactions.active():
-        # GitHub masks these in the job log too; this is the one place a credential is written.
-        # Standard error: standard output may be redirected to a file (a plan, --json).
-        # Past the redacting stream, if it is in place: a masked value would mask nothing.
-        stream = sys.stderr.wrapped if isinstance(sys.stderr, redact.Stream) else sys.stderr
-        for value in filter(None, values):
-            stream.write(f"::add-mask::{value}\n")
-        stream.flush()
-    redact.register(*values)
-
-
-def _guarded(args: argparse.Namespace) -> int:
+def _guarded(args: argparse.Namespace, reporter: Reporter) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -78,36 +64,36 @@ def _guarded(args: argparse.Namespace) -> int:
         if not any(isinstance(f, redact.LogFilter) for f in handler.filters):
             handler.addFilter(redact.LogFilter())
     try:
-        return _run(args)
-    except ValidationFailed as exc:
-        _error_document(args, exc)
-        _print_problems(exc, sys.stderr)
-        _annotate(exc.problems, _root_of(args))
-        _report_failure(args, exc)
-        return exc.exit_code
+        return _run(args, reporter)
     except PinopsError as exc:
         _error_document(args, exc)
-        if args.debug:
-            logging.exception("error")
-        print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
-        _report_failure(args, exc)
+        if isinstance(exc, ValidationFailed):
+            from reconciler import report
+
+            sys.stderr.write(report.problems_text(exc.problems))
+            print(f"error: {exc.message}", file=sys.stderr)
+        else:
+            if args.debug:
+                logging.exception("error")
+            print(f"error: {redact.redact(str(exc))}", file=sys.stderr)
+        reporter.failure(args.command, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         said = _INTERRUPTED.get(args.command)
         print("\ninterrupted" + (f": {said}" if said else ""), file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exitcodes.INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): say nothing more to it
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_ERROR
+        return exitcodes.ERROR
     except Exception as exc:  # the boundary: no traceback for users unless they ask
         message = f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}"
-        _report_failure(args, PinopsError(message, hint="run with --debug for details"))
+        reporter.failure(args.command, PinopsError(message, hint="run with --debug for details"))
         if args.debug:
             sys.stderr.write(traceback.format_exc())
-            return EXIT_ERROR
+            return exitcodes.ERROR
         print(redact.redact(message) + " (run with --debug for details)", file=sys.stderr)
-        return EXIT_ERROR
+        return exitcodes.ERROR
 
 
 def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
@@ -121,7 +107,7 @@ def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
     from reconciler import markdown, report
 
     if wants_comment:
-        sys.stdout.write(_failure_markdown(args, exc, markdown.COMMENT_LIMIT))
+        sys.stdout.write(failure_markdown(args.command, exc, markdown.COMMENT_LIMIT))
         return
     document = {
         "error": exc.message,
@@ -132,73 +118,20 @@ def _error_document(args: argparse.Namespace, exc: PinopsError) -> None:
     sys.stdout.write(report.json_text(document))
 
 
-def _failure_markdown(args: argparse.Namespace, error: PinopsError, limit: int) -> str:
-    """The error that stopped a command as Markdown, naming the commit and the run."""
-    from reconciler import markdown_results
-
-    footer = markdown_results.provenance(ghactions.current_run(), "Failed")
-    if isinstance(error, ValidationFailed):
-        title = f"pinops {args.command}"
-        return markdown_results.problems(error.problems, limit=limit, title=title, footer=footer)
-    return markdown_results.failure(error, args.command) + footer
-
-
-def _report_failure(args: argparse.Namespace, error: PinopsError) -> None:
-    """In GitHub Actions an error is an annotation (at its line, when it has one) and goes to the
-    job summary, as a failed plan's comment does."""
-    from reconciler import markdown
-
-    if not ghactions.active() or (args.command == "plan" and isinstance(error, SafetyBlocked)):
-        return  # outside Actions; or the plan, written already, shows the block
-    if not isinstance(error, ValidationFailed):  # problems are annotated one by one
-        root = _root_of(args)
-        prefix = ghactions.workspace_prefix(root) if root else ""
-        print(ghactions.error_annotation(error, prefix), file=sys.stderr)
-    ghactions.append_summary(_failure_markdown(args, error, markdown.SUMMARY_LIMIT))
-
-
-EXIT_INTERRUPTED = 128 + 2  # SIGINT, as shells report it
 _INTERRUPTED = {
     "apply": "what was published so far is recorded in the state, and running pinops apply "
     "again is safe: it publishes nothing twice and goes on with the rest",
 }
 
 
-def _print_problems(exc: ValidationFailed, stream: TextIO) -> None:
-    from reconciler import report
-
-    stream.write(report.problems_text(exc.problems))
-    print(f"error: {exc.message}", file=stream)
-
-
-def _root_of(args: argparse.Namespace) -> Path | None:
-    from reconciler.config import find_root
-
-    try:
-        return find_root(args.directory)
-    except PinopsError:
-        return None
-
-
-def _annotate(problems: list[Problem], root: Path | None) -> None:
-    """In GitHub Actions, each problem also becomes an annotation on its manifest line (of an
-    advice rule's many warnings, the first few and a count)."""
-    if ghactions.active():
-        from reconciler import advice
-
-        prefix = ghactions.workspace_prefix(root) if root else ""
-        for problem in advice.summarised(problems):
-            print(ghactions.annotation(problem, prefix), file=sys.stderr)
-
-
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, reporter: Reporter) -> int:
     # Each command imports what it needs, so that `pinops --help` starts quickly.
     if args.command == "schema":
         from reconciler import schema
 
         name = schema.CONFIG if args.config else schema.STATE if args.state else schema.PIN_FILE
         sys.stdout.write(schema.schema_text(name))
-        return EXIT_OK
+        return exitcodes.OK
     if args.command == "init":
         return _init(args)
     if args.command == "render":
@@ -213,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
     from reconciler.workspace import Workspace
 
     with Workspace(args.directory, state_branch=args.state_branch) as workspace:
-        _mask(list(credentials.values(workspace.config.secret_variables)))
+        reporter.mask(list(credentials.values(workspace.config.secret_variables)))
         if args.command == "apply" and args.base:
             workspace.refuse_state_edits(args.base)  # before the state branch is even read
         if args.command not in ("validate", "boards", "sandbox", "accounts"):
@@ -222,11 +155,11 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"pinops: {pulled}", file=sys.stderr)
         match args.command:
             case "validate":
-                return _validate(workspace, args)
+                return _validate(workspace, args, reporter)
             case "plan":
-                return _plan(workspace, args, remembered)
+                return _plan(workspace, args, reporter, remembered)
             case "apply":
-                return _apply(workspace, args)
+                return _apply(workspace, args, reporter)
             case "preview":
                 return _preview(workspace, args)
             case "boards":
@@ -243,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
                 return _state(workspace, args)
 
 
-def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
+def _validate(workspace: Workspace, args: argparse.Namespace, reporter: Reporter) -> int:
     from reconciler import report
 
     try:
@@ -253,18 +186,18 @@ def _validate(workspace: Workspace, args: argparse.Namespace) -> int:
             raise
         document = {"valid": False, "problems": report.problems_json(exc.problems)}
         sys.stdout.write(report.json_text(document, ensure_ascii=True))
-        return EXIT_ERROR
+        return exitcodes.ERROR
     if args.json:
         document = {"valid": True, "problems": report.problems_json(wanted.warnings)}
         sys.stdout.write(report.json_text(document, ensure_ascii=True))
-        return EXIT_OK
+        return exitcodes.OK
     sys.stdout.write(report.problems_text(wanted.warnings))
-    _annotate(wanted.warnings, workspace.config.root)
+    reporter.problems(wanted.warnings)
     pins = len({t.pin for t in wanted.targets.values()})
     warned = len(wanted.warnings)
     plural = "" if warned == 1 else "s"
     print(f"Valid: {pins} pin{'' if pins == 1 else 's'}, {warned} warning{plural}.")
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _remembered(args: argparse.Namespace) -> Remembered | None:
@@ -285,20 +218,27 @@ def _remembered(args: argparse.Namespace) -> Remembered | None:
     return results.Remembered.open(config.find_root(args.directory), question)
 
 
-def _plan(workspace: Workspace, args: argparse.Namespace, remembered: Remembered | None) -> int:
+def _plan(
+    workspace: Workspace,
+    args: argparse.Namespace,
+    reporter: Reporter,
+    remembered: Remembered | None,
+) -> int:
     if remembered is None:
-        return _show_plan(workspace, args)[0]
+        return _show_plan(workspace, args, reporter)[0]
     from reconciler import results
 
     since = time.time()
     with results.recording() as answer:
-        code, planned = _show_plan(workspace, args)
+        code, planned = _show_plan(workspace, args, reporter)
     until = results.lifetime(planned, workspace.config, workspace.capabilities, since)
     remembered.put(answer(code), until)
     return code
 
 
-def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Planned]:
+def _show_plan(
+    workspace: Workspace, args: argparse.Namespace, reporter: Reporter
+) -> tuple[int, Planned]:
     from reconciler import markdown, markdown_results, report, terminal
 
     if args.changed and args.out:
@@ -318,7 +258,7 @@ def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Pla
     footer = markdown_results.provenance(ghactions.current_run())
     if args.format != "json":
         sys.stderr.write(report.problems_text(planned.desired.warnings))
-        _annotate(planned.desired.warnings, workspace.config.root)
+        reporter.problems(planned.desired.warnings)
     match args.format:
         case "json":
             sys.stdout.write(report.plan_json(made))
@@ -333,22 +273,12 @@ def _show_plan(workspace: Workspace, args: argparse.Namespace) -> tuple[int, Pla
             f"Saved the plan to {args.out}; apply exactly it with: pinops apply {args.out}",
             file=sys.stdout if args.format == "text" else sys.stderr,
         )
-    if ghactions.active():
-        ghactions.append_summary(
-            markdown.plan(made, context, limit=markdown.SUMMARY_LIMIT, note=note, footer=footer)
-        )
-        ghactions.set_outputs(
-            {
-                "checksum": full.checksum,
-                "changes": "true" if full.has_changes else "false",
-                "blocked": "true" if full.blocked else "false",
-            }
-        )
+    reporter.plan(made, full, context, note)
     if full.blocked:
         from reconciler.workspace import raise_blocked
 
         raise_blocked(full)
-    code = EXIT_CHANGES if args.detailed_exitcode and full.has_changes else EXIT_OK
+    code = exitcodes.CHANGES if args.detailed_exitcode and full.has_changes else exitcodes.OK
     return code, planned
 
 
@@ -360,7 +290,7 @@ def _preview(workspace: Workspace, args: argparse.Namespace) -> int:
         f"Wrote the preview of {written.cards} pins ({written.thumbnails} thumbnails) to "
         f"{written.index}; open it in a browser."
     )
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _only_changed(workspace: Workspace, full: Plan, args: argparse.Namespace) -> tuple[Plan, str]:
@@ -418,7 +348,7 @@ def _read_checksum(path: Path) -> str:
     return checksum
 
 
-def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
+def _apply(workspace: Workspace, args: argparse.Namespace, reporter: Reporter) -> int:
     from reconciler import report, review, terminal
     from reconciler.cancellation import Cancellation
 
@@ -442,6 +372,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
         if args.reviewed is not None:
             differences[:] = review.compare(reviewed, planned.plan)
             _show_differences(differences, policy)
+            reporter.review(differences, policy)
             if policy == "stop" and any(d.blocking for d in differences):
                 raise SafetyBlocked(
                     "the plan differs from the plan reviewed on the pull request, and "
@@ -485,9 +416,8 @@ def _apply(workspace: Workspace, args: argparse.Namespace) -> int:
         pushed = workspace.commit_state(outcomes) if args.commit else None
     if args.commit:
         print(_commit_line(pushed))
-    if ghactions.active():
-        _apply_summary(planned.plan, outcomes, pushed, args.commit)
-    return EXIT_ERROR if any(not o.ok for o in outcomes) else EXIT_OK
+    reporter.applied(planned.plan, outcomes, pushed, _commit_line(pushed) if args.commit else None)
+    return exitcodes.ERROR if any(not o.ok for o in outcomes) else exitcodes.OK
 
 
 def _show_differences(differences: list[Difference], policy: str) -> None:
@@ -498,10 +428,6 @@ def _show_differences(differences: list[Difference], policy: str) -> None:
     for difference in differences:
         mark = "!" if difference.blocking else "·"
         print(f"  {mark} {ghactions.escape(difference.key)}: {ghactions.escape(difference.what)}")
-    if ghactions.active():
-        from reconciler import markdown_results
-
-        ghactions.append_summary(markdown_results.differences(differences, policy))
 
 
 def _commit_line(pushed: Pushed | None) -> str:
@@ -512,30 +438,6 @@ def _commit_line(pushed: Pushed | None) -> str:
         return f"Committed the state as {where} (no origin remote: not pushed)."
     retried = f" after {pushed.attempts} attempts" if pushed.attempts > 1 else ""
     return f"Committed the state as {where} and pushed it{retried}."
-
-
-def _apply_summary(
-    made: Plan,
-    outcomes: list[Outcome],
-    pushed: Pushed | None,
-    committed: bool,
-) -> None:
-    from reconciler import markdown, markdown_results, report
-
-    if outcomes:
-        result = report.apply_summary(outcomes).splitlines()[0]
-    else:
-        result = report.summary(made) if made.has_changes else "No changes to make now."
-    notes = [markdown.escape(_commit_line(pushed))] if committed else []
-    footer = markdown_results.provenance(ghactions.current_run(), "Applied")
-    ghactions.append_summary(markdown_results.apply(outcomes, result, notes, footer=footer))
-    ghactions.set_outputs(
-        {
-            "published": str(sum(1 for o in outcomes if o.ok)),
-            "failed": str(sum(1 for o in outcomes if not o.ok)),
-            "state_commit": pushed.commit if pushed else "",
-        }
-    )
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -559,7 +461,7 @@ def _init(args: argparse.Namespace) -> int:
         f"\npull request: it is planned there, and merging into {options.branch} publishes it;"
         "\nthe state is kept on the pinops-state branch."
     )
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _accounts(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -570,10 +472,10 @@ def _accounts(workspace: Workspace, args: argparse.Namespace) -> int:
             {"name": a.name, "provider": a.provider, "environment": a.environment} for a in accounts
         ]
         print(json.dumps(listing, ensure_ascii=False, separators=(",", ":")))
-        return EXIT_OK
+        return exitcodes.OK
     for account in accounts:
         print(f"{account.name}: {account.provider}, secrets in environment {account.environment}")
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _boards(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -588,14 +490,14 @@ def _boards(workspace: Workspace, args: argparse.Namespace) -> int:
         from reconciler import report
 
         sys.stdout.write(report.json_text(listing))
-        return EXIT_OK
+        return exitcodes.OK
     for account, found in listing.items():
         print(f"{account} ({workspace.config.accounts[account].provider}):")
         for board in found:
             print(ghactions.escape(f"  {board['id']:>20}  {board['name']}"))
             for section, section_id in board["sections"].items():
                 print(ghactions.escape(f"  {section_id:>20}    / {section}"))
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _sandbox(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -620,7 +522,7 @@ def _sandbox(workspace: Workspace, args: argparse.Namespace) -> int:
     }
     if args.json:
         print(json.dumps(listing, indent=2, ensure_ascii=False))
-        return EXIT_OK
+        return exitcodes.OK
     for name, account in listing.items():
         count = sum(len(board["pins"]) for board in account["boards"])
         print(f"{name}: {count} pins in {account['database']}")
@@ -629,7 +531,7 @@ def _sandbox(workspace: Workspace, args: argparse.Namespace) -> int:
             for pin in board["pins"]:
                 link = f"  {pin['link']}" if pin["link"] else ""
                 print(f"    {pin['id']}  {pin['title'] or '(no title)'}{link}")
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _state(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -641,7 +543,7 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
             shown = ghactions.escape(f"{key:<32} {record.pin_id or '-':>20}  {record.board or '-'}")
             print(f"{shown}  [{status}]")
         print(f"{len(state.pins)} records, serial {state.serial}")
-        return EXIT_OK
+        return exitcodes.OK
     if args.state_command == "show":
         found = store.read().pins.get(args.key)
         if found is None:
@@ -649,7 +551,7 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
         from reconciler import report
 
         sys.stdout.write(report.json_text(found.to_json(), sort_keys=True))
-        return EXIT_OK
+        return exitcodes.OK
     from reconciler.workspace import StateEditor
 
     editor = StateEditor(workspace)
@@ -666,7 +568,7 @@ def _state(workspace: Workspace, args: argparse.Namespace) -> int:
             print(f"Resolved '{args.key}': {settled}.")
         case _:
             print(store.unlock())
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _refresh(workspace: Workspace) -> int:
@@ -675,13 +577,13 @@ def _refresh(workspace: Workspace) -> int:
     planned = workspace.refresh()
     if not planned.plan.drift:
         print("No drift: every published pin is as pinops left it.")
-        return EXIT_OK
+        return exitcodes.OK
     terminal.show(report.plan_lines(planned.plan), sys.stdout)
     print(
         f"\nRecorded in {workspace.store.display}: the next plan and apply restore it "
         "(or declare what was changed, to keep it)."
     )
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _import(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -689,7 +591,7 @@ def _import(workspace: Workspace, args: argparse.Namespace) -> int:
 
     record = StateEditor(workspace).import_pin(args.key, args.pin_id)
     print(f"Imported pin {record.pin_id} as '{args.key}'; nothing was published.")
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -700,7 +602,7 @@ def _render(args: argparse.Namespace) -> int:
     sys.stdout.write(report.pins_json(shown) if args.json else report.pins_yaml(shown))
     if problems:
         raise ValidationFailed(problems)
-    return EXIT_OK
+    return exitcodes.OK
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -718,4 +620,4 @@ def _new(args: argparse.Namespace) -> int:
     sys.stderr.write(report.problems_text(made.warnings))
     print(f"Wrote {made.name}:")
     sys.stdout.write(made.text)
-    return EXIT_OK
+    return exitcodes.OK

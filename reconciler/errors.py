@@ -1,11 +1,11 @@
 """The exception tree. Every error a user can cause carries where it happened and how to fix it.
 
-PinopsError                      message, location, hint; exit code 1
+PinopsError                      message, location, hint; exit code 1 (exitcodes.ERROR)
 ├── InputError                   manifests, config, media, templates: fix the repository
 │   └── ValidationFailed         several located problems reported at once
 ├── StateError                   the state file is corrupt, foreign, or locked
 ├── PlanError                    a plan that cannot be made or applied (stale, unknown board)
-│   └── SafetyBlocked            a safety check stopped the plan; exit code 3
+│   └── SafetyBlocked            a safety check stopped the plan; exit code 3 (BLOCKED)
 ├── ConfirmationRefused          apply without a TTY and without --yes
 └── ProviderError                a provider call failed
     ├── StopsRun                 would fail every remaining change alike: stops the run
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler import exitcodes
 from reconciler.ghactions import escape
 
 
@@ -56,7 +57,7 @@ class Problem:
 
 
 class PinopsError(Exception):
-    exit_code = 1
+    exit_code = exitcodes.ERROR
 
     def __init__(self, message: str, *, location: Location | None = None, hint: str = "") -> None:
         super().__init__(message)
@@ -90,7 +91,7 @@ class PlanError(PinopsError):
 
 
 class SafetyBlocked(PlanError):
-    exit_code = 3
+    exit_code = exitcodes.BLOCKED
 
 
 class ConfirmationRefused(PinopsError):

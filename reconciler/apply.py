@@ -1,25 +1,27 @@
-"""Executing a plan: one change at a time, an intent recorded before every provider call and the
-result right after, so that an interrupted run never loses a published pin's id.
+"""Executing a plan: an intent recorded before every provider call and the result right after,
+so that an interrupted run never loses a published pin's id.
 
-Order: adoptions and creates, then updates, then replaces (create the new pin, record it, delete the
-old one), then deletes. A failed pin is recorded and the run goes on, except for failures that
-would fail every pin alike (authentication, Pinterest's spam block), which stop it. With `--commit`
-the state is pushed to git as the run goes (checkpoint.py); a cancellation ends it in order
-(cancellation.py).
+Accounts are applied side by side, each by a worker of its own, one change at a time
+(workers.py). Order within an account: adoptions and creates, then updates, then replaces (create
+the new pin, record it, delete the old one), then deletes. A failed pin is recorded and the run
+goes on, except for failures that would fail every pin of the account alike (authentication,
+Pinterest's spam block), which stop that account. With `--commit` the state is pushed to git as
+the run goes (checkpoint.py); a cancellation ends it in order (cancellation.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from reconciler import answers, boards
-from reconciler.cancellation import ABANDONED, CANCELLED, Cancellation, Cancelled
+from reconciler import answers, boards, workers
+from reconciler.cancellation import CANCELLED, Cancellation
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
 from reconciler.desired import LOCAL_FIELDS, Target
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
+from reconciler.outcome import Outcome, Progress, Stop
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
 from reconciler.providers.base import Batches, Provider, Published
@@ -32,21 +34,6 @@ RATE_LIMIT_ROUNDS = 8
 MAX_RATE_LIMIT_WAIT = 300.0
 
 
-@dataclass(frozen=True)
-class Outcome:
-    change: Change
-    error: str | None = None
-    pin_id: str | None = None
-    skipped: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not self.skipped
-
-
-Progress = Callable[[Outcome, int, int], None]
-
-
 class Applier:
     def __init__(
         self,
@@ -57,6 +44,8 @@ class Applier:
         commit: str | None = None,
         checkpoints: Checkpoints | None = None,
         cancellation: Cancellation | None = None,
+        *,
+        parallel: int,
     ) -> None:
         self.state = state
         self.store = store
@@ -67,6 +56,8 @@ class Applier:
         self.checkpoints = checkpoints or Checkpoints(None)
         self.checkpoints.bind(store, state, self._pending, self._blind)
         self.cancellation = cancellation or Cancellation()
+        self.parallel = parallel
+        self.writes = workers.Writes()
         self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
 
     def run(
@@ -79,48 +70,23 @@ class Applier:
             (c for c in plan.changes if c.action in CHANGE_ACTIONS),
             key=lambda c: CHANGE_ACTIONS.index(c.action),
         )
-        outcomes: list[Outcome] = []
         batches = self._batches(todo)
-        done: dict[str, Outcome] = {}
         creates = [c for c in todo if c.action in ("create", "replace")]
         self._keys = {c.key: replayed_key(c.record, c.target) or idempotency_key() for c in creates}
         for group in batches.values():  # one call, one key
             self._keys.update((c.key, self._keys[group[0].key]) for c in group)
+        run = workers.Workers(
+            self.parallel, self.writes, self.cancellation, self.checkpoints, self._one, progress
+        )
         self.cancellation.arm()
         self.store.begin(self.state)
         try:
             for account, names in refreshed_boards.items():
                 self._write({"op": "boards", "account": account, "boards": names})
             self.checkpoints.start(creates, len(todo))
-            stop: str | None = None
-            for number, change in enumerate(todo, start=1):
-                if not stop and self.cancellation.requested:
-                    stop = CANCELLED
-                if change.key in done:
-                    outcome = done.pop(change.key)  # made with the first of its batch
-                elif stop:
-                    outcome = Outcome(change, error=stop, skipped=True)
-                else:
-                    self.checkpoints.attempted(batches.get(change.key) or [change])
-                    try:
-                        outcome = self._one(change, batches.get(change.key))
-                    except Cancelled:
-                        outcome, stop = Outcome(change, error=ABANDONED), CANCELLED
-                    for sibling in [] if stop else batches.get(change.key, [])[1:]:
-                        done[sibling.key] = Outcome(sibling, outcome.error, outcome.pin_id)
-                    if isinstance(outcome, _Stop):
-                        stop = f"not attempted: {outcome.error}"
-                        outcome = Outcome(change, error=outcome.error)
-                outcomes.append(outcome)
-                if progress:
-                    progress(outcome, number, len(todo))
-                if stop:
-                    self.checkpoints.stopped()
-                else:
-                    self.checkpoints.after(f"{number} of {len(todo)} changes made")
+            return run.run(todo, batches)
         finally:
             self.checkpoints.finish()
-        return outcomes
 
     def _blind(self, change: Change) -> bool:
         """A create whose outcome, if lost, could be neither replayed nor looked for."""
@@ -128,10 +94,12 @@ class Applier:
         return not recoverable(capabilities(self.provider_name(change.target.account)))
 
     def _write(self, entry: dict[str, object]) -> None:
-        self.store.record(self.state, entry)
+        with self.writes:
+            self.store.record(self.state, entry)
 
     def _put(self, key: str, record: Record) -> None:
-        self.store.put(self.state, key, record)
+        with self.writes:
+            self.store.put(self.state, key, record)
 
     def _one(self, change: Change, batch: list[Change] | None = None) -> Outcome:
         """Carry out one change (or the batch it leads); a rate limit pauses the run, then the
@@ -145,13 +113,13 @@ class Applier:
                 rounds += 1
                 wait = exc.retry_after
                 if wait is None or wait > MAX_RATE_LIMIT_WAIT:
-                    return _Stop(change, error=str(exc))
+                    return Stop(change, error=str(exc))
                 if rounds == RATE_LIMIT_ROUNDS:
                     return Outcome(change, error=str(exc))
                 if not self.cancellation.pause(wait):
                     return Outcome(change, error=CANCELLED, skipped=True)
             except StopsRun as exc:
-                return _Stop(change, error=str(exc))
+                return Stop(change, error=str(exc))
             except ProviderError as exc:
                 return Outcome(change, error=str(exc))
 
@@ -209,7 +177,8 @@ class Applier:
         assert pending.intent is not None
         restore, key = previous_of(pending), str(pending.intent["idempotency_key"])
         self._put(change.key, pending)
-        self.checkpoints.before(change)
+        with self.writes:
+            self.checkpoints.before(change)
         try:
             with self.cancellation.call():
                 published = self.provider(target.account).create(content(target, self.state), key)
@@ -232,9 +201,10 @@ class Applier:
         service = self.provider_name(target.account)
         publish_now = target.publish_at is None or target.publish_at <= datetime.now(UTC)
         published = answers.checked(published, service, publish_now=publish_now)
-        if not shared:
-            self.held.check(key, service, published.pin_id, published.post_id)
-        self.held.add(key, published.pin_id, published.post_id)
+        with self.writes:  # another worker may be holding an id right now
+            if not shared:
+                self.held.check(key, service, published.pin_id, published.post_id)
+            self.held.add(key, published.pin_id, published.post_id)
         return published
 
     def _batches(self, todo: list[Change]) -> dict[str, list[Change]]:
@@ -259,7 +229,8 @@ class Applier:
         ]
         for change, record in zip(changes, pending, strict=True):
             self._put(change.key, record)
-        self.checkpoints.before(changes[0])
+        with self.writes:
+            self.checkpoints.before(changes[0])
         provider = self.provider(targets[0].account)
         assert isinstance(provider, Batches)  # boards_in_one_call says so
         try:
@@ -284,8 +255,9 @@ class Applier:
         assert pending is not None and change.remote_id is not None
         service = self.provider_name(pending.account)
         answers.checked(Published(pin_id=change.remote_id), service, publish_now=True)
-        self.held.check(change.key, service, change.remote_id, None)
-        self.held.add(change.key, change.remote_id)
+        with self.writes:
+            self.held.check(change.key, service, change.remote_id, None)
+            self.held.add(change.key, change.remote_id)
         done = replace(
             pending,
             pin_id=change.remote_id,
@@ -388,7 +360,3 @@ def _answered(pending: Record, target: Target, published: Published) -> Record:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-class _Stop(Outcome):
-    """A failure that would fail every remaining change too."""

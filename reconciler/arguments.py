@@ -11,6 +11,10 @@ from typing import Any, NoReturn
 
 from reconciler import exitcodes
 
+# apply --parallel: accounts applied at once. Each waits on its own account's budget, so a worker
+# costs a thread, not another account's speed; more accounts queue for a worker (docs/agencies.md).
+DEFAULT_PARALLEL = 8
+
 DESCRIPTION = """\
 Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
 against the state file of what was published, and only what is new or changed is published.
@@ -45,6 +49,16 @@ def version() -> str:
         return metadata.version("pinops")
     except metadata.PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+def _workers(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return number
 
 
 def _global_options(parser: argparse.ArgumentParser, *, inherited: bool) -> None:
@@ -219,6 +233,14 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="apply only this account's changes (repeat for several; default: every account)",
+    )
+    apply.add_argument(
+        "--parallel",
+        type=_workers,
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        help="apply at most N accounts at once, one worker each, with its own pacing "
+        f"(default: {DEFAULT_PARALLEL}; 1 applies one account after another)",
     )
 
     command(

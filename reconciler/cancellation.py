@@ -1,16 +1,18 @@
 """Cancellation as CI runners do it: SIGINT, a few seconds later SIGTERM, then SIGKILL.
 
 Until an apply starts making changes, a signal stops pinops at once, as usual. Once it has started,
-the first signal asks it to stop after the provider call in flight: it is finished and
+the first signal asks it to stop after the provider calls in flight: they are finished and
 recorded, nothing more is sent, and the state is written and pushed. A second signal abandons the
-call in flight: its intent stays recorded, so the next run settles it (replayed with its key, or
-looked for on the board) instead of sending it again. Only a provider call is ever interrupted;
-the writing of state and journal is not.
+calls in flight: their intents stay recorded, so the next run settles them (replayed with their
+key, or looked for on the board) instead of sending them again. Only a provider call is ever
+abandoned; the writing of state and journal is not. Signals reach the main thread alone, and the
+calls are made by workers (workers.py): the handler only counts, and the main thread acts.
 """
 
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,15 +28,16 @@ ABANDONED = (
 
 
 class Cancelled(BaseException):
-    """Raised out of a provider call abandoned on a second signal (a BaseException, like
-    KeyboardInterrupt, so that no handler of provider errors takes it for a failed call)."""
+    """Raised in a worker whose provider call was abandoned on a second signal, when it would
+    write (a BaseException, like KeyboardInterrupt, so that no handler of provider errors takes it
+    for a failed call)."""
 
 
 class Cancellation:
     def __init__(self) -> None:
         self.signals = 0
         self._armed = False
-        self._in_call = False
+        self._calls: set[int] = set()  # the threads in a provider call
 
     def arm(self) -> None:
         """Changes are being made from now on: a signal ends the run in order, not at once."""
@@ -43,6 +46,11 @@ class Cancellation:
     @property
     def requested(self) -> bool:
         return self.signals > 0
+
+    @property
+    def abandoned(self) -> bool:
+        """A second signal: the calls in flight are given up."""
+        return self.signals > 1
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -57,11 +65,15 @@ class Cancellation:
     @contextmanager
     def call(self) -> Iterator[None]:
         """A provider call: what a second signal abandons."""
-        self._in_call = True
+        thread = threading.get_ident()
+        self._calls.add(thread)
         try:
             yield
         finally:
-            self._in_call = False
+            self._calls.discard(thread)
+
+    def in_call(self, thread: threading.Thread) -> bool:
+        return thread.ident in self._calls
 
     def pause(self, seconds: float) -> bool:
         """Wait (for a rate limit) unless cancelled meanwhile; False when cancelled."""
@@ -70,10 +82,8 @@ class Cancellation:
             time.sleep(min(left, 0.1))
         return not self.requested
 
-    def _handle(self, number: int, _frame: FrameType | None) -> None:
+    def _handle(self, _number: int, _frame: FrameType | None) -> None:
+        # Only counts: a lock taken here could be held by the very code this interrupts.
         if not self._armed:
             raise KeyboardInterrupt
         self.signals += 1
-        if self.signals > 1 and self._in_call:
-            self._in_call = False
-            raise Cancelled(signal.Signals(number).name)

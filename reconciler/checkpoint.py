@@ -67,9 +67,6 @@ class Checkpoints:
             if self._ahead.get(change.key) is change:
                 del self._ahead[change.key]
 
-    def stopped(self) -> None:
-        self._ahead.clear()  # nothing more is sent
-
     def before(self, change: Change) -> None:
         """Just before a create is sent: a blind one's intent must outlive the runner."""
         if self._blind(change):

@@ -407,6 +407,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace, reporter: Reporter) -
             commit=args.commit,
             cancellation=cancellation,
             accounts=accounts,
+            parallel=args.parallel,
         )
         if not planned.plan.has_changes:
             terminal.show(report.plan_lines(planned.plan), sys.stdout)

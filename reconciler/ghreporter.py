@@ -16,10 +16,10 @@ from reconciler import ghactions, redact
 from reconciler.errors import PinopsError, SafetyBlocked, ValidationFailed
 
 if TYPE_CHECKING:
-    from reconciler.apply import Outcome
     from reconciler.errors import Problem
     from reconciler.gitstate import Pushed
     from reconciler.markdown import Context
+    from reconciler.outcome import Outcome
     from reconciler.plan import Plan
     from reconciler.review import Difference
 

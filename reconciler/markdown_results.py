@@ -4,7 +4,6 @@ closed by the commit and the run it is about."""
 
 from __future__ import annotations
 
-from reconciler.apply import Outcome
 from reconciler.errors import PinopsError, Problem
 from reconciler.ghactions import Run
 from reconciler.markdown import (
@@ -17,6 +16,7 @@ from reconciler.markdown import (
     size,
     symbol,
 )
+from reconciler.outcome import Outcome
 from reconciler.review import Difference
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from reconciler import advice
-from reconciler.apply import Outcome
 from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
 from reconciler.ghactions import escape, escape_lines
 from reconciler.manifest import Pin
+from reconciler.outcome import Outcome
 from reconciler.plan import SYMBOLS, Change, Plan
 
 _VERBS = {
@@ -280,11 +280,27 @@ def apply_summary(outcomes: list[Outcome]) -> str:
     )
     if done["adopt"]:
         text = text[:-1] + f", {done['adopt']} adopted."
-    if not failed:
-        return text + "\n"
-    lines = [text, f"{len(failed)} failed (run pinops apply again to retry them):"]
-    lines += [f"  {escape(o.change.key)}: {escape(o.error or '')}" for o in failed]
+    lines = [text, *_per_account(outcomes)]
+    if failed:
+        lines.append(f"{len(failed)} failed (run pinops apply again to retry them):")
+        lines += [f"  {escape(o.change.key)}: {escape(o.error or '')}" for o in failed]
     return "\n".join(lines) + "\n"
+
+
+def _per_account(outcomes: list[Outcome]) -> list[str]:
+    """A line per account, when the run applied several: each went at its own pace."""
+    by_account: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_account.setdefault(outcome.change.account, []).append(outcome)
+    if len(by_account) < 2:
+        return []
+    lines = []
+    for account, mine in sorted(by_account.items()):
+        done = Counter(_VERBS[o.change.action] for o in mine if o.ok)
+        counts = [f"{count} {verb}" for verb, count in done.items()]
+        counts += [f"{n} failed" for n in [sum(o.error is not None for o in mine)] if n]
+        lines.append(f"  {escape(account)}: {', '.join(counts) or 'nothing done'}")
+    return lines
 
 
 def problems_text(problems: list[Problem]) -> str:

@@ -25,9 +25,10 @@ from rich.progress import (
 from rich.text import Text
 
 from reconciler import report
+from reconciler.ghactions import escape
 
 if TYPE_CHECKING:
-    from reconciler.apply import Outcome
+    from reconciler.outcome import Outcome, Step
 
 
 def _console(stream: TextIO) -> Console:
@@ -70,21 +71,24 @@ class _Rate(ProgressColumn):
 
 
 class ApplyProgress:
-    """Each outcome as a line; on a terminal also a bar with count, rate and time left."""
+    """Each outcome as a line, named by its account when the run applies several; on a terminal
+    also a bar with count, rate and time left for each account being applied."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self._bar: Progress | None = None
-        self._task = TaskID(0)
+        self._tasks: dict[str | None, TaskID] = {}
 
-    def __call__(self, outcome: Outcome, number: int, total: int) -> None:
-        line = report.outcome_line(outcome, number, total)
+    def __call__(self, outcome: Outcome, step: Step) -> None:
+        line = report.outcome_line(outcome, step.number, step.total)
+        if step.account is not None:
+            line = f"{escape(step.account)} {line}"
         if not interactive(self.stream):
             print(line, file=self.stream, flush=True)
             return
         if self._bar is None:
             self._bar = Progress(
-                TextColumn("applying"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 _Rate(),
@@ -94,10 +98,16 @@ class ApplyProgress:
                 transient=True,
             )
             self._bar.start()
-            self._task = self._bar.add_task("apply", total=total)
+        if step.account not in self._tasks:
+            self._tasks[step.account] = self._bar.add_task(
+                f"applying {step.account}" if step.account else "applying", total=step.total
+            )
         style = "note" if outcome.skipped else outcome.change.action if outcome.ok else "removed"
         self._bar.console.print(Text(line, style=report.STYLES.get(style, "")))
-        self._bar.update(self._task, completed=number, refresh=True)
+        task = self._tasks[step.account]
+        # An account's bar goes once it is done: the bars shown are the accounts at work.
+        self._bar.update(task, completed=step.number, visible=step.number < step.total)
+        self._bar.refresh()
 
     def __enter__(self) -> ApplyProgress:
         return self

@@ -25,10 +25,11 @@ from reconciler import (
     schema,
     settings,
 )
-from reconciler.apply import Applier, Outcome, Progress
+from reconciler.apply import Applier
 from reconciler.cancellation import Cancellation
 from reconciler.checkpoint import Checkpoints
 from reconciler.errors import InputError, PlanError, SafetyBlocked, StateError
+from reconciler.outcome import Outcome, Progress
 from reconciler.providers.base import Capabilities, Provider
 from reconciler.settings import Setting
 from reconciler.state import Record, State, StateFile
@@ -253,10 +254,12 @@ class Workspace:
         commit: bool = False,
         cancellation: Cancellation | None = None,
         accounts: frozenset[str] | None = None,
+        parallel: int,
     ) -> tuple[Planned, list[Outcome]]:
         """Plan under the state lock and execute it; refuse a saved plan that no longer matches.
 
-        With `commit`, the state is checkpointed to git while the apply runs."""
+        With `commit`, the state is checkpointed to git while the apply runs; `parallel`: how
+        many accounts are applied at once (workers.py)."""
         with self.store.lock("apply"):
             planned = self.plan(
                 allow_destroy=allow_destroy, refresh=refresh, base=base, accounts=accounts
@@ -286,6 +289,7 @@ class Workspace:
                 commit=self._source,
                 checkpoints=Checkpoints(self._checkpoint) if commit else None,
                 cancellation=cancellation,
+                parallel=parallel,
             )
             return planned, applier.run(planned.plan, refreshed, progress)
 

@@ -1,5 +1,6 @@
 """Nothing lost, nothing duplicated: real `pinops apply` processes killed and faulted mid-run
-against the Pinterest emulator, then run again until done."""
+against the Pinterest emulator, then run again until done; with one account, and with three
+accounts applied side by side (`--parallel 3`), each with a token of its own."""
 
 from __future__ import annotations
 
@@ -12,36 +13,63 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
 from tests.emulators.pinterest import ACCESS_TOKEN, PinterestEmulator
-from tests.emulators.server import Fault
+from tests.emulators.server import Fault, Request
 
 pytestmark = pytest.mark.slow
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How many accounts the content repository publishes to, all applied at once."""
+
+    accounts: int
+
+    @property
+    def parallel(self) -> list[str]:
+        return ["--parallel", str(self.accounts)]
+
+    def token(self, number: int) -> str:
+        return ACCESS_TOKEN if self.accounts == 1 else f"{ACCESS_TOKEN}_{number}"
+
+
+@pytest.fixture(params=[1, 3], ids=["one-account", "three-accounts"])
+def shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Shape:
+    shape = Shape(request.param)
+    for number in range(shape.accounts):
+        monkeypatch.setenv(f"ACCOUNT_{number}_TOKEN", shape.token(number))
+    return shape
+
+
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[PinterestEmulator]:
+def api(monkeypatch: pytest.MonkeyPatch, shape: Shape) -> Iterator[PinterestEmulator]:
     monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", ACCESS_TOKEN)
-    with PinterestEmulator(seed=7) as emulator:
+    tokens = [shape.token(n) for n in range(shape.accounts)]
+    with PinterestEmulator(seed=7, access_tokens=tokens) as emulator:
         emulator.add_board("Recipes")
         yield emulator
 
 
-def content_repo(root: Path, base_url: str, count: int) -> Path:
-    """A content repository of `count` pins with https images, published to the emulator."""
+def content_repo(root: Path, base_url: str, count: int, shape: Shape = Shape(1)) -> Path:
+    """A content repository of `count` pins with https images, published to the emulator; with
+    several accounts, pin n goes to account n modulo their number."""
     (root / "pins").mkdir(parents=True)
+    if shape.accounts == 1:
+        accounts = f"  main:\n    provider: pinterest\n    base_url: {base_url}\n"
+    else:
+        accounts = "".join(
+            f"  brand-{n}:\n    provider: pinterest\n    base_url: {base_url}\n"
+            f"    credentials:\n      access_token: ACCOUNT_{n}_TOKEN\n"
+            for n in range(shape.accounts)
+        )
     (root / "pinops.yaml").write_text(
-        "accounts:\n"
-        "  main:\n"
-        "    provider: pinterest\n"
-        f"    base_url: {base_url}\n"
-        "policy:\n"
-        "  max_replaces: 100%\n",
-        encoding="utf-8",
+        f"accounts:\n{accounts}policy:\n  max_replaces: 100%\n", encoding="utf-8"
     )
     lines = ["defaults:", "  board: Recipes", "pins:"]
     for n in range(count):
@@ -51,13 +79,15 @@ def content_repo(root: Path, base_url: str, count: int) -> Path:
             f"    link: https://example.com/recipes/{n}?utm_source=pinterest",
             f"    image: https://images.example.com/{n}.jpg",
         ]
+        if shape.accounts > 1:
+            lines.append(f"    account: brand-{n % shape.accounts}")
     (root / "pins" / "many.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 
 
-def apply_process(repo: Path) -> subprocess.Popen[bytes]:
+def apply_process(repo: Path, shape: Shape) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "-C", str(repo), "apply", "--yes"],
+        [sys.executable, "-m", "reconciler", "-C", str(repo), "apply", "--yes", *shape.parallel],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -68,10 +98,10 @@ def creates(api: PinterestEmulator) -> int:
     return len(api.requests("POST", "/v5/pins"))
 
 
-def run_until_done(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def run_until_done(repo: Path, capsys: pytest.CaptureFixture[str], shape: Shape) -> None:
     """Apply until the plan has nothing left to do; each run must make progress or finish."""
     for _ in range(10):
-        code = main(["-C", str(repo), "apply", "--yes"])
+        code = main(["-C", str(repo), "apply", "--yes", *shape.parallel])
         out = capsys.readouterr().out
         if code == 0 and "No changes" in out:
             return
@@ -92,10 +122,10 @@ def assert_exactly_once(api: PinterestEmulator, repo: Path, count: int) -> None:
 
 
 def test_sigkill_at_many_points_never_duplicates_or_loses_a_pin(
-    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
 ) -> None:
     count = 200
-    repo = content_repo(tmp_path / "repo", api.base_url, count)
+    repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
     chosen = random.Random(20261121)
     kills = 0
     # Kill when the emulator has seen a chosen number of creates, plus a random few
@@ -105,7 +135,7 @@ def test_sigkill_at_many_points_never_duplicates_or_loses_a_pin(
         if seen >= count - 5:
             break
         target = seen + chosen.randint(1, 8)
-        process = apply_process(repo)
+        process = apply_process(repo, shape)
         deadline = time.monotonic() + 30
         while creates(api) < target and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.001)
@@ -117,35 +147,40 @@ def test_sigkill_at_many_points_never_duplicates_or_loses_a_pin(
         assert process.stderr is not None
         process.stderr.close()
     assert kills >= 20
-    run_until_done(repo, capsys)
+    run_until_done(repo, capsys, shape)
     assert_exactly_once(api, repo, count)
 
 
 def test_lost_create_responses_converge_to_one_pin_each(
-    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
 ) -> None:
     count = 60
-    repo = content_repo(tmp_path / "repo", api.base_url, count)
+    repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
     api.faults.add(
         Fault(kind="lost_response", method="POST", path="/v5/pins", times=None, probability=0.2)
     )
-    first = main(["-C", str(repo), "apply", "--yes"])
+    first = main(["-C", str(repo), "apply", "--yes", *shape.parallel])
     out = capsys.readouterr().out
     assert first == 1  # the lost ones are reported, not retried blindly
     assert "failed" in out
     api.faults.clear()
-    run_until_done(repo, capsys)
+    run_until_done(repo, capsys, shape)
     assert_exactly_once(api, repo, count)
 
 
 def test_a_429_storm_is_waited_out_as_advertised(
-    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
 ) -> None:
-    repo = content_repo(tmp_path / "repo", api.base_url, 5)
+    count = 5 * shape.accounts
+    repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
     api.faults.add(Fault(kind="status", status=429, retry_after=0.3, path="/v5/pins", times=6))
-    assert main(["-C", str(repo), "apply", "--yes"]) == 0, capsys.readouterr().err
-    log = api.requests(path_prefix="/v5/pins")
-    for earlier, later in itertools.pairwise(log):
-        if earlier.fault is not None and earlier.fault.status == 429:
-            assert later.arrived - earlier.arrived >= 0.3
-    assert_exactly_once(api, repo, 5)
+    assert main(["-C", str(repo), "apply", "--yes", *shape.parallel]) == 0, capsys.readouterr().err
+    # Each account (its token) waits as told before its next request.
+    by_account: dict[str, list[Request]] = {}
+    for request in api.requests(path_prefix="/v5/pins"):
+        by_account.setdefault(request.headers["authorization"], []).append(request)
+    for log in by_account.values():
+        for earlier, later in itertools.pairwise(log):
+            if earlier.fault is not None and earlier.fault.status == 429:
+                assert later.arrived - earlier.arrived >= 0.3
+    assert_exactly_once(api, repo, count)

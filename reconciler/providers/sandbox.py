@@ -105,8 +105,11 @@ class SandboxProvider:
             if not create and not self.path.exists() and not self._legacy.exists():
                 return None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit: every change below is in an explicit transaction.
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # Autocommit: every change below is in an explicit transaction. Any thread: apply's
+            # worker for the account uses what the main thread opened, one thread at a time.
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             try:
                 # WAL: a commit appends to one log, at a cost that does not grow with the account.
                 # NORMAL: a commit survives the process being killed, and the database stays

@@ -9,11 +9,15 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from reconciler.cli import main
+from reconciler.config import load as load_config
+from reconciler.providers import open_provider
+from reconciler.providers.base import Connection
+from reconciler.providers.http import Retry
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -26,6 +30,7 @@ class Result:
 
 
 Run = Callable[..., Result]
+P = TypeVar("P")
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +97,13 @@ def check_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> 
     assert result.code == 0, result.out + result.err
     assert "scheduled for" not in result.out
     assert state(configured)["calm-bedroom"]["status"] == "published"
+
+
+def open_main(repo: Path, kind: type[P], **settings: Any) -> P:
+    """The provider of the repository's account `main`, as pinops.yaml configures it, with quick
+    retries and a short timeout unless `settings` (Connection's fields) say otherwise."""
+    config = load_config(repo)
+    connection = Connection(**{"retry": Retry(backoff=0.01), "timeout": 2.0, **settings})
+    provider = open_provider(config, config.accounts["main"], connection)
+    assert isinstance(provider, kind)
+    return provider

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Pace
 from reconciler.errors import ProviderError, ProviderRejected, RateLimited
-from reconciler.providers import crosspostify
 from reconciler.providers.base import Media, PinContent
-from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
+from reconciler.providers.crosspostify import CrosspostifyProvider
+from tests.conftest import (
+    Run,
+    check_a_past_publish_at_publishes_at_once,
+    edit,
+    open_main,
+    state,
+)
 from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
@@ -56,16 +60,8 @@ def configured(repo: Path, api: CrosspostifyEmulator, monkeypatch: pytest.Monkey
     return repo
 
 
-def provider(api: CrosspostifyEmulator, pace: Pace) -> crosspostify.CrosspostifyProvider:
-    client = HttpClient(
-        api.base_url,
-        name="Crosspostify",
-        auth=lambda: {"X-API-Key": API_KEY},
-        pace=(pace,),
-        retry=Retry(backoff=0.01),
-        timeout=2.0,
-    )
-    return crosspostify.CrosspostifyProvider(client, ACCOUNT_ID)
+def provider(repo: Path) -> CrosspostifyProvider:
+    return open_main(repo, CrosspostifyProvider)
 
 
 def image_pin(api: CrosspostifyEmulator, repo: Path, title: str = "Title") -> PinContent:
@@ -219,7 +215,7 @@ def test_a_board_written_as_its_crosspostify_id_is_not_looked_up(
 
 def test_the_emulator_holds_to_its_page(api: CrosspostifyEmulator, configured: Path) -> None:
     """scheduledDate in UTC with a Z, at least ~10 minutes ahead; JPG or PNG, 200 px wide."""
-    cross = provider(api, Pace(100, "second"))
+    cross = provider(configured)
     media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
     board = next(iter(api.boards[ACCOUNT_ID]))
     post = {"mediaId": media_id, "posts": [{"accountId": ACCOUNT_ID, "boardId": board}]}
@@ -241,7 +237,7 @@ def test_the_emulator_holds_to_its_page(api: CrosspostifyEmulator, configured: P
 
 
 def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator) -> None:
-    cross = provider(api, Pace(100, "second"))
+    cross = provider(configured)
     api.faults.add(Fault(kind="status", status=429, method="POST", path="/post/", times=2))
     published = cross.create(image_pin(api, configured), "a" * 32)
     assert published.post_id in api.posts and published.pin_id is None
@@ -255,7 +251,8 @@ def test_429_is_retried_with_backoff(configured: Path, api: CrosspostifyEmulator
 def test_posts_are_paced_to_the_account_limit(configured: Path) -> None:
     with CrosspostifyEmulator(posts_per_minute=3, minute=0.5) as api:
         api.add_board("Recipes")
-        cross = provider(api, Pace(3, "second"))
+        point_repo_at(configured, "crosspostify", api.base_url, ACCOUNT_ID, pace="3/second")
+        cross = provider(configured)
         for number in range(5):
             cross.create(image_pin(api, configured, f"Pin {number}"), f"{number}" * 32)
         assert len(api.posts) == 5
@@ -265,8 +262,7 @@ def test_posts_are_paced_to_the_account_limit(configured: Path) -> None:
 
 
 def test_media_urls_are_refused_clearly(configured: Path, api: CrosspostifyEmulator) -> None:
-    del configured
-    cross = provider(api, Pace(100, "second"))
+    cross = provider(configured)
     board = next(iter(api.boards[ACCOUNT_ID]))
     content = PinContent(board_id=board, media=Media(kind="image", url="https://e.com/a.jpg"))
     with pytest.raises(ProviderRejected, match="takes uploaded files only"):
@@ -295,7 +291,7 @@ def test_refresh_leaves_posts_it_cannot_read_back(
     result = pinops("plan", "--refresh", "--detailed-exitcode")
     assert result.code == 0, result.err
     assert len(api.requests()) == requests
-    cross = provider(api, Pace(100, "second"))
+    cross = provider(configured)
     with pytest.raises(ProviderError, match="Crosspostify cannot read a post back"):
         cross.get(state(configured)["summer-salad"]["post_id"])
     cross.close()
@@ -304,7 +300,7 @@ def test_refresh_leaves_posts_it_cannot_read_back(
 def test_the_emulator_takes_form_bodies_and_refuses_unknown_fields(
     api: CrosspostifyEmulator, configured: Path
 ) -> None:
-    cross = provider(api, Pace(100, "second"))
+    cross = provider(configured)
     media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
     board = next(iter(api.boards[ACCOUNT_ID]))
     form = {"mediaId": media_id, "posts[0][accountId]": ACCOUNT_ID, "posts[0][boardId]": board}

@@ -12,12 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.config import load as load_config
 from reconciler.errors import ProviderRejected
-from reconciler.providers import postpeer
 from reconciler.providers.base import Media, PinContent
-from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
+from reconciler.providers.postpeer import PostPeerProvider
+from tests.conftest import (
+    Run,
+    check_a_past_publish_at_publishes_at_once,
+    edit,
+    open_main,
+    state,
+)
 from tests.emulators.openapi import Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.postpeer import ACCESS_KEY, ACCOUNT_ID, SPEC, PostPeerEmulator
@@ -62,16 +66,8 @@ def creates(api: PostPeerEmulator) -> list[dict[str, Any]]:
     return [request.json for request in api.requests("POST", "/v1/posts")]
 
 
-def provider(api: PostPeerEmulator, repo: Path, **options: Any) -> postpeer.PostPeerProvider:
-    client = HttpClient(
-        api.base_url,
-        name="PostPeer",
-        auth=lambda: {"x-access-key": ACCESS_KEY},
-        explain=postpeer._explain,
-        retry=Retry(backoff=0.01),
-        timeout=2.0,
-    )
-    return postpeer.PostPeerProvider(client, load_config(repo), ACCOUNT_ID, **options)
+def provider(repo: Path, **settings: Any) -> PostPeerProvider:
+    return open_main(repo, PostPeerProvider, **settings)
 
 
 def test_apply_publishes_the_example_and_a_rerun_sends_no_write(
@@ -342,10 +338,10 @@ def test_create_waits_for_the_pin_then_leaves_it_pending(
         title="Title",
         media=Media(kind="image", url="https://example.com/a.jpg"),
     )
-    patient = provider(api, configured, publish_wait=5.0, poll_interval=0.01)
+    patient = provider(configured, publish_wait=5.0, poll_interval=0.01)
     published = patient.create(content, "k" * 32)
     assert published.status == "published" and published.pin_id
-    impatient = provider(api, configured, publish_wait=0.0, poll_interval=0.01)
+    impatient = provider(configured, publish_wait=0.0, poll_interval=0.01)
     pending = impatient.create(content, "k" * 32)
     assert pending.status == "pending" and pending.post_id and pending.pin_id is None
     assert impatient.follow(pending.post_id).status == "pending"
@@ -363,7 +359,7 @@ def test_a_failure_seen_while_following_the_create_is_an_error(
         board_id=next(iter(api.accounts[ACCOUNT_ID])),
         media=Media(kind="image", url="https://example.com/a.jpg"),
     )
-    peer = provider(api, configured, publish_wait=5.0, poll_interval=0.01)
+    peer = provider(configured, publish_wait=5.0, poll_interval=0.01)
     with pytest.raises(ProviderRejected, match="could not publish the pin: Pinterest: image too"):
         peer.create(content, "k" * 32)
     peer.close()
@@ -378,7 +374,7 @@ def test_find_and_get_read_the_listing(configured: Path, api: PostPeerEmulator) 
         link="https://example.com/find",
         media=Media(kind="image", url="https://example.com/a.jpg"),
     )
-    peer = provider(api, configured)
+    peer = provider(configured)
     assert peer.find(content, since) == []
     published = peer.create(content, "k" * 32)
     (found,) = peer.find(content, since)

@@ -13,12 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.config import load as load_config
 from reconciler.errors import ProviderRejected
-from reconciler.providers import postproxy
 from reconciler.providers.base import Media, PinContent
-from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
+from reconciler.providers.postproxy import PostproxyProvider
+from tests.conftest import (
+    Run,
+    check_a_past_publish_at_publishes_at_once,
+    edit,
+    open_main,
+    state,
+)
 from tests.emulators.posting import form_parts, point_repo_at
 from tests.emulators.postproxy import API_KEY, PROFILE_ID, PostproxyEmulator
 from tests.emulators.server import Fault
@@ -56,17 +60,8 @@ def configured(repo: Path, api: PostproxyEmulator, monkeypatch: pytest.MonkeyPat
     return repo
 
 
-def provider(api: PostproxyEmulator, repo: Path, **options: Any) -> postproxy.PostproxyProvider:
-    client = HttpClient(
-        api.base_url,
-        name="Postproxy",
-        auth=lambda: {"Authorization": f"Bearer {API_KEY}"},
-        error_detail=postproxy._error_detail,
-        explain=postproxy._explain,
-        retry=Retry(backoff=0.01),
-        timeout=2.0,
-    )
-    return postproxy.PostproxyProvider(client, load_config(repo), PROFILE_ID, **options)
+def provider(repo: Path, **settings: Any) -> PostproxyProvider:
+    return open_main(repo, PostproxyProvider, **settings)
 
 
 def url_pin(api: PostproxyEmulator, **fields: Any) -> PinContent:
@@ -220,7 +215,7 @@ def test_429_and_an_in_flight_key_are_waited_out(pinops: Run, api: PostproxyEmul
 def test_rate_limit_and_validation_errors_read_clearly(
     configured: Path, api: PostproxyEmulator
 ) -> None:
-    proxy = provider(api, configured)
+    proxy = provider(configured)
     api.faults.add(Fault(kind="status", status=429, method="POST", times=None, retry_after=0))
     with pytest.raises(Exception, match="answered 429 to POST /posts: Posting rate limit reached"):
         proxy.create(url_pin(api), "a" * 32)
@@ -247,7 +242,8 @@ def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops
 def test_a_duplicate_takes_the_existing_post(configured: Path) -> None:
     with PostproxyEmulator(duplicate_window=3600) as api:
         api.add_board("Recipes")
-        proxy = provider(api, configured)
+        point_repo_at(configured, "postproxy", api.base_url, PROFILE_ID)
+        proxy = provider(configured)
         first = proxy.create(url_pin(api), "a" * 32)
         again = proxy.create(url_pin(api), "b" * 32)
         assert again == first and len(api.posts) == 1
@@ -295,11 +291,11 @@ def test_create_waits_then_leaves_it_pending_and_sends_thumb_offset(
     api.publish_polls = 2
     video = Media(kind="video", url="https://example.com/clip.mp4")
     content = url_pin(api, media=video, cover_frame=3.0)
-    patient = provider(api, configured, publish_wait=5.0, poll_interval=0.01)
+    patient = provider(configured, publish_wait=5.0, poll_interval=0.01)
     assert patient.create(content, "a" * 32).status == "published"
     body = api.requests("POST", "/api/posts")[0].json
     assert body["platforms"]["pinterest"]["thumb_offset"] == 3
-    impatient = provider(api, configured, publish_wait=0.0)
+    impatient = provider(configured, publish_wait=0.0)
     pending = impatient.create(url_pin(api, title="Other"), "b" * 32)
     assert pending.status == "pending" and pending.pin_id is None and pending.post_id
     patient.close()
@@ -307,7 +303,7 @@ def test_create_waits_then_leaves_it_pending_and_sends_thumb_offset(
 
 
 def test_find_get_and_delete_read_the_listing(configured: Path, api: PostproxyEmulator) -> None:
-    proxy = provider(api, configured)
+    proxy = provider(configured)
     since = datetime.now(UTC) - timedelta(minutes=1)
     content = url_pin(api)
     assert proxy.find(content, since) == []

@@ -14,12 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.config import load as load_config
 from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
-from reconciler.providers import relayapi
 from reconciler.providers.base import Media, PinContent
-from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
+from reconciler.providers.http import Retry
+from reconciler.providers.relayapi import RelayAPIProvider
+from tests.conftest import (
+    Run,
+    check_a_past_publish_at_publishes_at_once,
+    edit,
+    open_main,
+    state,
+)
 from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.relayapi import ACCOUNT_ID, API_KEY, Receipt, RelayAPIEmulator
@@ -66,27 +71,18 @@ def configured(repo: Path, api: RelayAPIEmulator, monkeypatch: pytest.MonkeyPatc
     return repo
 
 
-Make = Callable[..., relayapi.RelayAPIProvider]
+Make = Callable[..., RelayAPIProvider]
 
 
 @pytest.fixture
-def make(api: RelayAPIEmulator, configured: Path) -> Iterator[Make]:
+def make(configured: Path) -> Iterator[Make]:
     """RelayAPIProviders on the emulator, with quick polls; each closed at the end."""
-    made: list[relayapi.RelayAPIProvider] = []
+    made: list[RelayAPIProvider] = []
 
-    def provider(attempts: int = 1, **options: Any) -> relayapi.RelayAPIProvider:
-        client = HttpClient(
-            api.base_url,
-            name="RelayAPI",
-            auth=lambda: AUTH,
-            error_detail=relayapi._error_detail,
-            explain=relayapi._explain,
-            retry=Retry(attempts=attempts, backoff=0.01),
-            timeout=2.0,
-        )
-        options = {"publish_wait": 5.0, "poll_interval": 0.01, **options}
-        config = load_config(configured)
-        made.append(relayapi.RelayAPIProvider(client, config, ACCOUNT_ID, **options))
+    def provider(attempts: int = 1, **settings: Any) -> RelayAPIProvider:
+        settings = {"publish_wait": 5.0, "poll_interval": 0.01, **settings}
+        retry = Retry(attempts=attempts, backoff=0.01)
+        made.append(open_main(configured, RelayAPIProvider, retry=retry, **settings))
         return made[-1]
 
     yield provider

@@ -14,12 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.config import load as load_config
 from reconciler.errors import OutcomeUnknown, ProviderRejected
-from reconciler.providers import zernio
 from reconciler.providers.base import Media, PinContent
-from reconciler.providers.http import HttpClient, Retry
-from tests.conftest import Run, check_a_past_publish_at_publishes_at_once, edit, state
+from reconciler.providers.http import Retry
+from reconciler.providers.zernio import ZernioProvider
+from tests.conftest import (
+    Run,
+    check_a_past_publish_at_publishes_at_once,
+    edit,
+    open_main,
+    state,
+)
 from tests.emulators.openapi import REFERENCE, Spec
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
@@ -68,24 +73,16 @@ def creates(api: ZernioEmulator) -> list[dict[str, Any]]:
     return [request.json for request in api.requests("POST", POSTS) if not request.fault]
 
 
-Make = Callable[..., zernio.ZernioProvider]
+Make = Callable[..., ZernioProvider]
 
 
 @pytest.fixture
-def make(api: ZernioEmulator, configured: Path) -> Iterator[Make]:
+def make(configured: Path) -> Iterator[Make]:
     """ZernioProviders on the emulator, with no retries; each closed at the end."""
-    made: list[zernio.ZernioProvider] = []
+    made: list[ZernioProvider] = []
 
-    def provider(**options: Any) -> zernio.ZernioProvider:
-        client = HttpClient(
-            api.base_url,
-            name="Zernio",
-            auth=lambda: {"Authorization": f"Bearer {API_KEY}"},
-            explain=zernio._explain,
-            retry=Retry(attempts=1),
-            timeout=2.0,
-        )
-        made.append(zernio.ZernioProvider(client, load_config(configured), ACCOUNT_ID, **options))
+    def provider(**settings: Any) -> ZernioProvider:
+        made.append(open_main(configured, ZernioProvider, retry=Retry(attempts=1), **settings))
         return made[-1]
 
     yield provider

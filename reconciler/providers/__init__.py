@@ -1,4 +1,5 @@
-"""The provider registry: each provider module exposes CAPABILITIES and open(config, account).
+"""The provider registry: each provider module exposes CAPABILITIES and
+open_provider(config, account, connection).
 
 Modules are imported only when their provider is used, so a plan imports no HTTP stack.
 """
@@ -11,7 +12,7 @@ from types import ModuleType
 
 from reconciler.config import Account, Config
 from reconciler.errors import InputError
-from reconciler.providers.base import Capabilities, Provider
+from reconciler.providers.base import OWN_CONNECTION, Capabilities, Connection, Provider
 
 MODULES = {
     "sandbox": "reconciler.providers.sandbox",
@@ -39,6 +40,9 @@ def capabilities(name: str) -> Capabilities:
     return caps
 
 
-def open_provider(config: Config, account: Account) -> Provider:
-    provider: Provider = _module(account.provider).open_provider(config, account)
+def open_provider(
+    config: Config, account: Account, connection: Connection = OWN_CONNECTION
+) -> Provider:
+    """The account's provider, reaching its service as `connection` says (retries, timeouts)."""
+    provider: Provider = _module(account.provider).open_provider(config, account, connection)
     return provider

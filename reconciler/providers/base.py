@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 from reconciler import repofiles
 from reconciler.errors import ProviderRejected
 from reconciler.media import PINTEREST_LIMITS, MediaLimits
+
+if TYPE_CHECKING:  # a plan imports no HTTP stack
+    from reconciler.providers.http import Retry
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,21 @@ class Capabilities:
         """` (where it comes from)` for a message about the limit `about`, or nothing."""
         cited = self.sources.get(about)
         return f" ({self.name}: {cited})" if cited else ""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How an adapter reaches its service: retries, timeouts, and how patiently it follows a
+    post being published (None: the provider's own). Tests pass quick ones to open_provider."""
+
+    retry: Retry | None = None
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    poll_interval: float | None = None
+    publish_wait: float | None = None
+
+
+OWN_CONNECTION = Connection()  # every provider's own settings
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ from reconciler.config import Account, Config, Pace
 from reconciler.errors import ProviderError, ProviderRejected
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
+    Connection,
     Media,
     PinContent,
     Published,
@@ -50,12 +52,11 @@ CAPABILITIES = services.CROSSPOSTIFY
 NAME = CAPABILITIES.name
 
 
-class CrosspostifyProvider:
+class CrosspostifyProvider(posting.Service):
     capabilities = CAPABILITIES
 
     def __init__(self, client: HttpClient, account_id: str) -> None:
-        self.client = client
-        self.account_id = account_id
+        super().__init__(client, account_id)
         self._uploaded: dict[str, str] = {}  # sha256 -> mediaId: a file used twice goes up once
 
     def boards(self) -> list[Board]:
@@ -100,9 +101,6 @@ class CrosspostifyProvider:
         )
         return [published] * len(contents)
 
-    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
-        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
-
     def delete(self, pin_id: str) -> None:
         raise ProviderRejected(f"{NAME} cannot delete a published pin (pin {pin_id})")
 
@@ -117,9 +115,6 @@ class CrosspostifyProvider:
             f"{NAME} has no post listing to look for the pin in",
             hint="check the Crosspostify dashboard for a post to this board since then",
         )
-
-    def close(self) -> None:
-        self.client.close()
 
     def _upload(self, media: Media) -> str:
         """The mediaId of a repository file, uploaded once per run."""
@@ -138,15 +133,18 @@ class CrosspostifyProvider:
         return self._uploaded[media.sha256]
 
 
-def open_provider(config: Config, account: Account) -> CrosspostifyProvider:  # noqa: ARG001
-    key = posting.api_key(account, NAME)
-    account_id = posting.account_id(
-        account, NAME, "the id of the Pinterest social account (GET /social-accounts)"
-    )
-    client = HttpClient(
-        account.base_url or DEFAULT_BASE_URL,
-        name=NAME,
-        auth=lambda: {"X-API-Key": key},
+def open_provider(
+    config: Config,  # noqa: ARG001
+    account: Account,
+    connection: Connection = OWN_CONNECTION,
+) -> CrosspostifyProvider:
+    client, account_id = posting.connect(
+        account,
+        connection,
+        NAME,
+        default_url=DEFAULT_BASE_URL,
+        what="the id of the Pinterest social account (GET /social-accounts)",
+        header="X-API-Key",
         pace=(account.pace or POSTS_PER_MINUTE,),
     )
     return CrosspostifyProvider(client, account_id)

@@ -34,8 +34,10 @@ from reconciler.errors import (
 )
 from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
     Capabilities,
+    Connection,
     Media,
     PinContent,
     Published,
@@ -415,7 +417,11 @@ def _check_base_url(base_url: str) -> None:
         )
 
 
-def open_provider(config: Config, account: Account) -> PinterestProvider:  # noqa: ARG001
+def open_provider(
+    config: Config,  # noqa: ARG001
+    account: Account,
+    connection: Connection = OWN_CONNECTION,
+) -> PinterestProvider:
     base_url = account.base_url or DEFAULT_BASE_URL
     _check_base_url(base_url)
     # A configured pace replaces Pinterest's documented write quota (DESIGN: "default: the
@@ -427,4 +433,8 @@ def open_provider(config: Config, account: Account) -> PinterestProvider:  # noq
         ),
         quota=account.pace or WRITE_QUOTA,
         spacing=account.pace.interval if account.pace else 0.0,
+        retry=connection.retry,
+        timeout=connection.timeout,
+        connect_timeout=connection.connect_timeout,
+        **({} if connection.poll_interval is None else {"poll_interval": connection.poll_interval}),
     )

@@ -1,17 +1,29 @@
-"""What the posting-service adapters share: their API key, media as public URLs, the account id
-they publish to, and following a post until the service has published it."""
+"""What the posting-service adapters share: their API key and account id, the client they open,
+media as public URLs, following a post until it is published, and the skeleton of an adapter
+(`Service`, `PostingService`) whose hooks each service fills with what is its own."""
 
 from __future__ import annotations
 
+import functools
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from reconciler import credentials, redact
 from reconciler.config import CONFIG_FILE, Account, Config
 from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
-from reconciler.providers.base import Media, Published
+from reconciler.providers.base import (
+    OWN_CONNECTION,
+    Capabilities,
+    Connection,
+    Media,
+    PinContent,
+    Published,
+    RemotePin,
+)
 from reconciler.providers.http import HttpClient
 
 # How long a create waits for the service to publish before it records the post as pending
@@ -20,28 +32,191 @@ PUBLISH_WAIT = 10.0
 POLL_INTERVAL = 0.25
 POLL_CAP = 2.0
 
+Post = dict[str, Any]  # a post as the service's JSON shows it
+MediaUrl = Callable[[Media], str | None]
 
-class PostingService:
-    """The part every posting-service adapter has alike: its client, the account it publishes
-    to, and how long a create follows a new post before recording it as pending."""
+
+class Service:
+    """What every posting-service adapter has alike: its client, the account it publishes to,
+    and no edit of a published pin."""
+
+    capabilities: Capabilities
+
+    def __init__(self, client: HttpClient, account_id: str) -> None:
+        self.client = client
+        self.account_id = account_id
+        self.name = self.capabilities.name
+
+    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
+        raise ProviderRejected(f"{self.name} cannot edit a published pin (pin {pin_id})")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class PostingService(Service, ABC):
+    """A service that shows its posts: follow, get, find and delete are written once here, over
+    hooks each adapter fills from its service's document (the abstract methods below; `gone`,
+    `dead`, `post_of` and `unsettled` where the defaults do not fit)."""
+
+    id_key = "id"  # the post's own id in the service's JSON
+    # Unpublished posts stay in the listing (`gone`): a pin in none was never published here.
+    keeps_unpublished = False
 
     def __init__(
         self,
         client: HttpClient,
-        config: Config,
         account_id: str,
-        *,
-        publish_wait: float = PUBLISH_WAIT,
-        poll_interval: float = POLL_INTERVAL,
+        media_url: MediaUrl,
+        connection: Connection = OWN_CONNECTION,
     ) -> None:
-        self.client = client
-        self.config = config
-        self.account_id = account_id
-        self.publish_wait = publish_wait
-        self.poll_interval = poll_interval
+        super().__init__(client, account_id)
+        self.media_url = media_url
+        wait, interval = connection.publish_wait, connection.poll_interval
+        self.publish_wait = PUBLISH_WAIT if wait is None else wait
+        self.poll_interval = POLL_INTERVAL if interval is None else interval
 
-    def close(self) -> None:
-        self.client.close()
+    # The skeleton
+
+    def follow(self, post_id: str) -> Published:
+        post = self.read_post(post_id)
+        if post is None:
+            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
+        return self.published(post)
+
+    def get(self, pin_id: str) -> RemotePin | None:
+        post = self.post_of(pin_id)
+        if post is None and self.keeps_unpublished:
+            raise ProviderError(
+                f"pin {pin_id} is not among the {self.name} posts of this account",
+                hint="if it was published another way, `pinops state forget` it",
+            )
+        return None if post is None or self.gone(post) else self.remote(post, pin_id)
+
+    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+        found = []
+        for post in self.posts(since):
+            if not self.sent_as(post, content) or self.dead(post):
+                continue
+            pin_id = self.pin_of(post)
+            if not pin_id:
+                raise self.unsettled(post)
+            found.append(self.remote(post, pin_id))
+        return found
+
+    def delete(self, pin_id: str) -> None:
+        post = self.post_of(pin_id)
+        if post is None or self.gone(post):
+            return  # no post carries this pin any more, or it was unpublished
+        self.remove(post, pin_id)
+
+    def waited(self, published: Published) -> Published:
+        """A create's outcome, followed for a while if still pending (see wait_for_publish)."""
+        post_id = published.post_id
+        if published.status != "pending" or not post_id:
+            return published
+        return wait_for_publish(
+            functools.partial(self.follow, post_id), post_id, self.publish_wait, self.poll_interval
+        )
+
+    def checked(self, published: Published) -> Published:
+        """A publish that failed raised with the service's reason: nothing was published."""
+        if published.status == "failed":
+            raise ProviderRejected(
+                f"{self.name} could not publish the pin: {published.reason}",
+                hint=f"see post {published.post_id} in {self.name}'s dashboard",
+            )
+        return published
+
+    def settle(self, published: Published) -> Published:
+        return self.checked(self.waited(published))
+
+    # Hooks with defaults
+
+    def post_of(self, remote_id: str) -> Post | None:
+        """The post of a pin id, or of a post id (a scheduled post has no pin id yet)."""
+        for post in self.posts(None):
+            if remote_id in (self.pin_of(post), str(post[self.id_key])):
+                return post
+        return None
+
+    def gone(self, post: Post) -> bool:  # noqa: ARG002
+        """Whether the post's pin was unpublished since (the post itself remains)."""
+        return False
+
+    def dead(self, post: Post) -> bool:
+        """Whether the post is no pin, nor becoming one (find passes over it)."""
+        return self.published(post).status == "failed"
+
+    def unsettled(self, post: Post) -> ProviderError:
+        """The error of find for a post that is the pin but has no pin id yet."""
+        return ProviderError(
+            f"{self.name} post {post[self.id_key]} matches the pin and is still {post['status']}",
+            hint=f"run plan again once {self.name} has published it",
+        )
+
+    # Hooks each service fills
+
+    @abstractmethod
+    def read_post(self, post_id: str) -> Post | None:
+        """One post by its id; None when the service has none."""
+
+    @abstractmethod
+    def posts(self, since: datetime | None) -> list[Post]:
+        """The account's Pinterest posts, newest first; only those created since `since`."""
+
+    @abstractmethod
+    def published(self, post: Post) -> Published:
+        """Where the post stands: published (with its pin), scheduled, pending or failed."""
+
+    @abstractmethod
+    def pin_of(self, post: Post) -> str | None:
+        """The id of the pin the post published, once it has."""
+
+    @abstractmethod
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        """Whether the post is this pin, as pinops sent it."""
+
+    @abstractmethod
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        """The pin as the post shows it."""
+
+    @abstractmethod
+    def remove(self, post: Post, pin_id: str) -> None:
+        """Delete the post's pin on Pinterest."""
+
+
+def pinterest_entry(post: Post) -> Post:
+    """The post's Pinterest entry in its `platforms` (pinops sends exactly one), or {}."""
+    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
+    return entries[0] if entries else {}
+
+
+def connect(
+    account: Account,
+    connection: Connection,
+    name: str,
+    *,
+    default_url: str,
+    what: str,
+    header: str = "Authorization",
+    **options: Any,
+) -> tuple[HttpClient, str]:
+    """The account's client (its API key in `header`, as a Bearer token in Authorization) and
+    the service's id of its Pinterest account; `options` go to HttpClient as they are."""
+    key = api_key(account, name)
+    account_id = account_id_of(account, name, what)
+    value = f"Bearer {key}" if header == "Authorization" else key
+    client = HttpClient(
+        account.base_url or default_url,
+        name=name,
+        auth=lambda: {header: value},
+        retry=connection.retry,
+        timeout=connection.timeout,
+        connect_timeout=connection.connect_timeout,
+        **options,
+    )
+    return client, account_id
 
 
 def api_key(account: Account, service: str) -> str:
@@ -59,7 +234,7 @@ def api_key(account: Account, service: str) -> str:
     return value
 
 
-def account_id(account: Account, service: str, what: str) -> str:
+def account_id_of(account: Account, service: str, what: str) -> str:
     """The service's own id of the Pinterest account, which pinops.yaml must give."""
     if not account.account_id:
         raise InputError(
@@ -68,6 +243,11 @@ def account_id(account: Account, service: str, what: str) -> str:
             hint=f"set accounts.{account.name}.account_id in {CONFIG_FILE}",
         )
     return account.account_id
+
+
+def media_url(config: Config) -> MediaUrl:
+    """public_url for this repository's media."""
+    return functools.partial(public_url, config=config)
 
 
 def public_url(media: Media, config: Config) -> str | None:
@@ -103,23 +283,3 @@ def wait_for_publish(
             return published
         time.sleep(interval)
         interval = min(interval * 2, POLL_CAP)
-
-
-def settle(
-    published: Published,
-    follow: Callable[[str], Published],
-    service: str,
-    patience: float,
-    interval: float,
-) -> Published:
-    """A create's outcome: followed for a while if still pending (see wait_for_publish), and a
-    publish that failed raised with the service's reason."""
-    post_id = published.post_id
-    if published.status == "pending" and post_id:
-        published = wait_for_publish(lambda: follow(post_id), post_id, patience, interval)
-    if published.status == "failed":
-        raise ProviderRejected(
-            f"{service} could not publish the pin: {published.reason}",
-            hint=f"see post {published.post_id} in {service}'s dashboard",
-        )
-    return published

@@ -29,13 +29,16 @@ from reconciler.config import Account, Config
 from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
+    Connection,
     Media,
     PinContent,
     Published,
     RemotePin,
 )
-from reconciler.providers.http import Failure, HttpClient, json_body
+from reconciler.providers.http import Failure, json_body
+from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://api.postpeer.dev/v1"
 PAGE = 100  # the listing's largest page
@@ -59,11 +62,10 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class PostPeerProvider(posting.PostingService):
     capabilities = CAPABILITIES
+    id_key = "postId"
 
-    def __init__(
-        self, client: HttpClient, config: Config, account_id: str, **options: float
-    ) -> None:
-        super().__init__(client, config, account_id, **options)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._uploaded: dict[str, str] = {}  # sha256 -> publicUrl: a file used twice goes up once
 
     def boards(self) -> list[Board]:
@@ -85,15 +87,28 @@ class PostPeerProvider(posting.PostingService):
         if status == "scheduled":
             return Published(pin_id=None, post_id=post_id, status="scheduled")
         # Even a `published` answer lacks the pin id: the post is read until it shows one.
-        accepted = Published(pin_id=None, post_id=post_id, status="pending")
-        return posting.settle(accepted, self.follow, NAME, self.publish_wait, self.poll_interval)
+        return self.settle(Published(pin_id=None, post_id=post_id, status="pending"))
 
-    def follow(self, post_id: str) -> Published:
+    # The hooks of the skeleton
+
+    def read_post(self, post_id: str) -> Post | None:
         response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))
-        if response.status_code == 404:
-            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
-        post = json_body(response)["post"]
-        entry = _pinterest(post)
+        post: Post | None = None if response.status_code == 404 else json_body(response)["post"]
+        return post
+
+    def posts(self, since: datetime | None) -> list[Post]:
+        query = {"createdAfter": posting.iso_utc(since)} if since else {}
+        posts: list[Post] = []
+        while True:
+            params = {**query, "platform": "pinterest", "sort": "desc"}
+            params |= {"limit": str(PAGE), "offset": str(len(posts))}
+            page = json_body(self.client.request("GET", "/posts/", params=params))
+            posts += page["posts"]
+            if not page["posts"] or len(posts) >= page["total"]:
+                return posts
+
+    def published(self, post: Post) -> Published:
+        post_id, entry = str(post["postId"]), posting.pinterest_entry(post)
         status = entry["status"] if entry else post["status"]
         if status == "published" and entry and entry.get("platformPostId"):
             return Published(
@@ -109,13 +124,55 @@ class PostPeerProvider(posting.PostingService):
             return Published(pin_id=None, post_id=post_id, status="scheduled")
         return Published(pin_id=None, post_id=post_id, status="pending")
 
-    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
-        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+    def pin_of(self, post: Post) -> str | None:
+        pin_id = (posting.pinterest_entry(post) or {}).get("platformPostId")
+        return str(pin_id) if pin_id else None
 
-    def delete(self, pin_id: str) -> None:
-        post = self._post_of(pin_id)
-        if post is None:
-            return  # no post carries this pin any more: nothing left to delete
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        sent = _sent(post)
+        if sent is None:
+            raise ProviderError(
+                f"{NAME} post {post['postId']} does not show what was sent",
+                hint="compare the pin with the PostPeer dashboard",
+            )
+        data = sent.get("platformSpecificData", {})
+        return (
+            sent.get("accountId") == self.account_id
+            and data.get("boardId") == content.board_id
+            and data.get("title") == content.title
+            and data.get("link") == content.link
+        )
+
+    def dead(self, post: Post) -> bool:
+        return bool(post["status"] == "failed")
+
+    def unsettled(self, post: Post) -> ProviderError:
+        if post["status"] != "scheduled":
+            return super().unsettled(post)
+        # It was created, but a pin id exists only once it is published, and a state record
+        # cannot yet hold a found post without one.
+        return ProviderError(
+            f"{NAME} post {post['postId']} matches the pin: it was created, scheduled "
+            f"for {post.get('scheduledFor')}",
+            hint="resolve it with --published PIN_ID once PostPeer has published it, "
+            "or cancel the post in PostPeer and resolve with --not-published",
+        )
+
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        data = (_sent(post) or {}).get("platformSpecificData", {})
+        entry = posting.pinterest_entry(post) or {}
+        return RemotePin(
+            pin_id=pin_id,
+            board_id=data.get("boardId"),
+            title=data.get("title"),
+            description=entry.get("content") or post.get("content") or None,
+            link=data.get("link"),
+            alt_text=data.get("altText"),
+            url=entry.get("platformPostUrl"),
+            created_at=entry.get("publishedAt") or post.get("createdAt"),
+        )
+
+    def remove(self, post: Post, pin_id: str) -> None:
         response = self.client.request(
             "DELETE", f"/posts/{post['postId']}", params={"deleteFromPlatforms": "true"}
         )
@@ -123,47 +180,6 @@ class PostPeerProvider(posting.PostingService):
             if result.get("platform") == "pinterest" and not result.get("success"):
                 why = result.get("errorMessage") or result.get("message") or result.get("status")
                 raise ProviderRejected(f"{NAME} could not delete pin {pin_id}: {why}")
-
-    def get(self, pin_id: str) -> RemotePin | None:
-        post = self._post_of(pin_id)
-        return _remote(post, pin_id) if post else None
-
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        found = []
-        for post in self._posts({"createdAfter": posting.iso_utc(since)}):
-            sent = _sent(post)
-            if sent is None:
-                raise ProviderError(
-                    f"{NAME} post {post['postId']} does not show what was sent",
-                    hint="compare the pin with the PostPeer dashboard",
-                )
-            data = sent.get("platformSpecificData", {})
-            if (
-                sent.get("accountId") != self.account_id
-                or data.get("boardId") != content.board_id
-                or data.get("title") != content.title
-                or data.get("link") != content.link
-                or post["status"] == "failed"
-            ):
-                continue
-            entry = _pinterest(post)
-            pin_id = entry.get("platformPostId") if entry else None
-            if not pin_id and post["status"] == "scheduled":
-                # It was created, but a pin id exists only once it is published, and a state
-                # record cannot yet hold a found post without one.
-                raise ProviderError(
-                    f"{NAME} post {post['postId']} matches the pin: it was created, scheduled "
-                    f"for {post.get('scheduledFor')}",
-                    hint="resolve it with --published PIN_ID once PostPeer has published it, "
-                    "or cancel the post in PostPeer and resolve with --not-published",
-                )
-            if not pin_id:
-                raise ProviderError(
-                    f"{NAME} post {post['postId']} matches the pin and is still {post['status']}",
-                    hint="run plan again once PostPeer has published it",
-                )
-            found.append(_remote(post, str(pin_id)))
-        return found
 
     # The pieces
 
@@ -181,16 +197,11 @@ class PostPeerProvider(posting.PostingService):
                 data[name] = value
         if content.cover is not None:
             data["coverImageUrl"] = self._url(content.cover)
+        target = {"platform": "pinterest", "accountId": self.account_id}
         body: dict[str, Any] = {
             "content": content.description or "",
             "mediaItems": [{"type": content.media.kind, "url": self._url(content.media)}],
-            "platforms": [
-                {
-                    "platform": "pinterest",
-                    "accountId": self.account_id,
-                    "platformSpecificData": data,
-                }
-            ],
+            "platforms": [{**target, "platformSpecificData": data}],
         }
         # PostPeer refuses a scheduledFor in the past: a pin already due is published now.
         if content.publish_at is not None and content.publish_at > datetime.now(UTC):
@@ -202,7 +213,7 @@ class PostPeerProvider(posting.PostingService):
 
     def _url(self, media: Media) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to PostPeer."""
-        url = posting.public_url(media, self.config) or self._uploaded.get(media.sha256 or "")
+        url = self.media_url(media) or self._uploaded.get(media.sha256 or "")
         if url is not None:
             return url
         assert media.path is not None and media.content_type is not None and media.sha256
@@ -224,33 +235,8 @@ class PostPeerProvider(posting.PostingService):
         self._uploaded[media.sha256] = str(target["publicUrl"])
         return self._uploaded[media.sha256]
 
-    def _posts(self, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Every Pinterest post the listing shows for `query`, newest first."""
-        posts: list[dict[str, Any]] = []
-        while True:
-            params = {**query, "platform": "pinterest", "sort": "desc"}
-            params |= {"limit": str(PAGE), "offset": str(len(posts))}
-            page = json_body(self.client.request("GET", "/posts/", params=params))
-            posts += page["posts"]
-            if not page["posts"] or len(posts) >= page["total"]:
-                return posts
 
-    def _post_of(self, remote_id: str) -> dict[str, Any] | None:
-        """The post of a pin id, or of a post id (a scheduled post has no pin id yet)."""
-        for post in self._posts({}):
-            entry = _pinterest(post)
-            if remote_id in (post["postId"], entry and entry.get("platformPostId")):
-                return post
-        return None
-
-
-def _pinterest(post: dict[str, Any]) -> dict[str, Any] | None:
-    """The post's Pinterest entry (pinops sends one)."""
-    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
-    return entries[0] if entries else None
-
-
-def _sent(post: dict[str, Any]) -> dict[str, Any] | None:
+def _sent(post: Post) -> Post | None:
     """The Pinterest target of the create request, as the listing echoes it."""
     raw = post.get("rawRequestBody")
     if not isinstance(raw, dict):
@@ -259,33 +245,18 @@ def _sent(post: dict[str, Any]) -> dict[str, Any] | None:
     return targets[0] if targets else None
 
 
-def _remote(post: dict[str, Any], pin_id: str) -> RemotePin:
-    sent = _sent(post) or {}
-    data = sent.get("platformSpecificData", {})
-    entry = _pinterest(post) or {}
-    return RemotePin(
-        pin_id=pin_id,
-        board_id=data.get("boardId"),
-        title=data.get("title"),
-        description=entry.get("content") or post.get("content") or None,
-        link=data.get("link"),
-        alt_text=data.get("altText"),
-        url=entry.get("platformPostUrl"),
-        created_at=entry.get("publishedAt") or post.get("createdAt"),
-    )
-
-
-def open_provider(config: Config, account: Account) -> PostPeerProvider:
-    key = posting.api_key(account, NAME)
-    account_id = posting.account_id(
-        account, NAME, "the Integration id of the Pinterest account (GET /v1/connect/integrations)"
-    )
-    client = HttpClient(
-        account.base_url or DEFAULT_BASE_URL,
-        name=NAME,
-        auth=lambda: {"x-access-key": key},
+def open_provider(
+    config: Config, account: Account, connection: Connection = OWN_CONNECTION
+) -> PostPeerProvider:
+    client, account_id = posting.connect(
+        account,
+        connection,
+        NAME,
+        default_url=DEFAULT_BASE_URL,
+        what="the Integration id of the Pinterest account (GET /v1/connect/integrations)",
+        header="x-access-key",
         explain=_explain,
         request_id_header="x-request-id",
         spacing=account.pace.interval if account.pace else 0.0,
     )
-    return PostPeerProvider(client, config, account_id)
+    return PostPeerProvider(client, account_id, posting.media_url(config), connection)

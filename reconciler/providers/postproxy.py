@@ -28,7 +28,6 @@ its SDKs, MCP server and docs pages).
 from __future__ import annotations
 
 import email.utils
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,13 +37,16 @@ from reconciler.config import Account, Config
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
+    Connection,
     Media,
     PinContent,
     Published,
     RemotePin,
 )
-from reconciler.providers.http import Failure, HttpClient, generic_error, json_body
+from reconciler.providers.http import Failure, generic_error, json_body
+from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://api.postproxy.dev/api"
 PAGE = 100
@@ -101,69 +103,82 @@ class PostproxyProvider(posting.PostingService):
             try:
                 response = self._send(content, key)
             except _Duplicate as duplicate:
-                return self._settle(self.follow(duplicate.post_id))
+                return self.checked(self.follow(duplicate.post_id))
             post = json_body(response)
-            post_id = str(post["id"])
-            published = self._published(post)
-            if published.status == "pending":
-                published = posting.wait_for_publish(
-                    functools.partial(self.follow, post_id),
-                    post_id,
-                    self.publish_wait,
-                    self.poll_interval,
-                )
+            published = self.waited(self.published(post))
             if published.status != "failed" or not _replayed(response, post):
-                return self._settle(published)
+                return self.checked(published)
             # The key replayed a post an earlier run made, which failed: that key is spent.
             # The next is named after the failed post, so that it too replays if need be.
-            key = f"{idempotency_key}.{post_id}"
+            key = f"{idempotency_key}.{post['id']}"
 
-    def follow(self, post_id: str) -> Published:
+    # The hooks of the skeleton
+
+    def read_post(self, post_id: str) -> Post | None:
         response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))
-        if response.status_code == 404:
-            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
-        return self._published(json_body(response))
+        post: Post | None = None if response.status_code == 404 else json_body(response)
+        return post
 
-    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
-        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+    def posts(self, since: datetime | None) -> list[Post]:
+        posts: list[Post] = []
+        page = 0
+        while True:
+            params = {"platforms": "pinterest", "page": str(page), "per_page": str(PAGE)}
+            body = json_body(self.client.request("GET", "/posts", params=params))
+            posts += body["data"]
+            if not body["data"] or len(posts) >= body["total"]:
+                return [post for post in posts if since is None or _created(post) >= since]
+            page += 1
 
-    def delete(self, pin_id: str) -> None:
-        post = self._post_of(pin_id)
-        if post is None:
-            return  # no post carries this pin any more: nothing left to delete
-        self.client.request(
-            "DELETE",
-            f"/posts/{post['id']}",
-            params={"delete_on_platform": "true"},
-            allow=(404,),
+    def published(self, post: Post) -> Published:
+        post_id = str(post["id"])
+        entry = posting.pinterest_entry(post)
+        status = entry.get("status")
+        if post.get("status") == "media_processing_failed":
+            errors = [m.get("error_message") for m in post.get("media", [])]
+            reason = "; ".join(e for e in errors if e) or "its media could not be processed"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "failed":
+            details = entry.get("error_details") or {}
+            reason = details.get("platform_error_message") or entry.get("error") or "failed"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "published":
+            return Published(
+                pin_id=self.pin_of(post),
+                post_id=post_id,
+                url=entry.get("url"),
+                published_at=entry.get("attempted_at"),
+            )
+        if post.get("status") == "scheduled":
+            return Published(pin_id=None, post_id=post_id, status="scheduled")
+        return Published(pin_id=None, post_id=post_id, status="pending")
+
+    def pin_of(self, post: Post) -> str | None:
+        entry = posting.pinterest_entry(post)
+        pin_id = entry.get("post_id") if entry.get("status") == "published" else None
+        return str(pin_id) if pin_id else None  # ⚠️ see the module docstring
+
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        params = posting.pinterest_entry(post).get("params") or {}
+        sent = (params.get("board_id"), params.get("title"), params.get("destination_link"))
+        return sent == (content.board_id, content.title, content.link)
+
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        entry = posting.pinterest_entry(post)
+        params = entry.get("params") or {}
+        return RemotePin(
+            pin_id=pin_id,
+            board_id=params.get("board_id"),
+            title=params.get("title"),
+            description=post.get("body") or None,
+            link=params.get("destination_link"),
+            url=entry.get("url"),
+            created_at=post.get("created_at"),
         )
 
-    def get(self, pin_id: str) -> RemotePin | None:
-        post = self._post_of(pin_id)
-        return _remote(post, pin_id) if post else None
-
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        found = []
-        for post in self._posts():
-            created = datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
-            params = _pinterest(post).get("params") or {}
-            if (
-                created < since
-                or params.get("board_id") != content.board_id
-                or params.get("title") != content.title
-                or params.get("destination_link") != content.link
-            ):
-                continue
-            published = self._published(post)
-            if published.status == "failed":
-                continue
-            if published.pin_id is None:
-                raise ProviderError(
-                    f"{NAME} post {post['id']} matches the pin and is {post['status']}",
-                    hint="run plan again once Postproxy has published it",
-                )
-            found.append(_remote(post, published.pin_id))
-        return found
+    def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
+        params = {"delete_on_platform": "true"}
+        self.client.request("DELETE", f"/posts/{post['id']}", params=params, allow=(404,))
 
     # The pieces
 
@@ -182,8 +197,8 @@ class PostproxyProvider(posting.PostingService):
         # A publish_at already past publishes now, rather than asking for a schedule in the past.
         if content.publish_at is not None and content.publish_at > datetime.now(UTC):
             post["scheduled_at"] = posting.iso_utc(content.publish_at)
-        media = posting.public_url(content.media, self.config)
-        cover = posting.public_url(content.cover, self.config) if content.cover else None
+        media = self.media_url(content.media)
+        cover = self.media_url(content.cover) if content.cover else None
         if cover:
             pinterest["cover_url"] = cover
         headers = {"Idempotency-Key": key}
@@ -213,110 +228,38 @@ class PostproxyProvider(posting.PostingService):
             "POST", "/posts", data=fields, files=files, headers=headers, idempotent=True
         )
 
-    def _published(self, post: dict[str, Any]) -> Published:
-        post_id = str(post["id"])
-        entry = _pinterest(post)
-        status = entry.get("status")
-        if post.get("status") == "media_processing_failed":
-            errors = [m.get("error_message") for m in post.get("media", [])]
-            reason = "; ".join(e for e in errors if e) or "its media could not be processed"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if status == "failed":
-            details = entry.get("error_details") or {}
-            reason = details.get("platform_error_message") or entry.get("error") or "failed"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if status == "published":
-            pin_id = entry.get("post_id")  # ⚠️ see the module docstring
-            return Published(
-                pin_id=str(pin_id) if pin_id else None,
-                post_id=post_id,
-                url=entry.get("url"),
-                published_at=entry.get("attempted_at"),
-            )
-        if post.get("status") == "scheduled":
-            return Published(pin_id=None, post_id=post_id, status="scheduled")
-        return Published(pin_id=None, post_id=post_id, status="pending")
 
-    @staticmethod
-    def _settle(published: Published) -> Published:
-        """A create that failed on Pinterest is an error: nothing was published."""
-        if published.status == "failed":
-            raise ProviderRejected(
-                f"{NAME} could not publish the pin: {published.reason}",
-                hint=f"see post {published.post_id} in the Postproxy dashboard",
-            )
-        return published
-
-    def _posts(self) -> list[dict[str, Any]]:
-        """Every Pinterest post the listing shows, newest first."""
-        posts: list[dict[str, Any]] = []
-        page = 0
-        while True:
-            params = {"platforms": "pinterest", "page": str(page), "per_page": str(PAGE)}
-            body = json_body(self.client.request("GET", "/posts", params=params))
-            posts += body["data"]
-            if not body["data"] or len(posts) >= body["total"]:
-                return posts
-            page += 1
-
-    def _post_of(self, remote_id: str) -> dict[str, Any] | None:
-        """The post of a pin id, or of a post id (a scheduled post has no pin id yet)."""
-        for post in self._posts():
-            if remote_id in (_pinterest(post).get("post_id"), str(post["id"])):
-                return post
-        return None
+def _created(post: Post) -> datetime:
+    return datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
 
 
-def _replayed(response: httpx.Response, post: dict[str, Any]) -> bool:
+def _replayed(response: httpx.Response, post: Post) -> bool:
     """Whether the answer is a replay of a post made before this create began: older, by the
     service's own clock (its Date header), than a create's retries take."""
     try:
         answered = email.utils.parsedate_to_datetime(response.headers["date"])
-        created = datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
+        created = _created(post)
     except (KeyError, TypeError, ValueError):
         return False
     return (answered - created).total_seconds() > REPLAY_AGE
 
 
-def _pinterest(post: dict[str, Any]) -> dict[str, Any]:
-    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
-    return entries[0] if entries else {}
-
-
 def _file(media: Media) -> tuple[str, bytes, str]:
     assert media.path is not None
-    return (
-        media.path.name,
-        media.read(),
-        media.content_type or "application/octet-stream",
-    )
+    return (media.path.name, media.read(), media.content_type or "application/octet-stream")
 
 
-def _remote(post: dict[str, Any], pin_id: str) -> RemotePin:
-    entry = _pinterest(post)
-    params = entry.get("params") or {}
-    return RemotePin(
-        pin_id=pin_id,
-        board_id=params.get("board_id"),
-        title=params.get("title"),
-        description=post.get("body") or None,
-        link=params.get("destination_link"),
-        url=entry.get("url"),
-        created_at=post.get("created_at"),
-    )
-
-
-def open_provider(config: Config, account: Account) -> PostproxyProvider:
-    key = posting.api_key(account, NAME)
-    profile_id = posting.account_id(
-        account, NAME, "the id of the Pinterest profile (GET /api/profiles)"
-    )
-    client = HttpClient(
-        account.base_url or DEFAULT_BASE_URL,
-        name=NAME,
-        auth=lambda: {"Authorization": f"Bearer {key}"},
+def open_provider(
+    config: Config, account: Account, connection: Connection = OWN_CONNECTION
+) -> PostproxyProvider:
+    client, profile_id = posting.connect(
+        account,
+        connection,
+        NAME,
+        default_url=DEFAULT_BASE_URL,
+        what="the id of the Pinterest profile (GET /api/profiles)",
         error_detail=_error_detail,
         explain=_explain,
         spacing=account.pace.interval if account.pace else 0.0,
     )
-    return PostproxyProvider(client, config, profile_id)
+    return PostproxyProvider(client, profile_id, posting.media_url(config), connection)

@@ -41,13 +41,16 @@ from reconciler.errors import (
 )
 from reconciler.providers import http, posting, services
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
+    Connection,
     Media,
     PinContent,
     Published,
     RemotePin,
 )
-from reconciler.providers.http import Failure, HttpClient, Retry, json_body
+from reconciler.providers.http import Failure, json_body
+from reconciler.providers.posting import Post
 from reconciler.providers.services import RELAYAPI_RECEIPT_DAYS as RECEIPT_DAYS
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
@@ -81,6 +84,7 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class RelayAPIProvider(posting.PostingService):
     capabilities = CAPABILITIES
+    keeps_unpublished = True
 
     def boards(self) -> list[Board]:
         path = f"/v1/accounts/{self.account_id}/pinterest-boards"
@@ -98,56 +102,102 @@ class RelayAPIProvider(posting.PostingService):
             else:
                 post, replayed = sent
                 if replayed:  # answered from the receipt: the post as it is now
-                    post = self._post(post["id"]) or {**post, "status": "cancelled"}
+                    post = self.read_post(post["id"]) or {**post, "status": "cancelled"}
                 anew = replayed and post["status"] in ("failed", "cancelled")
             if not anew and post is not None:
-                return posting.settle(
-                    self._published(post), self.follow, NAME, self.publish_wait, self.poll_interval
-                )
+                return self.settle(self.published(post))
             # Nothing was made under the key, or what was made failed or was unpublished since:
             # post anew, under a key derived from the first.
             key = f"{idempotency_key}.{post['id'] if post else 'anew'}"
         raise ProviderError(f"{NAME} kept answering the create with an earlier post")
 
-    def follow(self, post_id: str) -> Published:
-        post = self._post(post_id)
-        if post is None:
-            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
-        return self._published(post)
+    # The hooks of the skeleton
 
-    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
-        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+    def read_post(self, post_id: str) -> Post | None:
+        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
+        post: Post | None = None if response.status_code == 404 else json_body(response)
+        return post
 
-    def delete(self, pin_id: str) -> None:
+    def posts(self, since: datetime | None) -> list[Post]:
+        posts: list[Post] = []
+        params = {"account_id": self.account_id, "limit": str(PAGE)}
+        if since is not None:
+            params["from"] = posting.iso_utc(since)
+        while True:
+            page = json_body(self.client.request("GET", "/v1/posts", params=params))
+            posts += page["data"]
+            if not page.get("has_more") or not page.get("next_cursor"):
+                return posts
+            params["cursor"] = str(page["next_cursor"])
+
+    def published(self, post: Post) -> Published:
+        post_id, status = str(post["id"]), post["status"]
+        target = post.get("targets", {}).get(self.account_id, {})
+        account = self._delivery(post)
+        if status == "cancelled":
+            reason = "the post was unpublished since"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if target.get("status") == "published" and account.get("platform_post_id"):
+            return Published(
+                pin_id=str(account["platform_post_id"]),
+                post_id=post_id,
+                url=account.get("url"),
+                published_at=post.get("published_at"),
+            )
+        if target.get("status") == "failed" or status == "failed":
+            problem = target.get("error") or {}
+            reason = f"{problem.get('message', status)} ({problem.get('code', 'no code')})"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if account.get("delivery_state") == "unknown":
+            hint = f"reconcile target {account.get('target_id')} in RelayAPI, then plan again"
+            raise ProviderError(
+                f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
+            )
+        status = "scheduled" if status == "scheduled" else "pending"
+        return Published(pin_id=None, post_id=post_id, status=status)
+
+    def pin_of(self, post: Post) -> str | None:
+        pin_id = self._delivery(post).get("platform_post_id")
+        return str(pin_id) if pin_id else None
+
+    def post_of(self, remote_id: str) -> Post | None:
         # A scheduled post has no pin id yet: pinops then names the post itself.
-        post = self._post(pin_id) if pin_id.startswith("post_") else self._post_of(pin_id)
-        if post is None or post["status"] == "cancelled":
-            return  # no post carries this pin any more, or it was unpublished
+        if remote_id.startswith("post_"):
+            return self.read_post(remote_id)
+        return next((p for p in self.posts(None) if self.pin_of(p) == remote_id), None)
+
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        """Board, title, link and description as sent."""
+        options = (post.get("target_options") or {}).get("pinterest") or {}
+        fields = (options.get("board_id"), options.get("title"), options.get("link"))
+        wanted = (content.board_id, content.title, content.link, content.description)
+        return (*fields, post.get("content") or None) == wanted
+
+    def gone(self, post: Post) -> bool:
+        return bool(post["status"] == "cancelled")
+
+    def dead(self, post: Post) -> bool:
+        return post["status"] in UNSETTLED
+
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        options = (post.get("target_options") or {}).get("pinterest") or {}
+        return RemotePin(
+            pin_id=pin_id,
+            board_id=options.get("board_id"),
+            title=options.get("title"),
+            description=post.get("content") or None,
+            link=options.get("link"),
+            alt_text=options.get("alt_text"),
+            url=self._delivery(post).get("url"),
+            created_at=post.get("published_at") or post.get("created_at"),
+        )
+
+    def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
         if post["status"] in ("draft", "scheduled"):
             self.client.request("DELETE", f"/v1/posts/{post['id']}", allow=(404,))
             return
         path, key = f"/v1/posts/{post['id']}/unpublish", f"unpublish.{post['id']}"
         self._write(path, {"platforms": ["pinterest"]}, key)
-
-    def get(self, pin_id: str) -> RemotePin | None:
-        post = self._post_of(pin_id)
-        if post is None:
-            raise ProviderError(
-                f"pin {pin_id} is not among the {NAME} posts of this account",
-                hint="if it was published another way, `pinops state forget` it",
-            )
-        return None if post["status"] == "cancelled" else _remote(post, self.account_id)
-
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        found = []
-        for post in self._matching(content, since):
-            if not _delivery(post, self.account_id).get("platform_post_id"):
-                raise ProviderError(
-                    f"{NAME} post {post['id']} matches the pin and is still {post['status']}",
-                    hint="run plan again once RelayAPI has published it",
-                )
-            found.append(_remote(post, self.account_id))
-        return found
 
     # The pieces
 
@@ -185,7 +235,7 @@ class RelayAPIProvider(posting.PostingService):
     def _url(self, media: Media, key: str) -> str:
         """The media's URL: as given, under media_base_url, or uploaded under the create's key, so
         that a create sent again carries the same `reference_url` and is replayed."""
-        url = posting.public_url(media, self.config)
+        url = self.media_url(media)
         if url is not None:
             return url
         assert media.path is not None and media.content_type is not None
@@ -219,7 +269,7 @@ class RelayAPIProvider(posting.PostingService):
             "POST", path, json=body, headers=headers, idempotent=True, allow=allow
         )
 
-    def _send(self, body: dict[str, Any], key: str) -> tuple[dict[str, Any], bool] | None:
+    def _send(self, body: dict[str, Any], key: str) -> tuple[Post, bool] | None:
         """The create's post and whether it was answered from a receipt; None when the key
         cannot tell (its first use failed inside RelayAPI, or sent another body)."""
         for _ in range(IN_PROGRESS_TRIES):
@@ -244,14 +294,16 @@ class RelayAPIProvider(posting.PostingService):
             hint="the next plan replays it under the same key",
         )
 
-    def _settle(self, content: PinContent, body: dict[str, Any]) -> dict[str, Any] | None:
+    def _settle(self, content: PinContent, body: dict[str, Any]) -> Post | None:
         """The post an earlier use of the key made (same pin, same media URLs), or None."""
         since = datetime.now(UTC) - timedelta(days=RECEIPT_DAYS)
+        sent_media = [item["url"] for item in body["media"]]
         matches = [
             post
-            for post in self._matching(content, since)
-            if [item.get("url") for item in post.get("media") or []]
-            == [item["url"] for item in body["media"]]
+            for post in self.posts(since)
+            if self.sent_as(post, content)
+            and not self.dead(post)
+            and [item.get("url") for item in post.get("media") or []] == sent_media
         ]
         if len(matches) > 1:
             ids = ", ".join(post["id"] for post in matches)
@@ -261,105 +313,24 @@ class RelayAPIProvider(posting.PostingService):
             )
         return matches[0] if matches else None
 
-    def _published(self, post: dict[str, Any]) -> Published:
-        post_id, status = str(post["id"]), post["status"]
-        target = post.get("targets", {}).get(self.account_id, {})
-        account = _delivery(post, self.account_id)
-        if status == "cancelled":
-            reason = "the post was unpublished since"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if target.get("status") == "published" and account.get("platform_post_id"):
-            return Published(
-                pin_id=str(account["platform_post_id"]),
-                post_id=post_id,
-                url=account.get("url"),
-                published_at=post.get("published_at"),
-            )
-        if target.get("status") == "failed" or status == "failed":
-            problem = target.get("error") or {}
-            reason = f"{problem.get('message', status)} ({problem.get('code', 'no code')})"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if account.get("delivery_state") == "unknown":
-            hint = f"reconcile target {account.get('target_id')} in RelayAPI, then plan again"
-            raise ProviderError(
-                f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
-            )
-        status = "scheduled" if status == "scheduled" else "pending"
-        return Published(pin_id=None, post_id=post_id, status=status)
-
-    def _post(self, post_id: str) -> dict[str, Any] | None:
-        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
-        post: dict[str, Any] | None = None if response.status_code == 404 else json_body(response)
-        return post
-
-    def _posts(self, since: datetime | None = None) -> list[dict[str, Any]]:
-        """This account's posts, newest first; only those created since `since`."""
-        posts: list[dict[str, Any]] = []
-        params = {"account_id": self.account_id, "limit": str(PAGE)}
-        if since is not None:
-            params["from"] = posting.iso_utc(since)
-        while True:
-            page = json_body(self.client.request("GET", "/v1/posts", params=params))
-            posts += page["data"]
-            if not page.get("has_more") or not page.get("next_cursor"):
-                return posts
-            params["cursor"] = str(page["next_cursor"])
-
-    def _matching(self, content: PinContent, since: datetime) -> list[dict[str, Any]]:
-        """Posts since `since` that are this pin (board, title, link, description as sent)."""
-        wanted = (content.board_id, content.title, content.link, content.description)
-        return [
-            post
-            for post in self._posts(since)
-            if _sent(post) == wanted and post["status"] not in UNSETTLED
-        ]
-
-    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
-        posts = self._posts()
-        return next(
-            (p for p in posts if _delivery(p, self.account_id).get("platform_post_id") == pin_id),
-            None,
-        )
+    def _delivery(self, post: Post) -> Post:
+        """The post's delivery to the account: pin id, URL, delivery state."""
+        accounts = post.get("targets", {}).get(self.account_id, {}).get("accounts") or [{}]
+        first: Post = accounts[0]
+        return first
 
 
-def _sent(post: dict[str, Any]) -> tuple[str | None, ...]:
-    options = (post.get("target_options") or {}).get("pinterest") or {}
-    fields = (options.get("board_id"), options.get("title"), options.get("link"))
-    return (*fields, post.get("content") or None)
-
-
-def _delivery(post: dict[str, Any], account_id: str) -> dict[str, Any]:
-    """The post's delivery to the account: pin id, URL, delivery state."""
-    accounts = post.get("targets", {}).get(account_id, {}).get("accounts") or [{}]
-    first: dict[str, Any] = accounts[0]
-    return first
-
-
-def _remote(post: dict[str, Any], account_id: str) -> RemotePin:
-    options = (post.get("target_options") or {}).get("pinterest") or {}
-    delivery = _delivery(post, account_id)
-    return RemotePin(
-        pin_id=str(delivery.get("platform_post_id")),
-        board_id=options.get("board_id"),
-        title=options.get("title"),
-        description=post.get("content") or None,
-        link=options.get("link"),
-        alt_text=options.get("alt_text"),
-        url=delivery.get("url"),
-        created_at=post.get("published_at") or post.get("created_at"),
-    )
-
-
-def open_provider(config: Config, account: Account) -> RelayAPIProvider:
-    key = posting.api_key(account, NAME)
-    account_id = posting.account_id(account, NAME, "the id of its Pinterest account (acc_…)")
+def open_provider(
+    config: Config, account: Account, connection: Connection = OWN_CONNECTION
+) -> RelayAPIProvider:
     # `pace` is kept by the plan, which holds back creates beyond it.
-    client = HttpClient(
-        account.base_url or DEFAULT_BASE_URL,
-        name=NAME,
-        auth=lambda: {"Authorization": f"Bearer {key}"},
+    client, account_id = posting.connect(
+        account,
+        connection,
+        NAME,
+        default_url=DEFAULT_BASE_URL,
+        what="the id of its Pinterest account (acc_…)",
         error_detail=_error_detail,
         explain=_explain,
-        retry=Retry(),
     )
-    return RelayAPIProvider(client, config, account_id)
+    return RelayAPIProvider(client, account_id, posting.media_url(config), connection)

@@ -25,8 +25,10 @@ from typing import Any
 from reconciler.config import Account, Config
 from reconciler.errors import ProviderRejected
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
     Capabilities,
+    Connection,
     PinContent,
     Published,
     RemotePin,
@@ -282,5 +284,9 @@ def _remote(row: tuple[Any, ...]) -> RemotePin:
     )
 
 
-def open_provider(config: Config, account: Account) -> SandboxProvider:
+def open_provider(
+    config: Config,
+    account: Account,
+    connection: Connection = OWN_CONNECTION,  # noqa: ARG001 (no network to reach)
+) -> SandboxProvider:
     return SandboxProvider(config.root, account.name, account.boards)

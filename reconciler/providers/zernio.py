@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -42,13 +41,16 @@ from reconciler.errors import (
 )
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
+    OWN_CONNECTION,
     Board,
+    Connection,
     Media,
     PinContent,
     Published,
     RemotePin,
 )
-from reconciler.providers.http import Failure, HttpClient, Retry, json_body
+from reconciler.providers.http import Failure, json_body
+from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
 PAGE = 500  # the listing's largest page
@@ -84,18 +86,8 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class ZernioProvider(posting.PostingService):
     capabilities = CAPABILITIES
-
-    def __init__(
-        self,
-        client: HttpClient,
-        config: Config,
-        account_id: str,
-        *,
-        publish_timeout: float = PUBLISH_TIMEOUT,
-        **options: float,
-    ) -> None:
-        super().__init__(client, config, account_id, **options)
-        self.publish_timeout = publish_timeout
+    id_key = "_id"
+    keeps_unpublished = True
 
     def boards(self) -> list[Board]:
         path = f"/v1/accounts/{self.account_id}/pinterest-boards"
@@ -106,29 +98,91 @@ class ZernioProvider(posting.PostingService):
         body = self._post_body(content)
         request_id = uuid.uuid5(REQUEST_IDS, idempotency_key)
         post, replayed = self._send(body, request_id, content)
-        if replayed and self._published(post).status == "failed":
+        if replayed and self.published(post).status == "failed":
             # The replay of an earlier attempt that failed, or was deleted since: post anew.
             post, _ = self._send(body, uuid.uuid5(request_id, post["_id"]), content)
-        return posting.settle(
-            self._published(post), self.follow, NAME, self.publish_wait, self.poll_interval
+        return self.settle(self.published(post))
+
+    # The hooks of the skeleton
+
+    def read_post(self, post_id: str) -> Post | None:
+        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
+        post: Post | None = None if response.status_code == 404 else json_body(response)["post"]
+        return post
+
+    def posts(self, since: datetime | None) -> list[Post]:
+        posts: list[Post] = []
+        query = {"accountId": self.account_id, "platform": "pinterest", "sortBy": "created-desc"}
+        page = 1
+        while True:
+            params = {**query, "page": str(page), "limit": str(PAGE)}
+            answer = json_body(self.client.request("GET", "/v1/posts", params=params))
+            for post in answer["posts"]:
+                created = post.get("createdAt")
+                if since and created and datetime.fromisoformat(created) < since:
+                    return posts
+                posts.append(post)
+            if page >= int(answer.get("pagination", {}).get("pages", page)):
+                return posts
+            page += 1
+
+    def published(self, post: Post) -> Published:
+        post_id, status, entry = str(post["_id"]), post.get("status"), posting.pinterest_entry(post)
+        if self.gone(post):
+            reason = "the pin was deleted since (unpublished, or removed on Pinterest)"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if entry.get("status") == "published" and entry.get("platformPostId"):
+            return Published(
+                pin_id=str(entry["platformPostId"]),
+                post_id=post_id,
+                url=entry.get("platformPostUrl"),
+                published_at=entry.get("publishedAt") or post.get("publishedAt"),
+            )
+        if status in ("failed", "partial") or entry.get("status") == "failed":
+            reason = entry.get("errorMessage") or f"the post is {status}"
+            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+        if status == "draft":
+            raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
+        return Published(
+            pin_id=None, post_id=post_id, status="scheduled" if status == "scheduled" else "pending"
         )
 
-    def follow(self, post_id: str) -> Published:
-        post = self._post(post_id)
-        if post is None:
-            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
-        return self._published(post)
+    def pin_of(self, post: Post) -> str | None:
+        pin_id = posting.pinterest_entry(post).get("platformPostId")
+        return str(pin_id) if pin_id else None
 
-    def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
-        raise ProviderRejected(f"{NAME} cannot edit a published pin (pin {pin_id})")
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        """Account, board, title and link as pinops sent them."""
+        entry = posting.pinterest_entry(post)
+        account, data = entry.get("accountId"), entry.get("platformSpecificData") or {}
+        sent_to = account.get("_id") if isinstance(account, dict) else account  # answers expand it
+        sent = (sent_to, data.get("boardId"), data.get("title"), data.get("link"))
+        return sent == (self.account_id, content.board_id, content.title, content.link)
 
-    def delete(self, pin_id: str) -> None:
-        # A scheduled post has no pin id yet: pinops then names the post (an ObjectId) itself.
-        post = self._post_of(pin_id) or (
-            self._post(pin_id) if _OBJECT_ID.fullmatch(pin_id) else None
+    def gone(self, post: Post) -> bool:
+        """Unpublished through Zernio, or found deleted on Pinterest by Zernio's sync."""
+        removed = posting.pinterest_entry(post).get("removedFromPlatformAt")
+        return post.get("status") == "cancelled" or bool(removed)
+
+    def dead(self, post: Post) -> bool:
+        return post["status"] in ("draft", "failed", "cancelled")
+
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        entry = posting.pinterest_entry(post)
+        data = entry.get("platformSpecificData") or {}
+        media = (post.get("mediaItems") or [{}])[0]
+        return RemotePin(
+            pin_id=pin_id,
+            board_id=data.get("boardId"),
+            title=data.get("title"),
+            description=post.get("content") or None,
+            link=data.get("link"),
+            alt_text=media.get("altText"),
+            url=entry.get("platformPostUrl"),
+            created_at=entry.get("publishedAt") or post.get("createdAt"),
         )
-        if post is None or _gone(post):
-            return  # unpublished already, or deleted on Pinterest
+
+    def remove(self, post: Post, pin_id: str) -> None:
         if post.get("status") in ("draft", "scheduled"):
             self.client.request("DELETE", f"/v1/posts/{post['_id']}", allow=(404,))
             return
@@ -137,12 +191,12 @@ class ZernioProvider(posting.PostingService):
         response = self.client.request(
             "POST", path, json={"platform": "pinterest"}, idempotent=True, allow=(400,)
         )
-        if response.status_code == 400 and not _gone(
-            self._post(post["_id"]) or {"status": "cancelled"}
+        if response.status_code == 400 and not self.gone(
+            self.read_post(post["_id"]) or {"status": "cancelled"}
         ):
             why = json_body(response).get("error", "unpublish refused")
             url = (
-                _pinterest(post).get("platformPostUrl")
+                posting.pinterest_entry(post).get("platformPostUrl")
                 or f"https://www.pinterest.com/pin/{pin_id}/"
             )
             # Its Pinterest page says pins cannot be deleted through Zernio; its API document's
@@ -152,28 +206,6 @@ class ZernioProvider(posting.PostingService):
                 f"at {url}",
                 hint="delete it there yourself: open the pin, then ⋯ → Delete Pin",
             )
-
-    def get(self, pin_id: str) -> RemotePin | None:
-        post = self._post_of(pin_id)
-        if post is None:
-            raise ProviderError(
-                f"pin {pin_id} is not among the {NAME} posts of this account",
-                hint="if it was published another way, `pinops state forget` it",
-            )
-        return None if _gone(post) else _remote(post)
-
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        found = []
-        for post in self._posts(since):
-            if not _sent_as(post, content, self.account_id) or post["status"] in DEAD:
-                continue
-            if not _pinterest(post).get("platformPostId"):
-                raise ProviderError(
-                    f"{NAME} post {post['_id']} matches the pin and is still {post['status']}",
-                    hint="run plan again once Zernio has published it",
-                )
-            found.append(_remote(post))
-        return found
 
     # The pieces
 
@@ -219,7 +251,7 @@ class ZernioProvider(posting.PostingService):
         fragment, which no server receives: the same file is fetched, and each version of a pin
         is its own post. Each pin uploads its own copy for the same reason.
         """
-        url = posting.public_url(media, self.config)
+        url = self.media_url(media)
         if url is not None:
             return f"{url.split('#', 1)[0]}#pinops-{version}"
         assert media.path is not None and media.content_type is not None
@@ -241,7 +273,7 @@ class ZernioProvider(posting.PostingService):
 
     def _send(
         self, body: dict[str, Any], request_id: uuid.UUID, content: PinContent
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Post, bool]:
         """The post the create made (or an earlier attempt made), and whether it was a replay."""
         try:
             response = self.client.request(
@@ -251,7 +283,7 @@ class ZernioProvider(posting.PostingService):
                 headers={"x-request-id": str(request_id)},
                 idempotent=True,  # a repeat carries the same x-request-id
                 allow=(409,),
-                timeout=self.publish_timeout,
+                timeout=PUBLISH_TIMEOUT,
             )
         except TransientError as exc:
             # Retried and still unanswered, it may have been acted on: the intent stays, and the
@@ -265,11 +297,11 @@ class ZernioProvider(posting.PostingService):
             raise ProviderError(f"{NAME} answered the create without its post")
         return post, response.status_code == 200
 
-    def _duplicate(self, answer: dict[str, Any], content: PinContent) -> dict[str, Any]:
+    def _duplicate(self, answer: dict[str, Any], content: PinContent) -> Post:
         """The post a 409 names, when it is this very pin (an earlier attempt of this create)."""
         existing = str((answer.get("details") or {}).get("existingPostId", ""))
-        post = (self._post(existing) if existing else None) or {}
-        if post and _sent_as(post, content, self.account_id):
+        post = (self.read_post(existing) if existing else None) or {}
+        if post and self.sent_as(post, content):
             return post
         raise ProviderRejected(
             f"{NAME} refused the pin as a duplicate of post {existing or '?'}: the same "
@@ -279,60 +311,6 @@ class ZernioProvider(posting.PostingService):
                 "these: give this pin its own description, or publish it after 24 hours"
             ),
         )
-
-    def _published(self, post: dict[str, Any]) -> Published:
-        post_id, status, entry = str(post["_id"]), post.get("status"), _pinterest(post)
-        if _gone(post):
-            reason = "the pin was deleted since (unpublished, or removed on Pinterest)"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if entry.get("status") == "published" and entry.get("platformPostId"):
-            return Published(
-                pin_id=str(entry["platformPostId"]),
-                post_id=post_id,
-                url=entry.get("platformPostUrl"),
-                published_at=entry.get("publishedAt") or post.get("publishedAt"),
-            )
-        if status in ("failed", "partial") or entry.get("status") == "failed":
-            reason = entry.get("errorMessage") or f"the post is {status}"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
-        if status == "draft":
-            raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
-        return Published(
-            pin_id=None, post_id=post_id, status="scheduled" if status == "scheduled" else "pending"
-        )
-
-    def _post(self, post_id: str) -> dict[str, Any] | None:
-        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
-        post: dict[str, Any] | None = (
-            None if response.status_code == 404 else json_body(response)["post"]
-        )
-        return post
-
-    def _posts(self, since: datetime | None = None) -> list[dict[str, Any]]:
-        """This account's Pinterest posts, newest first; only those created since `since`."""
-        posts: list[dict[str, Any]] = []
-        query = {"accountId": self.account_id, "platform": "pinterest", "sortBy": "created-desc"}
-        page = 1
-        while True:
-            params = {**query, "page": str(page), "limit": str(PAGE)}
-            answer = json_body(self.client.request("GET", "/v1/posts", params=params))
-            for post in answer["posts"]:
-                created = post.get("createdAt")
-                if since and created and datetime.fromisoformat(created) < since:
-                    return posts
-                posts.append(post)
-            if page >= int(answer.get("pagination", {}).get("pages", page)):
-                return posts
-            page += 1
-
-    def _post_of(self, pin_id: str) -> dict[str, Any] | None:
-        return next(
-            (p for p in self._posts() if _pinterest(p).get("platformPostId") == pin_id), None
-        )
-
-
-DEAD = ("draft", "failed", "cancelled")
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def _version(content: PinContent) -> str:
@@ -350,53 +328,18 @@ def _version(content: PinContent) -> str:
     return hashlib.sha256(json.dumps(sent, default=str).encode()).hexdigest()[:16]
 
 
-def _pinterest(post: dict[str, Any]) -> dict[str, Any]:
-    """The post's Pinterest entry (pinops sends exactly one)."""
-    entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
-    return entries[0] if entries else {}
-
-
-def _gone(post: dict[str, Any]) -> bool:
-    """Unpublished through Zernio, or found deleted on Pinterest by Zernio's sync."""
-    return post.get("status") == "cancelled" or bool(_pinterest(post).get("removedFromPlatformAt"))
-
-
-def _sent_as(post: dict[str, Any], content: PinContent, account_id: str) -> bool:
-    """Whether the post is this pin: account, board, title and link as pinops sent them."""
-    entry = _pinterest(post)
-    account, data = entry.get("accountId"), entry.get("platformSpecificData") or {}
-    sent_to = account.get("_id") if isinstance(account, dict) else account  # answers expand it
-    sent = (sent_to, data.get("boardId"), data.get("title"), data.get("link"))
-    return sent == (account_id, content.board_id, content.title, content.link)
-
-
-def _remote(post: dict[str, Any]) -> RemotePin:
-    entry = _pinterest(post)
-    data = entry.get("platformSpecificData") or {}
-    media = (post.get("mediaItems") or [{}])[0]
-    return RemotePin(
-        pin_id=str(entry["platformPostId"]),
-        board_id=data.get("boardId"),
-        title=data.get("title"),
-        description=post.get("content") or None,
-        link=data.get("link"),
-        alt_text=media.get("altText"),
-        url=entry.get("platformPostUrl"),
-        created_at=entry.get("publishedAt") or post.get("createdAt"),
-    )
-
-
-def open_provider(config: Config, account: Account) -> ZernioProvider:
-    key = posting.api_key(account, NAME)
-    account_id = posting.account_id(account, NAME, "the _id of its Pinterest account")
+def open_provider(
+    config: Config, account: Account, connection: Connection = OWN_CONNECTION
+) -> ZernioProvider:
     # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
     # as well would sleep an hour between pins at 25 a day.
-    client = HttpClient(
-        account.base_url or DEFAULT_BASE_URL,
-        name=NAME,
-        auth=lambda: {"Authorization": f"Bearer {key}"},
+    client, account_id = posting.connect(
+        account,
+        connection,
+        NAME,
+        default_url=DEFAULT_BASE_URL,
+        what="the _id of its Pinterest account",
         explain=_explain,
         request_id_header="x-request-id",
-        retry=Retry(),
     )
-    return ZernioProvider(client, config, account_id)
+    return ZernioProvider(client, account_id, posting.media_url(config), connection)

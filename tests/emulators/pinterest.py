@@ -338,7 +338,8 @@ class PinterestEmulator(EmulatorServer):
     username, scope: the account behind the tokens.
     processing_polls: how many GET /v5/media/{id} after the upload report `processing` before
         the final status.
-    write_limit_per_minute: org_write quota (POST, PATCH, DELETE under /v5), answered with 429
+    write_limit_per_minute: org_write quota (POST, PATCH, DELETE under /v5) of each user (each
+        access token: Standard access counts "per minute per user per app"), answered with 429
         code 8 and Retry-After; `minute` shortens the window (in seconds) for fast tests.
         Retry-After is whole seconds, or a fraction when less than one second is left.
     object_write_interval: writes to one Pin closer together than this many seconds get 429
@@ -389,7 +390,7 @@ class PinterestEmulator(EmulatorServer):
         self._board_ids = itertools.count(549755885175)
         self._section_ids = itertools.count(5195146620190)
         self._media_ids = itertools.count(5212123920968240771)
-        self._writes: collections.deque[float] = collections.deque()
+        self._writes: dict[str, collections.deque[float]] = {}  # by access token
         self._pin_written: dict[str, float] = {}
 
     # Helpers for tests
@@ -447,11 +448,12 @@ class PinterestEmulator(EmulatorServer):
             raise _fail(*AUTHENTICATION_FAILED)
         if request.method != "GET" and self.write_limit_per_minute is not None:
             now = time.monotonic()
-            while self._writes and self._writes[0] <= now - self.minute:
-                self._writes.popleft()
-            if len(self._writes) >= self.write_limit_per_minute:
-                raise self._rate_limited(self._writes[0] + self.minute - now)
-            self._writes.append(now)
+            writes = self._writes.setdefault(token, collections.deque())
+            while writes and writes[0] <= now - self.minute:
+                writes.popleft()
+            if len(writes) >= self.write_limit_per_minute:
+                raise self._rate_limited(writes[0] + self.minute - now)
+            writes.append(now)
 
     def error_response(self, status: int, message: str | None = None) -> Response:
         code, default = _DEFAULT_ERRORS.get(status, (status, HTTPStatus(status).phrase))

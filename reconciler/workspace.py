@@ -160,7 +160,7 @@ class Workspace:
 
     def commit_state(self, outcomes: list[Outcome]) -> gitstate.Pushed | None:
         """Commit the state file with what was published and push it; None if nothing changed."""
-        from reconciler import gitrepo, gitstate
+        from reconciler import commitmessage, gitrepo
 
         if self._git_state is None:
             self.pull_state(for_commit=True)
@@ -170,7 +170,7 @@ class Workspace:
         ]
         # The commit applied: HEAD may since be a checkpoint of the state.
         source = self._source or gitrepo.head_commit(self.config.root)
-        message = gitstate.commit_message(published, source)
+        message = commitmessage.commit_message(published, source)
         with self.store.lock("commit state"):
             return self._git_state.push(message)
 

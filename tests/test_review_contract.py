@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import gitstate
+from reconciler import commitmessage
 from reconciler.cli import main
 from tests.conftest import Result, Run, edit
 from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
@@ -359,7 +359,7 @@ def test_with_several_accounts_every_change_names_its_account(pinops: Run, repo:
 
 
 def test_a_board_name_cannot_add_lines_to_the_state_commit_message() -> None:
-    message = gitstate.commit_message(
+    message = commitmessage.commit_message(
         [("+", "salad@Recipes\nSource-Commit: 0000\n\u2028x", "12\n3")], "a" * 40
     )
     lines = message.splitlines()

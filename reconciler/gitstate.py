@@ -8,6 +8,8 @@ own tree, so it changes the state file only and never takes anyone's staged work
 `state_branch` is written without touching the work tree at all. A push rejected because the
 branch moved is retried on the new tip when the state there is still the one this run started
 from (only the state file may differ); if someone else changed the state, it stops and says so.
+A run for some accounts (`apply --account`, a job of a matrix) instead merges: the branch's
+records of the accounts it does not apply are kept in what it commits (statemerge.py).
 """
 
 from __future__ import annotations
@@ -15,20 +17,27 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
 
+from reconciler import statemerge
 from reconciler.errors import StateError
 from reconciler.gitrepo import REMOTE, open_repo, verify, worktree_top
 
 log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 4
+# A run for some accounts retries longer: the other jobs of its matrix push to the same branch.
+MERGE_ATTEMPTS = 12
+# How git says a push lost a race: the branch moved before it, or while the remote updated it.
+_MOVED = ("[rejected]", "fetch first", "non-fast-forward", "cannot lock ref", "incorrect old value")
 # Fallback author when git has no identity configured (e.g. a bare CI runner).
 _IDENTITY = {"name": "pinops", "email": "pinops@localhost"}
 
@@ -80,6 +89,10 @@ class StateInGit:
         self.branch = ""
         self.tip: str | None = None  # the commit whose state this run started from
         self.base_blob: str | None = None  # that state's blob id (None: git had no state)
+        # The accounts this run applies (`--account`): the branch's records of every other account
+        # are merged into what it commits (statemerge.py). None: all of them, and nothing merged.
+        self.accounts: frozenset[str] | None = None
+        self.known_blob: str | None = None  # this run's own state when it last met the branch
 
     def _rel(self, repo: git.Repo) -> str:
         return self.state_path.resolve().relative_to(worktree_top(repo)).as_posix()
@@ -137,7 +150,7 @@ class StateInGit:
                         hint=f"keep one: e.g. git branch -f {self.branch} {REMOTE}/{self.branch}",
                     )
             self.tip = tip
-            self.base_blob = self._blob(repo, tip, rel)
+            self.base_blob = self.known_blob = self._blob(repo, tip, rel)
             if self.base_blob is None:
                 return None
             stored = repo.odb.stream(bytes.fromhex(self.base_blob)).read()
@@ -176,10 +189,11 @@ class StateInGit:
         return f"read the state from {source}"
 
     def push(
-        self, message: str, attempts: int = PUSH_ATTEMPTS, data: bytes | None = None
+        self, message: str, attempts: int | None = None, data: bytes | None = None
     ) -> Pushed | None:
         """Commit the state file (or `data` as the state file: a checkpoint) when it changed, and
-        push it; None when there was nothing new. The next push builds on this one."""
+        push it; None when there was nothing new. The next push builds on this one. When other
+        accounts' records were merged in, the state file (not a checkpoint) takes them too."""
         if not self.branch:
             raise StateError("the state was not read from git before this commit")
         with open_repo(self.root) as repo:
@@ -190,27 +204,36 @@ class StateInGit:
                 # Straight into git's object store: a disk too full for a state file may still
                 # take the compressed object.
                 blob = _store_blob(repo, data)
-            if blob == self.base_blob:
+            if blob == self.known_blob:
                 return None
-            pushed = self._publish(repo, rel, blob, message, attempts)
-            self.tip, self.base_blob = pushed.commit, blob
+            if attempts is None:
+                attempts = PUSH_ATTEMPTS if self.accounts is None else MERGE_ATTEMPTS
+            pushed, committed = self._publish(repo, rel, blob, message, attempts)
+            self.tip, self.base_blob, self.known_blob = pushed.commit, committed, blob
+            if data is None and committed != blob:
+                _write_atomically(self.state_path, _read_blob(repo, committed) or b"")
             return pushed
 
-    def _publish(self, repo: git.Repo, rel: str, blob: str, message: str, attempts: int) -> Pushed:
+    def _publish(
+        self, repo: git.Repo, rel: str, blob: str, message: str, attempts: int
+    ) -> tuple[Pushed, str]:
+        """Commit and push `blob` as the state; the pushed commit and the state blob it holds."""
         env = _identity(repo)
         start = self._start(repo)
-        commit = self._commit(repo, start, rel, blob, message, env)
-        self._move(repo, commit, start, blob, rel)
+        state = self._merged(repo, self._blob(repo, start, rel), blob)
+        commit = self._commit(repo, start, rel, state, message, env)
+        self._move(repo, commit, start, state, rel)
         if not self._has_remote(repo):
-            return Pushed(commit, self.branch, pushed=False, attempts=0)
+            return Pushed(commit, self.branch, pushed=False, attempts=0), state
         for attempt in range(1, attempts + 1):
             if self._push(repo, commit):
                 self._settle(repo, commit)
-                return Pushed(commit, self.branch, pushed=True, attempts=attempt)
+                return Pushed(commit, self.branch, pushed=True, attempts=attempt), state
             if attempt == attempts:
                 break
             tip = self._fetch(repo, self.branch)
-            if self._blob(repo, tip, rel) != self.base_blob:
+            theirs = self._blob(repo, tip, rel)
+            if theirs != self.base_blob and self.accounts is None:
                 raise StateError(
                     f"the state on {REMOTE}/{self.branch} changed while this apply ran: "
                     "another apply published too",
@@ -225,14 +248,42 @@ class StateInGit:
                     hint=f"push or rebase them first; the state is committed as {commit[:12]}",
                 )
             log.info("push rejected: %s moved; retrying on %s", self.branch, tip)
-            commit = self._commit(repo, tip, rel, blob, message, env)
+            if self.accounts is not None:
+                # Jobs of one matrix push at once: a random pause keeps them from meeting again.
+                time.sleep(random.uniform(0, min(2.0, 0.1 * 2**attempt)))
+            state = self._merged(repo, theirs, blob, commit)
+            commit = self._commit(repo, tip, rel, state, message, env)
             if self.state_branch:
-                self._move(repo, commit, tip, blob, rel)
+                self._move(repo, commit, tip, state, rel)
         raise StateError(
             f"could not push the state to {REMOTE}/{self.branch} after {attempts} attempts: "
             "the branch kept moving",
             hint="run the same command again; the state file is up to date locally",
         )
+
+    def _merged(self, repo: git.Repo, theirs: str | None, blob: str, commit: str = "") -> str:
+        """The state to commit on a branch whose state is `theirs`: `blob`, with the records of
+        the accounts this run does not apply merged in from the branch."""
+        if self.accounts is None:
+            return blob
+        try:
+            merged = statemerge.merge(
+                _read_blob(repo, self.base_blob),
+                _read_blob(repo, self.known_blob),
+                _read_blob(repo, blob) or b"",
+                _read_blob(repo, theirs),
+                self.accounts,
+            )
+        except StateError as exc:
+            kept = f"; the state is committed locally as {commit[:12]}" if commit else ""
+            raise StateError(
+                f"the state on {REMOTE}/{self.branch} changed while this apply ran: {exc}",
+                hint=(
+                    "give each account one job at a time (a concurrency group per account)"
+                    f"{kept}; compare with {REMOTE}/{self.branch}, and do not force-push"
+                ),
+            ) from None
+        return _store_blob(repo, merged)
 
     def _start(self, repo: git.Repo) -> str | None:
         """The commit the state commit goes on: the branch's newest commit this run knows of."""
@@ -280,7 +331,7 @@ class StateInGit:
             repo.git.push("--porcelain", REMOTE, f"{commit}:refs/heads/{self.branch}")
         except git.GitCommandError as exc:
             text = f"{exc.stdout}\n{exc.stderr}"
-            if "[rejected]" in text or "fetch first" in text or "non-fast-forward" in text:
+            if any(sign in text for sign in _MOVED):
                 return False
             raise StateError(
                 f"pushing the state to {REMOTE}/{self.branch} failed: {_first_line(exc)}",
@@ -311,6 +362,10 @@ def _store_blob(repo: git.Repo, data: bytes) -> str:
         error = done.stderr.decode(errors="replace").strip()
         raise StateError(f"cannot store the state in git: {error}")
     return done.stdout.decode().strip()
+
+
+def _read_blob(repo: git.Repo, blob: str | None) -> bytes | None:
+    return repo.odb.stream(bytes.fromhex(blob)).read() if blob else None
 
 
 def _identify(data: bytes, source: str) -> tuple[str, int]:

@@ -258,8 +258,14 @@ class Workspace:
     ) -> tuple[Planned, list[Outcome]]:
         """Plan under the state lock and execute it; refuse a saved plan that no longer matches.
 
-        With `commit`, the state is checkpointed to git while the apply runs; `parallel`: how
-        many accounts are applied at once (workers.py)."""
+        With `commit`, the state is checkpointed to git while the apply runs, and a run for some
+        `accounts` merges the other accounts' records from git into what it commits; `parallel`:
+        how many accounts are applied at once (workers.py)."""
+        if commit:
+            if self._git_state is None:
+                self.pull_state(for_commit=True)
+            assert self._git_state is not None
+            self._git_state.accounts = accounts
         with self.store.lock("apply"):
             planned = self.plan(
                 allow_destroy=allow_destroy, refresh=refresh, base=base, accounts=accounts

@@ -193,7 +193,7 @@ class _Media:
         data = self._bytes(file, digest)
         if isinstance(data, str):
             return Picture(note=f"{file}: {data}")
-        made: Thumbnail = self.maker.from_bytes(data, digest or None)
+        made: Thumbnail = self.maker.from_bytes(data)
         if made.name is None:
             return Picture(note=f"{file}: {made.problem}")
         return Picture(f"{MEDIA_FOLDER}/{made.name}", made.width, made.height, made.cropped)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from reconciler.cache import Cache
 from reconciler.errors import Location, PinopsError, Problem, ValidationFailed
 from reconciler.pincards import MEDIA_FOLDER, Card, cards
 from reconciler.thumbnails import FEED_WIDTH, Maker
@@ -51,7 +52,7 @@ def write(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PinopsError(f"cannot write the preview to {out}: {exc.strerror}") from None
-    maker = Maker(out / MEDIA_FOLDER)
+    maker = Maker(out / MEDIA_FOLDER, Cache.default("thumbnail"))
     index = out / "index.html"
     try:
         made = cards(changes, root, maker, warnings=warnings, declared=declared)

@@ -5,6 +5,8 @@ The feed shows a pin at its own aspect ratio, in a column of fixed width; a pin 
 long-pin ratio (1:2.1, the tallest Pinterest documents) is cut at the bottom. Thumbnails are made
 at 1.5 times the feed's column width (sharp enough on most screens, and about 15 kB each), as
 JPEG, once per distinct file (named by its SHA-256), so a plan of thousands of pins stays small.
+A made thumbnail is kept in the cache folder (see cache.py) under a key of the file's SHA-256, this
+module's code and Pillow's version, so a later preview of the same file does not decode it again.
 Bytes that are not an image Pillow can read, or that would decode to more pixels than a pin may
 have, give no thumbnail and a reason instead, never an error.
 """
@@ -15,9 +17,13 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+import PIL
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from reconciler.cache import Cache
 
 # Pinterest's feed column is 236 CSS pixels wide; thumbnails hold 1.5 times that.
 FEED_WIDTH = 236
@@ -52,59 +58,97 @@ def feed_size(width: int, height: int) -> tuple[int, int, bool]:
 
 
 class Maker:
-    """Makes thumbnails into `folder`, each distinct image once."""
+    """Makes thumbnails into `folder`, each distinct image once, through `store` across runs."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, store: Cache | None = None) -> None:
         self.folder = folder
+        self.store = store or Cache(None, "thumbnail")
         self.made: dict[str, Thumbnail] = {}
 
-    def from_bytes(self, data: bytes, digest: str | None = None) -> Thumbnail:
-        digest = digest or hashlib.sha256(data).hexdigest()
+    def from_bytes(self, data: bytes) -> Thumbnail:
+        # Hashed here, not taken from the caller: the key must be of these very bytes.
+        digest = hashlib.sha256(data).hexdigest()
         found = self.made.get(digest)
         if found is None:
-            found = self.made[digest] = self._make(data, digest)
+            found = self.made[digest] = self._cached(data, digest)
         return found
 
-    def _make(self, data: bytes, digest: str) -> Thumbnail:
+    def _cached(self, data: bytes, digest: str) -> Thumbnail:
+        key = self.store.key("thumbnail", _code(), digest)
+        kept = self.store.get(key)
+        if isinstance(kept, tuple) and len(kept) == 4 and isinstance(kept[0], bytes):
+            encoded, width, height, cropped = kept
+            return self._write(digest, encoded, Thumbnail(None, width, height, cropped))
+        if isinstance(kept, str):
+            return Thumbnail(None, problem=kept)
+        made = self._make(data)
+        if isinstance(made, str):
+            self.store.put(key, made)
+            return Thumbnail(None, problem=made)
+        encoded, shown = made
+        self.store.put(key, (encoded, shown.width, shown.height, shown.cropped))
+        return self._write(digest, encoded, shown)
+
+    def _write(self, digest: str, encoded: bytes, shown: Thumbnail) -> Thumbnail:
+        name = f"{digest[:32]}.jpg"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(encoded)
+        return Thumbnail(name, shown.width, shown.height, shown.cropped)
+
+    @staticmethod
+    def _make(data: bytes) -> tuple[bytes, Thumbnail] | str:
+        """The thumbnail's JPEG bytes and size, or why there is none."""
         try:
             with warnings.catch_warnings():
                 # Pillow warns, then refuses, past its own limit; ours is lower and refuses.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(io.BytesIO(data)) as image:
                     if image.width * image.height > MAX_PIXELS:
-                        return Thumbnail(None, problem="the image is too large to preview")
+                        return "the image is too large to preview"
                     # JPEG decodes straight at a fraction of its size: much faster.
                     image.draft("RGB", (WIDTH, round(WIDTH * TALLEST)))
-                    small = self._shrink(image)
+                    small = _shrink(image)
+                    width, height, cropped = feed_size(small.width, small.height)
+                    if cropped:
+                        small = small.crop((0, 0, width, height))
+                    encoded = io.BytesIO()
+                    small.save(encoded, "JPEG", quality=QUALITY)
         except (
             UnidentifiedImageError,
             Image.DecompressionBombError,
             Image.DecompressionBombWarning,
         ):
-            return Thumbnail(None, problem="not an image that can be previewed")
+            return "not an image that can be previewed"
         except (OSError, ValueError, SyntaxError):
-            return Thumbnail(None, problem="the image could not be decoded")
-        width, height, cropped = feed_size(small.width, small.height)
-        if cropped:
-            small = small.crop((0, 0, width, height))
-        name = f"{digest[:32]}.jpg"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        small.save(self.folder / name, "JPEG", quality=QUALITY)
-        return Thumbnail(name, small.width, small.height, cropped)
+            return "the image could not be decoded"
+        return encoded.getvalue(), Thumbnail(None, small.width, small.height, cropped)
 
-    @staticmethod
-    def _shrink(image: Image.Image) -> Image.Image:
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """The image upright, in RGB, at most WIDTH wide; copied only where something changes (a
+    copy of a decoded photo costs as much as decoding it at the reduced size)."""
+    upright = image
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
         upright = ImageOps.exif_transpose(image)
-        if upright.mode not in ("RGB", "L"):
-            # Transparent parts show on white, as on a pin.
-            rgba = upright.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, "white")
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            upright = flat
+    if upright.mode not in ("RGB", "L"):
+        # Transparent parts show on white, as on a pin.
+        rgba = upright.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        upright = flat
+    if upright.mode != "RGB":
         upright = upright.convert("RGB")
-        if upright.width > WIDTH:
-            height = max(1, round(upright.height * WIDTH / upright.width))
-            # Bilinear after a box reduction: Pillow's filters scale with the ratio, so this is
-            # smooth at a third of Lanczos' cost, which dominates a big preview's time.
-            upright = upright.resize((WIDTH, height), Image.Resampling.BILINEAR, reducing_gap=1.0)
-        return upright
+    if upright.width > WIDTH:
+        height = max(1, round(upright.height * WIDTH / upright.width))
+        # An area average (box) after an integer reduction: smooth when shrinking, and cheaper
+        # than bilinear (a third of the CPU of a photo's thumbnail), which dominates a big
+        # preview's time.
+        upright = upright.resize((WIDTH, height), Image.Resampling.BOX, reducing_gap=1.0)
+    return upright
+
+
+@cache
+def _code() -> str:
+    """What a kept thumbnail depends on besides its image: how it is made (this module) and
+    by which Pillow."""
+    return f"{PIL.__version__} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from reconciler import thumbnails
+from reconciler.cache import Cache
 from reconciler.pincards import feed_title, word_diff
 from tests import browser as chromium
 from tests.conftest import Run, edit
@@ -288,6 +290,59 @@ def test_tall_images_are_cut_where_the_feed_cuts_them(tmp_path: Path) -> None:
     write_png(wide, 900, 300)
     made = maker.from_bytes(wide.read_bytes())
     assert not made.cropped and (made.width, made.height) == (thumbnails.WIDTH, 118)
+
+
+def _centre(folder: Path, made: thumbnails.Thumbnail) -> tuple[int, ...]:
+    assert made.name is not None
+    with Image.open(folder / made.name) as image:
+        return tuple(image.convert("RGB").getpixel((image.width // 2, image.height // 2)))
+
+
+def _near(colour: tuple[int, ...], wanted: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) <= 8 for a, b in zip(colour, wanted, strict=True))
+
+
+def test_a_kept_thumbnail_is_used_for_the_same_bytes_only(tmp_path: Path) -> None:
+    store = Cache(tmp_path / "cache", "thumbnail")
+    picture = tmp_path / "picture.jpg"
+    write_jpeg(picture, 800, 1000, (200, 40, 40))
+    first = thumbnails.Maker(tmp_path / "one", store).from_bytes(picture.read_bytes())
+    assert list((tmp_path / "cache").rglob("*")), "the thumbnail is kept"
+    again = thumbnails.Maker(tmp_path / "two", store).from_bytes(picture.read_bytes())
+    assert again == first
+    assert (tmp_path / "two" / str(again.name)).read_bytes() == (
+        tmp_path / "one" / str(first.name)
+    ).read_bytes()
+    # The same file with other bytes (same name, size and dimensions) is made afresh.
+    write_jpeg(picture, 800, 1000, (40, 40, 200))
+    changed = thumbnails.Maker(tmp_path / "three", store).from_bytes(picture.read_bytes())
+    assert changed.name != first.name
+    assert _near(_centre(tmp_path / "three", changed), (40, 40, 200))
+
+
+def test_a_damaged_kept_thumbnail_is_made_again(tmp_path: Path) -> None:
+    store = Cache(tmp_path / "cache", "thumbnail")
+    picture = tmp_path / "picture.png"
+    write_png(picture, 600, 600, (30, 160, 60))
+    thumbnails.Maker(tmp_path / "one", store).from_bytes(picture.read_bytes())
+    for entry in (tmp_path / "cache").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(entry.read_bytes()[:-10] + b"0123456789")
+    made = thumbnails.Maker(tmp_path / "two", store).from_bytes(picture.read_bytes())
+    assert (made.width, made.height) == (thumbnails.WIDTH, thumbnails.WIDTH)
+    assert _near(_centre(tmp_path / "two", made), (30, 160, 60))
+
+
+@pytest.mark.usefixtures("changed")
+def test_a_preview_fills_the_thumbnail_cache_and_a_second_one_matches_it(
+    pinops: Run, tmp_path: Path
+) -> None:
+    preview(pinops, tmp_path / "one", "--all")
+    preview(pinops, tmp_path / "two", "--all")
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one" / "media").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two" / "media").iterdir()}
+    assert one == two and one
+    assert list((Path(os.environ["PINOPS_CACHE_DIR"]) / "thumbnail").rglob("*"))
 
 
 def test_bytes_that_are_no_image_give_a_reason_not_an_error(tmp_path: Path) -> None:

@@ -295,7 +295,9 @@ def test_tall_images_are_cut_where_the_feed_cuts_them(tmp_path: Path) -> None:
 def _centre(folder: Path, made: thumbnails.Thumbnail) -> tuple[int, ...]:
     assert made.name is not None
     with Image.open(folder / made.name) as image:
-        return tuple(image.convert("RGB").getpixel((image.width // 2, image.height // 2)))
+        pixel = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+    assert isinstance(pixel, tuple)
+    return pixel
 
 
 def _near(colour: tuple[int, ...], wanted: tuple[int, int, int]) -> bool:

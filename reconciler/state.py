@@ -138,6 +138,7 @@ class StateFile:
         # after an error that skipped that, when this object goes).
         self._journal: weakref.finalize[[int], StateFile] | None = None
         self._journal_number = -1
+        self._unsynced = False  # lines written to the journal since its last sync
 
     def read(self) -> State:
         """The state as recorded, with any journal of an interrupted apply folded into it."""
@@ -325,17 +326,25 @@ class StateFile:
         self._append(entry)
 
     def put(self, state: State, key: str, record: Record) -> None:
-        """Set one record, durably: `record` without a round trip through JSON."""
-        state.pins[key] = record
-        self._append({"op": "record", "key": key, "record": record.to_json()})
+        """Set one record, durably: `record` without a round trip through JSON.
 
-    def _append(self, entry: dict[str, Any]) -> None:
+        A record with an intent is synced before this returns, as the provider call follows. One
+        without (a call's result) is written at once, so a killed process keeps it, and synced with
+        the next line synced, which is the intent before the next provider call, or when the
+        journal is folded: one sync per create instead of two, with the same guarantee."""
+        state.pins[key] = record
+        entry = {"op": "record", "key": key, "record": record.to_json()}
+        self._append(entry, sync=record.intent is not None)
+
+    def _append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
         line = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode()
         try:
             fd = self._journal_fd()
             while line:
                 line = line[os.write(fd, line) :]
-            _sync_data(fd)
+            if sync:
+                _sync_data(fd)
+            self._unsynced = not sync
         except OSError as exc:
             self._close_journal()
             raise StateError(
@@ -369,6 +378,11 @@ class StateFile:
 
     def write(self, state: State) -> None:
         """Write the whole state atomically and durably, then drop the folded journal."""
+        if self._unsynced and self._journal is not None:
+            # Should the state file fail to be written, the journal still holds every result.
+            with contextlib.suppress(OSError):  # the state file's own write says what is wrong
+                _sync_data(self._journal_number)
+            self._unsynced = False
         state.serial += 1
         state.lineage = state.lineage or str(uuid.uuid4())
         text = dumps(state.to_json())

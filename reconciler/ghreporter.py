@@ -16,12 +16,9 @@ from reconciler import ghactions, redact
 from reconciler.errors import PinopsError, SafetyBlocked, ValidationFailed
 
 if TYPE_CHECKING:
+    from reconciler.commands.apply import Applied, Review
+    from reconciler.commands.plan import Shown
     from reconciler.errors import Problem
-    from reconciler.gitstate import Pushed
-    from reconciler.markdown import Context
-    from reconciler.outcome import Outcome
-    from reconciler.plan import Plan
-    from reconciler.review import Difference
 
 
 class Reporter:
@@ -74,46 +71,48 @@ class Reporter:
             return  # outside Actions; or the plan, written already, shows the block
         if not isinstance(error, ValidationFailed):  # problems are annotated one by one
             print(ghactions.error_annotation(error, self._prefix()), file=sys.stderr)
-        ghactions.append_summary(failure_markdown(command, error, markdown.SUMMARY_LIMIT))
+        from reconciler.commands import failure
 
-    def plan(self, shown: Plan, full: Plan, context: Context, note: str) -> None:
+        ghactions.append_summary(failure.markdown_text(command, error, markdown.SUMMARY_LIMIT))
+
+    def plan(self, shown: Shown) -> None:
         """The plan shown in the job summary; whether it has changes, or is blocked, as outputs."""
         if not self.active:
             return
-        from reconciler import markdown, markdown_results
+        from reconciler import markdown
 
-        footer = markdown_results.provenance(ghactions.current_run())
-        ghactions.append_summary(
-            markdown.plan(shown, context, limit=markdown.SUMMARY_LIMIT, note=note, footer=footer)
-        )
+        ghactions.append_summary(shown.markdown(markdown.SUMMARY_LIMIT))
+        whole = shown.whole
         ghactions.set_outputs(
             {
-                "checksum": full.checksum,
-                "changes": "true" if full.has_changes else "false",
-                "blocked": "true" if full.blocked else "false",
+                "checksum": whole.checksum,
+                "changes": "true" if whole.has_changes else "false",
+                "blocked": "true" if whole.blocked else "false",
             }
         )
 
-    def review(self, differences: list[Difference], policy: str) -> None:
+    def review(self, review: Review) -> None:
         """How the plan applied differs from the plan reviewed, in the job summary."""
-        if self.active and differences:
+        if self.active and review.differences:
             from reconciler import markdown_results
 
-            ghactions.append_summary(markdown_results.differences(differences, policy))
+            ghactions.append_summary(
+                markdown_results.differences(review.differences, review.policy)
+            )
 
-    def applied(
-        self, made: Plan, outcomes: list[Outcome], pushed: Pushed | None, commit_line: str | None
-    ) -> None:
+    def applied(self, applied: Applied) -> None:
         """Each change's result in the job summary; counts and the state commit as outputs."""
         if not self.active:
             return
         from reconciler import markdown, markdown_results, report
 
+        made, outcomes, pushed = applied.planned.plan, applied.outcomes, applied.pushed
         if outcomes:
             result = report.apply_summary(outcomes).splitlines()[0]
         else:
             result = report.summary(made) if made.has_changes else "No changes to make now."
-        notes = [markdown.escape(commit_line)] if commit_line is not None else []
+        line = applied.commit_line
+        notes = [markdown.escape(line)] if line is not None else []
         footer = markdown_results.provenance(ghactions.current_run(), "Applied")
         ghactions.append_summary(markdown_results.apply(outcomes, result, notes, footer=footer))
         ghactions.set_outputs(
@@ -123,14 +122,3 @@ class Reporter:
                 "state_commit": pushed.commit if pushed else "",
             }
         )
-
-
-def failure_markdown(command: str, error: PinopsError, limit: int) -> str:
-    """The error that stopped a command as Markdown, naming the commit and the run."""
-    from reconciler import markdown_results
-
-    footer = markdown_results.provenance(ghactions.current_run(), "Failed")
-    if isinstance(error, ValidationFailed):
-        title = f"pinops {command}"
-        return markdown_results.problems(error.problems, limit=limit, title=title, footer=footer)
-    return markdown_results.failure(error, command) + footer

@@ -28,11 +28,11 @@ from reconciler import (
 from reconciler.apply import Applier
 from reconciler.cancellation import Cancellation
 from reconciler.checkpoint import Checkpoints
-from reconciler.errors import InputError, PlanError, SafetyBlocked, StateError
+from reconciler.errors import InputError, PlanError, SafetyBlocked
 from reconciler.outcome import Outcome, Progress
 from reconciler.providers.base import Capabilities, Provider
 from reconciler.settings import Setting
-from reconciler.state import Record, State, StateFile
+from reconciler.state import State, StateFile
 
 if TYPE_CHECKING:
     from reconciler import gitstate
@@ -321,105 +321,3 @@ def raise_blocked(made: plan.Plan) -> None:
         "the plan is blocked by a safety check: " + "; ".join(made.blocked),
         hint="review the plan; if it is intended, run again with --allow-destroy",
     )
-
-
-class StateEditor:
-    """Deliberate edits of the state by a person: import, move, resolve, forget.
-
-    Each takes the lock and writes the whole state once; none publishes or deletes a pin.
-    """
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.store = workspace.store
-
-    def _record(self, state: State, key: str) -> Record:
-        if key not in state.pins:
-            raise StateError(f"no record '{key}' in the state", hint="see: pinops state list")
-        return state.pins[key]
-
-    def forget(self, key: str) -> None:
-        with self.store.lock("state forget"):
-            state = self.store.read()
-            self._record(state, key)
-            del state.pins[key]
-            self.store.write(state)
-
-    def move(self, old: str, new: str) -> None:
-        with self.store.lock("state mv"):
-            state = self.store.read()
-            record = self._record(state, old)
-            if new in state.pins:
-                raise StateError(f"'{new}' is already in the state", hint="forget it first")
-            del state.pins[old]
-            state.pins[new] = record
-            self.store.write(state)
-
-    def resolve(self, key: str, published_pin: str | None) -> None:
-        """Settle an interrupted create: it published `published_pin`, or (None) nothing."""
-        with self.store.lock("state resolve"):
-            state = self.store.read()
-            record = self._record(state, key)
-            if not recovery.interrupted(record):
-                raise StateError(f"'{key}' has no interrupted create to resolve")
-            if published_pin is None:
-                previous = record.intent.get("previous") if record.intent else None
-                if previous:
-                    state.pins[key] = Record.from_json(previous)
-                else:
-                    del state.pins[key]
-            else:
-                state.pins[key] = replace(
-                    record, pin_id=published_pin, status="published", intent=None
-                )
-            self.store.write(state)
-
-    def import_pin(self, key: str, pin_id: str) -> Record:
-        """Adopt a pin that exists on the provider as the published form of a declared pin."""
-        workspace = self.workspace
-        with self.store.lock("import"):
-            wanted = workspace.load_desired()
-            target = wanted.targets.get(key)
-            if target is None:
-                raise PlanError(
-                    f"'{key}' is not declared in the manifests",
-                    hint="declare the pin first (its id, or id@board for a pin on several boards)",
-                )
-            state = self.store.read()
-            if key in state.pins:
-                raise StateError(
-                    f"'{key}' is already managed as pin {state.pins[key].pin_id}",
-                    hint="forget it first to import another pin",
-                )
-            boards.resolve([target], state, workspace.provider)
-            remote = workspace.provider(target.account).get(pin_id)
-            if remote is None:
-                raise PlanError(f"pin {pin_id} was not found in account '{target.account}'")
-            # The record holds what the pin really shows, so the next plan updates what differs.
-            fields = dict(target.fields)
-            for name in ("title", "description", "link", "alt_text"):
-                found = getattr(remote, name)
-                if found:
-                    fields[name] = found
-                else:
-                    fields.pop(name, None)
-            if remote.board_id != boards.board_id(state, target):
-                fields["board"] = remote.board_id  # planned as a move back to the declared board
-            media = target.media.get("image") or target.media.get("video")
-            record = Record(
-                provider=workspace.provider_name(target.account),
-                account=target.account,
-                content_hash=desired.content_hash(fields),
-                pin_id=remote.pin_id,
-                url=remote.url,
-                board=target.board,
-                board_id=remote.board_id,
-                section_id=remote.section_id,
-                media_hash=media.sha256 if media else None,
-                fields=fields,
-                published_at=remote.created_at,
-                protect=target.protect,
-            )
-            state.pins[key] = record
-            self.store.write(state)
-            return record

@@ -1,0 +1,17 @@
+"""pinops preview: the plan as a page of pin cards (preview.py writes it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler import preview
+from reconciler.workspace import Workspace
+
+
+def run(workspace: Workspace, out: Path, *, planfile: Path | None, everything: bool) -> str:
+    """Write the page; what to tell whoever asked for it."""
+    written = preview.of_workspace(workspace, out, planfile=planfile, everything=everything)
+    return (
+        f"Wrote the preview of {written.cards} pins ({written.thumbnails} thumbnails) to "
+        f"{written.index}; open it in a browser.\n"
+    )

@@ -54,13 +54,14 @@ builds (errors and logs) passes through `redact`, so credentials cannot be print
 Tests run with tiny delays through the constructor: `retry=Retry(backoff=0.01)`,
 `timeout=0.5`, `connect_timeout=0.5`.
 
-Also here: `json_body(response)` (the parsed body, or a clear error when it is not JSON),
-`generic_error` (the default `error_detail`), `retry_after(header)` and the `Failure` record.
+Also here: `json_body(response)` (the parsed body, or a clear error when it is not JSON). What a
+failure means (the `Failure` record, `generic_error`, the default `error_detail`, `retry_after`
+(header), and the mapping to errors) lives in providers/faults.py; the names adapters use are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import random
@@ -68,7 +69,6 @@ import ssl
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -76,23 +76,28 @@ import httpx
 
 from reconciler import redact
 from reconciler.config import Pace
-from reconciler.errors import (
-    AuthError,
-    OutcomeUnknown,
-    ProviderError,
-    ProviderRejected,
-    RateLimited,
-    TransientError,
+from reconciler.errors import ProviderError, RateLimited, TransientError
+from reconciler.providers.faults import (
+    ErrorDetail,
+    Explain,
+    Failure,
+    Fault,
+    generic_error,
+    read_failure,
+    retry_after,
+    settled,
+    status_fault,
+    transport_fault,
 )
 from reconciler.providers.pacing import Pacer
+
+__all__ = ["Failure", "HttpClient", "Retry", "generic_error", "json_body", "retry_after"]
 
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 USER_AGENT = "pinops/0.1"
-# Longest provider message kept: an echoed request body (say, base64 media) must not flood output.
-_MESSAGE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -112,71 +117,6 @@ class Retry:
     def delay(self, attempt: int) -> float:
         """The jittered backoff before try number `attempt + 1`."""
         return random.uniform(0.5, 1.0) * min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An error response as hooks see it; `message` is already redacted and shortened."""
-
-    method: str
-    path: str
-    status: int
-    code: str | None
-    message: str
-    retry_after: float | None = None
-    request_id: str | None = None
-    body: Any = None  # the parsed JSON body, or None
-
-    def describe(self, name: str) -> str:
-        code = f" (code {self.code})" if self.code is not None else ""
-        rid = f" [request id {self.request_id}]" if self.request_id else ""
-        return (
-            f"{name} answered {self.status} to {self.method} {self.path}: {self.message}{code}{rid}"
-        )
-
-
-ErrorDetail = Callable[[httpx.Response], tuple[str | None, str]]
-Explain = Callable[[Failure], ProviderError | None]
-
-
-def generic_error(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from a JSON error body in any of the usual shapes, else from its text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, response.text.strip() or response.reason_phrase
-    if isinstance(body, dict):
-        inner = body.get("error")
-        if isinstance(inner, dict):
-            body = {**body, **inner}
-        message = next(
-            (
-                str(body[key])
-                for key in ("message", "error", "detail", "error_description", "title")
-                if isinstance(body.get(key), str | int) and body.get(key) != ""
-            ),
-            response.reason_phrase,
-        )
-        code = body.get("code")
-        return (None if code is None else str(code)), message
-    return None, response.reason_phrase
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 @functools.cache
@@ -267,14 +207,9 @@ class HttpClient:
         absolute = path.startswith(("http://", "https://"))
         url = path if absolute else self.base_url + path
         shown = httpx.URL(url).path if absolute else path
-        renewed = False
-        reached = False  # whether any attempt may have reached the server and been acted on
-        attempt = 0
-        while True:
-            attempt += 1
-            if write:
-                self._pace(method, shown)
-            request = self._client.build_request(
+
+        def build() -> httpx.Request:
+            return self._client.build_request(
                 method,
                 url,
                 params=params,
@@ -285,44 +220,68 @@ class HttpClient:
                 headers={**(self._auth_headers() if auth else {}), **(headers or {})},
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
-            started = time.monotonic()
-            try:
-                response = self._client.send(request)
-            except httpx.HTTPError as exc:
-                if write:
-                    self._pacer.sent()
-                error = self._transport_error(exc, method, shown, safe)
-                reached = reached or not isinstance(exc, _NOT_SENT)
-                if isinstance(error, TransientError) and attempt < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt), method, shown, str(error))
-                    continue
-                raise _settled(error, method, reached) from None
+
+        renewed = False
+        reached = False  # whether any attempt may have reached the server and been acted on
+        attempt = 0
+        while True:
+            attempt += 1
+            answer = self._send(build, method, shown, write)
+            if isinstance(answer, httpx.Response):
+                status = answer.status_code
+                if 200 <= status < 300 or status in allow:
+                    return answer
+                if status == 401 and not renewed and self._on_unauthorized is not None:
+                    renewed = True
+                    if self._on_unauthorized():
+                        attempt -= 1
+                        continue
+            fault = self._classify(answer, method, shown, safe)
+            reached = reached or fault.reached
+            delay = self._decide(fault, attempt)
+            if delay is None:
+                raise settled(fault.error, method, reached)
+            self._sleep(delay, method, shown, fault.why)
+
+    # The steps of request(): send, classify, decide.
+
+    def _send(
+        self, build: Callable[[], httpx.Request], method: str, path: str, write: bool
+    ) -> httpx.Response | httpx.HTTPError:
+        """One attempt, paced when it is a write: the response, or the error that replaced it."""
+        if write:
+            self._pace(method, path)
+        request = build()
+        started = time.monotonic()
+        try:
+            response = self._client.send(request)
+        except httpx.HTTPError as exc:
             if write:
                 self._pacer.sent()
-            self._log_response(method, shown, response, time.monotonic() - started)
-            status = response.status_code
-            if 200 <= status < 300 or status in allow:
-                return response
-            failure = self._failure(method, shown, response)
-            if status == 401 and not renewed and self._on_unauthorized is not None:
-                renewed = True
-                if self._on_unauthorized():
-                    attempt -= 1
-                    continue
-            error = (self._explain and self._explain(failure)) or self._default(failure, safe)
-            reached = reached or status >= 500
-            if isinstance(error, RateLimited | TransientError) and attempt < self.retry.attempts:
-                delay = (
-                    failure.retry_after
-                    if failure.retry_after is not None
-                    else self.retry.delay(attempt)
-                )
-                if delay <= self.retry.max_wait:
-                    self._sleep(delay, method, shown, failure.describe(self.name))
-                    continue
-            raise _settled(error, method, reached)
+            return exc
+        if write:
+            self._pacer.sent()
+        self._log_response(method, path, response, time.monotonic() - started)
+        return response
 
-    # The pieces of request()
+    def _classify(
+        self, answer: httpx.Response | httpx.HTTPError, method: str, path: str, safe: bool
+    ) -> Fault:
+        if isinstance(answer, httpx.HTTPError):
+            return transport_fault(answer, self.name, method, path, safe)
+        failure = read_failure(answer, method, path, self._error_detail, self._request_id(answer))
+        return status_fault(failure, self.name, safe, self._explain)
+
+    def _decide(self, fault: Fault, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None when the fault's error is to be raised:
+        only rate limits and transient failures are retried, while tries remain and the wait
+        is one to honour in-process."""
+        if not isinstance(fault.error, RateLimited | TransientError):
+            return None
+        if attempt >= self.retry.attempts:
+            return None
+        delay = fault.retry_after if fault.retry_after is not None else self.retry.delay(attempt)
+        return delay if delay <= self.retry.max_wait else None
 
     def _auth_headers(self) -> dict[str, str]:
         if self._auth is None:
@@ -351,72 +310,6 @@ class HttpClient:
         log.info(redact.redact(f"retrying {method} {path} in {delay:.2f}s after: {why}"))
         time.sleep(delay)
 
-    def _transport_error(
-        self, exc: httpx.HTTPError, method: str, path: str, safe: bool
-    ) -> ProviderError:
-        reason = redact.redact(str(exc) or type(exc).__name__)
-        if isinstance(exc, _NOT_SENT):
-            return TransientError(
-                f"could not reach {self.name} for {method} {path}: {reason}",
-                hint="check the network and the account's base_url",
-            )
-        if isinstance(exc, httpx.TransportError) and not isinstance(
-            exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError
-        ):
-            what = "timed out" if isinstance(exc, httpx.TimeoutException) else "lost its answer"
-            if not safe:
-                return OutcomeUnknown(
-                    f"{method} {path} to {self.name} {what} ({reason}); it may have been acted on",
-                    hint="it is not sent again blindly: the next plan looks for its result",
-                )
-            return TransientError(f"{method} {path} to {self.name} {what}: {reason}")
-        return ProviderError(
-            f"cannot send {method} {path} to {self.name}: {reason}",
-            hint="check the account's base_url in pinops.yaml",
-        )
-
-    def _failure(self, method: str, path: str, response: httpx.Response) -> Failure:
-        code, message = self._error_detail(response)
-        message = redact.redact(" ".join(message.split()))
-        if len(message) > _MESSAGE_LIMIT:
-            message = message[:_MESSAGE_LIMIT] + "…"
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return Failure(
-            method=method,
-            path=path,
-            status=response.status_code,
-            code=code,
-            message=message,
-            retry_after=retry_after(response.headers.get("retry-after")),
-            request_id=self._request_id(response),
-            body=body,
-        )
-
-    def _default(self, failure: Failure, safe: bool) -> ProviderError:
-        text = failure.describe(self.name)
-        status = failure.status
-        if status == 401:
-            return AuthError(text, hint="the credentials were rejected: renew them")
-        if status == 429:
-            wait = failure.retry_after
-            return RateLimited(
-                text,
-                retry_after=wait,
-                hint=f"retry after {wait:g}s" if wait is not None else "slow down and retry",
-            )
-        if status >= 500:
-            if not safe:
-                return OutcomeUnknown(
-                    text, hint="it is not sent again blindly: the next plan looks for its result"
-                )
-            return TransientError(text, hint="the service failed; try again later")
-        if status == 403:
-            return ProviderRejected(text, hint="check the account's access and scopes")
-        return ProviderRejected(text)
-
     def _request_id(self, response: httpx.Response) -> str | None:
         if self._request_id_header is None:
             return None
@@ -435,21 +328,6 @@ class HttpClient:
                 f"{self.name} {method} {path} -> {response.status_code} in {elapsed:.3f}s{label}"
             )
         )
-
-
-# Failures that prove the request never left this machine.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _settled(error: ProviderError, method: str, reached: bool) -> ProviderError:
-    """A keyed POST whose retries ran out after one of them may have reached the server is of
-    unknown outcome, not a failure: treating it as "nothing happened" would drop its intent."""
-    if method == "POST" and reached and isinstance(error, TransientError):
-        return OutcomeUnknown(
-            f"{error.message}; an earlier attempt may have been acted on",
-            hint="it is not sent again blindly: the next plan replays or looks for it",
-        )
-    return error
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -23,15 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.config import Account, Config, Pace
-from reconciler.errors import (
-    AuthError,
-    InputError,
-    ProviderError,
-    ProviderRejected,
-    RateLimited,
-    SpamBlocked,
-    TransientError,
-)
+from reconciler.errors import InputError, ProviderError, ProviderRejected, TransientError
 from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers.base import (
     OWN_CONNECTION,
@@ -43,17 +35,11 @@ from reconciler.providers.base import (
     Published,
     RemotePin,
 )
-from reconciler.providers.http import Failure, HttpClient, Retry, json_body
-from reconciler.providers.pinterest_oauth import (
-    REFRESH_HINT,
-    TOKEN_HINT,
-    TOKEN_PATH,
-    Credentials,
-    OAuth,
-)
+from reconciler.providers.http import HttpClient, Retry, json_body
+from reconciler.providers.pinterest_errors import SANDBOX_BASE_URL, explain
+from reconciler.providers.pinterest_oauth import Credentials, OAuth
 
 DEFAULT_BASE_URL = "https://api.pinterest.com/v5"
-SANDBOX_BASE_URL = "https://api-sandbox.pinterest.com/v5"
 PIN_URL = "https://www.pinterest.com/pin/{}/"
 # org_write with Standard access: 100 writes a minute per user (NOTES.md §9).
 WRITE_QUOTA = Pace(100, "minute")
@@ -71,70 +57,6 @@ CAPABILITIES = Capabilities(
     # Videos go through POST /media and an upload: there is no video_url media source.
     url_media=frozenset({"image"}),
 )
-
-_NOT_FOUND_HINTS = {
-    "40": "the board was deleted or belongs to another account: `pinops boards` lists the "
-    "boards there",
-    "50": "the pin was deleted outside pinops: `pinops refresh` finds such pins",
-    "2031": "the board section was deleted or renamed: `pinops boards` lists the sections",
-}
-
-
-def explain(failure: Failure) -> ProviderError | None:
-    """Actionable errors for Pinterest's known failures (NOTES.md §8 and §12)."""
-    said = failure.describe("Pinterest")
-    code, message = failure.code, failure.message.lower()
-    detail = failure.body.get("message_detail") if isinstance(failure.body, dict) else None
-    if failure.path == TOKEN_PATH and failure.status in (400, 401, 403):
-        return AuthError(f"refreshing the access token failed: {said}", hint=REFRESH_HINT)
-    if failure.status == 401:
-        return AuthError(said, hint=TOKEN_HINT)
-    if failure.status == 429:
-        if "spam" in message or "spam" in str(detail or "").lower():
-            return SpamBlocked(
-                said,
-                hint="Pinterest's anti-spam block stops pin creation for hours: run again "
-                "later, and spread pins out with e.g. `pace: 10/hour` in pinops.yaml",
-            )
-        return RateLimited(
-            said,
-            retry_after=failure.retry_after,
-            hint="Pinterest's rate limit (100 writes a minute with Standard access, 300 a day "
-            "with Trial): run again later or set a slower `pace` in pinops.yaml",
-        )
-    if code == "29" and "trial" in message:
-        return AuthError(
-            said,
-            hint="apps with Trial access may create pins only in Pinterest's sandbox: set "
-            f"base_url: {SANDBOX_BASE_URL} with a sandbox token, or apply for Standard access",
-        )
-    if failure.method == "PATCH" and failure.status in (403, 404) and code not in _NOT_FOUND_HINTS:
-        return ProviderRejected(
-            said,
-            hint="Pinterest's PATCH /pins is in beta and not open to every app: ask Pinterest "
-            "for access, and check the token's scopes and that the pin is this account's",
-        )
-    if code == "29" or (failure.status == 403 and code not in ("233", "235")):
-        return ProviderRejected(
-            said,
-            hint="the token may lack a scope (boards:read, boards:write, pins:read, "
-            "pins:write) or the board or pin belongs to another account",
-        )
-    if code == "1" and "fetch the image" in message:
-        return ProviderRejected(
-            said,
-            hint="Pinterest fetches image URLs itself: the URL must be public https, need no "
-            "login and serve an image; this failure is often temporary, so run again later",
-        )
-    if code == "1":
-        return ProviderRejected(said, hint="check the pin's link: it must be a valid URL")
-    if code == "233":
-        return ProviderRejected(said, hint="use a larger image (Pinterest suggests 1000×1500)")
-    if code == "235":
-        return ProviderRejected(said, hint="the image is damaged or not a real JPEG or PNG")
-    if failure.status == 404 and code in _NOT_FOUND_HINTS:
-        return ProviderRejected(said, hint=_NOT_FOUND_HINTS[code])
-    return None
 
 
 class PinterestProvider:

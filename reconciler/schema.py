@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,72 +147,121 @@ def _known_properties(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
 def _problem(error: ValidationError, doc: Document) -> Problem:
     path: JsonPath = tuple(error.absolute_path)
     field = _field(path)
+    explain = _EXPLAINED.get(str(error.validator), _as_said)
+    return explain(error, doc, path, field) or _as_said(error, doc, path, field)
+
+
+# Each explains one failed keyword; None when the keyword's case is not one it knows.
+_Explain = Callable[["ValidationError", Document, JsonPath, str], Problem | None]
+
+
+def _as_said(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    return Problem(doc.location(path), f"{field}: {error.message}", "")
+
+
+def _too_long(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
     instance: Any = error.instance
-    value: Any = error.validator_value
+    limit: Any = error.validator_value
+    length = len(instance)
+    return Problem(
+        doc.location(path),
+        f"{field} is {length} characters; the limit is {limit}",
+        f"shorten it by {length - limit}",
+    )
+
+
+def _empty(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:  # noqa: ARG001
+    return Problem(doc.location(path), f"{field} is empty", "give it a value or remove the key")
+
+
+def _unknown_field(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:  # noqa: ARG001
     sub_schema: Any = error.schema
-    location = doc.location(path)
-    match error.validator:
-        case "maxLength":
-            return Problem(
-                location,
-                f"{field} is {len(instance)} characters; the limit is {value}",
-                f"shorten it by {len(instance) - value}",
-            )
-        case "minLength":
-            return Problem(location, f"{field} is empty", "give it a value or remove the key")
-        case "additionalProperties" | "unevaluatedProperties":
-            known = _known_properties(sub_schema, _schema(PIN_FILE))
-            unknown = sorted(k for k in instance if k not in known)
-            name = unknown[0] if unknown else "?"
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else f"known fields: {', '.join(sorted(known))}"
-            )
-            return Problem(doc.location((*path, name), key=True), f"unknown field '{name}'", hint)
-        case "required":
-            missing = [k for k in value if k not in instance]
-            return Problem(location, f"'{missing[0]}' is required here", f"add {missing[0]}:")
-        case "type":
-            expected = value if isinstance(value, str) else " or ".join(value)
-            return Problem(
-                location,
-                f"{field} must be {_article(expected)}, not {_json_type(instance)}",
-                "quote it to make it a string" if expected == "string" else "",
-            )
-        case "pattern" if "propertyNames" in error.schema_path:
-            return Problem(
-                doc.location((*path, instance), key=True),
-                f"{field}: the name {instance!r} is not valid",
-                _pattern_hint(field),
-            )
-        case "pattern":
-            return Problem(location, f"{field} {instance!r} is not valid", _pattern_hint(field))
-        case "not" if "propertyNames" in error.schema_path:
-            return Problem(
-                doc.location((*path, instance), key=True),
-                f"{field}: the name {instance!r} is taken",
-                "choose another name",
-            )
-        case "enum":
-            return Problem(
-                location,
-                f"{field} {instance!r} is not one of the allowed values",
-                f"use one of: {', '.join(map(str, value))}",
-            )
-        case "oneOf" if not path:
-            return Problem(
-                location,
-                "a manifest holds one pin (a mapping with `id`) or a `pins:` list",
-                "add `id:` to describe one pin, or put pins under `pins:`",
-            )
-        case "maxItems" | "minItems" | "uniqueItems":
-            return Problem(location, f"{field}: {error.message}", "")
-        case "minimum" | "maximum":
-            return Problem(location, f"{field} must be {error.validator} {value}", "")
-        case _:
-            return Problem(location, f"{field}: {error.message}", "")
+    instance: Any = error.instance
+    known = _known_properties(sub_schema, _schema(PIN_FILE))
+    unknown = sorted(k for k in instance if k not in known)
+    name = unknown[0] if unknown else "?"
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(sorted(known))}"
+    return Problem(doc.location((*path, name), key=True), f"unknown field '{name}'", hint)
+
+
+def _missing(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:  # noqa: ARG001
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    missing = [k for k in value if k not in instance]
+    return Problem(doc.location(path), f"'{missing[0]}' is required here", f"add {missing[0]}:")
+
+
+def _wrong_type(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    value: Any = error.validator_value
+    expected = value if isinstance(value, str) else " or ".join(value)
+    return Problem(
+        doc.location(path),
+        f"{field} must be {_article(expected)}, not {_json_type(error.instance)}",
+        "quote it to make it a string" if expected == "string" else "",
+    )
+
+
+def _invalid(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    instance: Any = error.instance
+    if "propertyNames" in error.schema_path:
+        return Problem(
+            doc.location((*path, instance), key=True),
+            f"{field}: the name {instance!r} is not valid",
+            _pattern_hint(field),
+        )
+    return Problem(doc.location(path), f"{field} {instance!r} is not valid", _pattern_hint(field))
+
+
+def _taken(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem | None:
+    instance: Any = error.instance
+    if "propertyNames" not in error.schema_path:
+        return None
+    return Problem(
+        doc.location((*path, instance), key=True),
+        f"{field}: the name {instance!r} is taken",
+        "choose another name",
+    )
+
+
+def _not_allowed(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    value: Any = error.validator_value
+    return Problem(
+        doc.location(path),
+        f"{field} {error.instance!r} is not one of the allowed values",
+        f"use one of: {', '.join(map(str, value))}",
+    )
+
+
+def _no_shape(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem | None:  # noqa: ARG001
+    if path:
+        return None
+    return Problem(
+        doc.location(path),
+        "a manifest holds one pin (a mapping with `id`) or a `pins:` list",
+        "add `id:` to describe one pin, or put pins under `pins:`",
+    )
+
+
+def _out_of_range(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    value: Any = error.validator_value
+    return Problem(doc.location(path), f"{field} must be {error.validator} {value}", "")
+
+
+_EXPLAINED: dict[str, _Explain] = {
+    "maxLength": _too_long,
+    "minLength": _empty,
+    "additionalProperties": _unknown_field,
+    "unevaluatedProperties": _unknown_field,
+    "required": _missing,
+    "type": _wrong_type,
+    "pattern": _invalid,
+    "not": _taken,
+    "enum": _not_allowed,
+    "oneOf": _no_shape,
+    "minimum": _out_of_range,
+    "maximum": _out_of_range,
+}
 
 
 def _article(word: str) -> str:

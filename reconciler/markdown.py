@@ -12,6 +12,7 @@ mention (notify) anyone or link an issue, and it reads as written once rendered.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -43,11 +44,7 @@ HEADINGS = {
     "wait": "Waiting",
     "kept": "No longer declared, kept",
 }
-_LABELS = {
-    "alt_text": "alt text",
-    "dominant_color": "dominant color",
-    "cover_frame": "cover frame",
-}
+_LABELS = {"alt_text": "alt text", "dominant_color": "dominant color", "cover_frame": "cover frame"}
 _COUNTED = ("title", "description", "alt_text", "link")
 NOTE_RESERVE = 600  # room for the note saying what was left out
 # Characters that would format text, end a table cell or open HTML, written as entities. One pass:
@@ -285,11 +282,8 @@ def fit(groups: list[tuple[str, list[str]]], budget: int) -> tuple[str, Counter[
             continue
         shown, cost = 0, size(_heading(action, len(blocks) - 1, len(blocks)))
         if not full and used + cost <= budget:
-            for block in blocks:
-                if used + cost + size(block) > budget:
-                    break
-                cost += size(block)
-                shown += 1
+            shown = fitting(blocks, budget - used - cost)
+            cost += sum(map(size, blocks[:shown]))
         full = full or shown < len(blocks)
         if shown:
             used += cost
@@ -297,6 +291,12 @@ def fit(groups: list[tuple[str, list[str]]], budget: int) -> tuple[str, Counter[
         if shown < len(blocks):
             left_out[action] = len(blocks) - shown
     return "".join(out), left_out
+
+
+def fitting(rows: list[str], budget: int) -> int:
+    """How many of `rows`, from the first, fit in `budget` bytes."""
+    used = itertools.accumulate(map(size, rows))
+    return next((shown for shown, total in enumerate(used) if total > budget), len(rows))
 
 
 def left_out_note(left_out: Counter[str], limit: int, where: str) -> str:

@@ -13,6 +13,7 @@ from reconciler.markdown import (
     SUMMARY_LIMIT,
     code,
     escape,
+    fitting,
     size,
     symbol,
 )
@@ -48,7 +49,7 @@ def problems(
         + " |\n"
         for p in found
     ]
-    shown = _fitting(rows, limit - size(head) - size(footer) - NOTE_RESERVE)
+    shown = fitting(rows, limit - size(head) - size(footer) - NOTE_RESERVE)
     tail = ""
     if shown < len(rows):
         left = len(rows) - shown
@@ -123,16 +124,6 @@ def apply(
         else:
             done = change.action + (f" (pin {escape(outcome.pin_id)})" if outcome.pin_id else "")
         rows.append(f"| {symbol(change)} | {code(change.key)} | {done} |\n")
-    shown = _fitting(rows, limit - size(head) - size(footer) - NOTE_RESERVE)
+    shown = fitting(rows, limit - size(head) - size(footer) - NOTE_RESERVE)
     tail = f"\n… and {len(rows) - shown:,} more.\n" if shown < len(rows) else ""
     return head + "".join(rows[:shown]) + tail + footer
-
-
-def _fitting(rows: list[str], budget: int) -> int:
-    """How many of `rows`, from the first, fit in `budget` bytes."""
-    used = 0
-    for shown, row in enumerate(rows):
-        used += size(row)
-        if used > budget:
-            return shown
-    return len(rows)

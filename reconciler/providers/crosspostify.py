@@ -28,7 +28,7 @@ Unsure (⚠️), so kept to the least:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from reconciler.config import Account, Config, Pace
@@ -54,6 +54,9 @@ NAME = CAPABILITIES.name
 
 class CrosspostifyProvider(posting.Service):
     capabilities = CAPABILITIES
+    default_url = DEFAULT_BASE_URL
+    what = "the id of the Pinterest social account (GET /social-accounts)"
+    header = "X-API-Key"
 
     def __init__(self, client: HttpClient, account_id: str) -> None:
         super().__init__(client, account_id)
@@ -72,25 +75,17 @@ class CrosspostifyProvider(posting.Service):
         """One pin on several boards in one call: "You can include multiple entries in the posts
         array — each with a different boardId", spending one post of the 3-a-minute budget."""
         content = contents[0]
-        if content.media is None:
-            raise ProviderRejected("a pin needs an image or a video")
-        posts = []
-        for each in contents:
-            post: dict[str, Any] = {"accountId": self.account_id, "boardId": each.board_id}
-            for name, value in (
-                ("title", each.title),
-                ("caption", each.description),
-                ("link", each.link),
-            ):
-                if value:
-                    post[name] = value
-            posts.append(post)
-        body: dict[str, Any] = {"mediaId": self._upload(content.media), "posts": posts}
+        media = posting.medium(content)
+        posts = [
+            {"accountId": self.account_id, "boardId": each.board_id}
+            | posting.present(title=each.title, caption=each.description, link=each.link)
+            for each in contents
+        ]
+        body: dict[str, Any] = {"mediaId": self._upload(media), "posts": posts}
         # "Omit to post immediately": a publish_at already past is published at once.
-        scheduled = content.publish_at is not None and content.publish_at > datetime.now(UTC)
-        if scheduled and content.publish_at is not None:
-            body["scheduledDate"] = posting.iso_utc(content.publish_at)
-        kind = "video" if content.media.kind == "video" else "image"
+        scheduled = posting.scheduled(content)
+        body |= posting.present(scheduledDate=scheduled)
+        kind = "video" if media.kind == "video" else "image"
         answer = json_body(self.client.request("POST", f"/post/{kind}", json=body))
         post_id = answer.get("postId") or answer.get("id") if isinstance(answer, dict) else None
         # No pin id is known: the record holds the post, which plans act on in its stead.
@@ -138,13 +133,7 @@ def open_provider(
     account: Account,
     connection: Connection = OWN_CONNECTION,
 ) -> CrosspostifyProvider:
-    client, account_id = posting.connect(
-        account,
-        connection,
-        NAME,
-        default_url=DEFAULT_BASE_URL,
-        what="the id of the Pinterest social account (GET /social-accounts)",
-        header="X-API-Key",
-        pace=(account.pace or POSTS_PER_MINUTE,),
+    client, account_id = CrosspostifyProvider.connect(
+        account, connection, pace=(account.pace or POSTS_PER_MINUTE,)
     )
     return CrosspostifyProvider(client, account_id)

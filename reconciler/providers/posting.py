@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
 from reconciler import credentials, redact
@@ -17,6 +17,7 @@ from reconciler.config import CONFIG_FILE, Account, Config
 from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
 from reconciler.providers.base import (
     OWN_CONNECTION,
+    Board,
     Capabilities,
     Connection,
     Media,
@@ -24,13 +25,14 @@ from reconciler.providers.base import (
     Published,
     RemotePin,
 )
-from reconciler.providers.http import HttpClient
+from reconciler.providers.http import HttpClient, json_body
 
 # How long a create waits for the service to publish before it records the post as pending
 # (later plans follow it), and the first pause between status reads (doubled up to POLL_CAP).
 PUBLISH_WAIT = 10.0
 POLL_INTERVAL = 0.25
 POLL_CAP = 2.0
+UPLOAD_TIMEOUT = 300.0  # seconds for a file sent to a presigned URL
 
 Post = dict[str, Any]  # a post as the service's JSON shows it
 MediaUrl = Callable[[Media], str | None]
@@ -38,17 +40,60 @@ MediaUrl = Callable[[Media], str | None]
 
 class Service:
     """What every posting-service adapter has alike: its client, the account it publishes to,
-    and no edit of a published pin."""
+    its board listing, uploads to presigned URLs, and no edit of a published pin."""
 
     capabilities: Capabilities
+    default_url = ""  # the service's API
+    what = ""  # what its account id is, in its own words (said when pinops.yaml lacks it)
+    header = "Authorization"  # where the API key goes (in Authorization, as a Bearer token)
+    # HttpClient's hooks: error_detail, explain, request_id_header.
+    hooks: ClassVar[dict[str, Any]] = {}
+    spaced = False  # writes are spaced by the account's `pace` (else the plan keeps it)
+    boards_path = ""  # GET: the account's boards; {account} stands for its id
+    boards_key = "data"  # where that answer holds them
 
     def __init__(self, client: HttpClient, account_id: str) -> None:
         self.client = client
         self.account_id = account_id
         self.name = self.capabilities.name
 
+    @classmethod
+    def connect(
+        cls, account: Account, connection: Connection, **options: Any
+    ) -> tuple[HttpClient, str]:
+        """The account's client and the service's id of its Pinterest account; `options` go to
+        HttpClient beside the class's hooks."""
+        name = cls.capabilities.name
+        key = api_key(account, name)
+        account_id = account_id_of(account, name, cls.what)
+        value = f"Bearer {key}" if cls.header == "Authorization" else key
+        if cls.spaced and account.pace:
+            options["spacing"] = account.pace.interval
+        client = HttpClient(
+            account.base_url or cls.default_url,
+            name=name,
+            auth=lambda: {cls.header: value},
+            retry=connection.retry,
+            timeout=connection.timeout,
+            connect_timeout=connection.connect_timeout,
+            **(cls.hooks | options),
+        )
+        return client, account_id
+
+    def boards(self) -> list[Board]:
+        answer = json_body(
+            self.client.request("GET", self.boards_path.format(account=self.account_id))
+        )
+        return [Board(id=str(item["id"]), name=item["name"]) for item in answer[self.boards_key]]
+
     def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
         raise ProviderRejected(f"{self.name} cannot edit a published pin (pin {pin_id})")
+
+    def upload(self, url: str, data: bytes, headers: Mapping[str, str], **options: Any) -> None:
+        """PUT a file to a presigned URL: without the API key, which is not that host's."""
+        self.client.request(
+            "PUT", url, content=data, headers=headers, auth=False, timeout=UPLOAD_TIMEOUT, **options
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -60,6 +105,13 @@ class PostingService(Service, ABC):
     `dead`, `post_of` and `unsettled` where the defaults do not fit)."""
 
     id_key = "id"  # the post's own id in the service's JSON
+    post_path = "/posts/{id}"  # GET: one post
+    post_key: str | None = None  # where that answer holds it (None: it is the answer)
+    matched: tuple[str, ...] = (
+        "board_id",
+        "title",
+        "link",
+    )  # what find compares with the pin, as sent
     # Unpublished posts stay in the listing (`gone`): a pin in none was never published here.
     keeps_unpublished = False
 
@@ -76,12 +128,20 @@ class PostingService(Service, ABC):
         self.publish_wait = PUBLISH_WAIT if wait is None else wait
         self.poll_interval = POLL_INTERVAL if interval is None else interval
 
+    @classmethod
+    def open(
+        cls, config: Config, account: Account, connection: Connection = OWN_CONNECTION
+    ) -> Self:
+        """The adapter of `account` (the module's open_provider)."""
+        client, account_id = cls.connect(account, connection)
+        return cls(client, account_id, media_url(config), connection)
+
     # The skeleton
 
     def follow(self, post_id: str) -> Published:
         post = self.read_post(post_id)
         if post is None:
-            return Published(pin_id=None, post_id=post_id, status="failed", reason="post deleted")
+            return unpublished(post_id, "failed", "post deleted")
         return self.published(post)
 
     def get(self, pin_id: str) -> RemotePin | None:
@@ -140,6 +200,15 @@ class PostingService(Service, ABC):
                 return post
         return None
 
+    def read_post(self, post_id: str) -> Post | None:
+        """One post by its id; None when the service has none."""
+        response = self.client.request("GET", self.post_path.format(id=post_id), allow=(404,))
+        if response.status_code == 404:
+            return None
+        answer = json_body(response)
+        post: Post = answer[self.post_key] if self.post_key else answer
+        return post
+
     def gone(self, post: Post) -> bool:  # noqa: ARG002
         """Whether the post's pin was unpublished since (the post itself remains)."""
         return False
@@ -147,6 +216,14 @@ class PostingService(Service, ABC):
     def dead(self, post: Post) -> bool:
         """Whether the post is no pin, nor becoming one (find passes over it)."""
         return self.published(post).status == "failed"
+
+    def sent_as(self, post: Post, content: PinContent) -> bool:
+        """Whether the post is this pin, as pinops sent it (the `matched` fields)."""
+        shown = self.shown(post)
+        return all(shown.get(name) == getattr(content, name) for name in self.matched)
+
+    def remote(self, post: Post, pin_id: str) -> RemotePin:
+        return RemotePin(pin_id=pin_id, **self.shown(post))
 
     def unsettled(self, post: Post) -> ProviderError:
         """The error of find for a post that is the pin but has no pin id yet."""
@@ -156,10 +233,6 @@ class PostingService(Service, ABC):
         )
 
     # Hooks each service fills
-
-    @abstractmethod
-    def read_post(self, post_id: str) -> Post | None:
-        """One post by its id; None when the service has none."""
 
     @abstractmethod
     def posts(self, since: datetime | None) -> list[Post]:
@@ -174,49 +247,23 @@ class PostingService(Service, ABC):
         """The id of the pin the post published, once it has."""
 
     @abstractmethod
-    def sent_as(self, post: Post, content: PinContent) -> bool:
-        """Whether the post is this pin, as pinops sent it."""
-
-    @abstractmethod
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
-        """The pin as the post shows it."""
+    def shown(self, post: Post) -> dict[str, Any]:
+        """The pin as the post shows it: RemotePin's fields but its id."""
 
     @abstractmethod
     def remove(self, post: Post, pin_id: str) -> None:
         """Delete the post's pin on Pinterest."""
 
 
+def unpublished(post_id: str, status: str, reason: str | None = None) -> Published:
+    """A post with no pin yet: scheduled, pending, or failed (saying why)."""
+    return Published(pin_id=None, post_id=post_id, status=status, reason=reason)
+
+
 def pinterest_entry(post: Post) -> Post:
     """The post's Pinterest entry in its `platforms` (pinops sends exactly one), or {}."""
     entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
     return entries[0] if entries else {}
-
-
-def connect(
-    account: Account,
-    connection: Connection,
-    name: str,
-    *,
-    default_url: str,
-    what: str,
-    header: str = "Authorization",
-    **options: Any,
-) -> tuple[HttpClient, str]:
-    """The account's client (its API key in `header`, as a Bearer token in Authorization) and
-    the service's id of its Pinterest account; `options` go to HttpClient as they are."""
-    key = api_key(account, name)
-    account_id = account_id_of(account, name, what)
-    value = f"Bearer {key}" if header == "Authorization" else key
-    client = HttpClient(
-        account.base_url or default_url,
-        name=name,
-        auth=lambda: {header: value},
-        retry=connection.retry,
-        timeout=connection.timeout,
-        connect_timeout=connection.connect_timeout,
-        **options,
-    )
-    return client, account_id
 
 
 def api_key(account: Account, service: str) -> str:
@@ -243,6 +290,26 @@ def account_id_of(account: Account, service: str, what: str) -> str:
             hint=f"set accounts.{account.name}.account_id in {CONFIG_FILE}",
         )
     return account.account_id
+
+
+def medium(content: PinContent) -> Media:
+    """The pin's image or video, which every service needs."""
+    if content.media is None:
+        raise ProviderRejected("a pin needs an image or a video")
+    return content.media
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value: services take an absent field, not an empty one."""
+    return {name: value for name, value in fields.items() if value}
+
+
+def scheduled(content: PinContent) -> str | None:
+    """The pin's publish_at, while it is ahead, in the form the services take; None: publish
+    now (a publish_at already past, after a late merge or a paced wait, is not a schedule)."""
+    if content.publish_at is None or content.publish_at <= datetime.now(UTC):
+        return None
+    return iso_utc(content.publish_at)
 
 
 def media_url(config: Config) -> MediaUrl:
@@ -278,7 +345,7 @@ def wait_for_publish(
         try:
             published = follow()
         except ProviderError:
-            return Published(pin_id=None, post_id=post_id, status="pending")
+            return unpublished(post_id, "pending")
         if published.status != "pending" or time.monotonic() + interval > deadline:
             return published
         time.sleep(interval)

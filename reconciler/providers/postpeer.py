@@ -22,20 +22,15 @@ Contract: shared/reference/postpeer (PostPeer's OpenAPI 3.0.0 document) and AGGR
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
-from reconciler.config import Account, Config
 from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
-    OWN_CONNECTION,
-    Board,
-    Connection,
     Media,
     PinContent,
     Published,
-    RemotePin,
 )
 from reconciler.providers.http import Failure, json_body
 from reconciler.providers.posting import Post
@@ -62,16 +57,19 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class PostPeerProvider(posting.PostingService):
     capabilities = CAPABILITIES
+    default_url = DEFAULT_BASE_URL
+    what = "the Integration id of the Pinterest account (GET /v1/connect/integrations)"
+    header = "x-access-key"
+    hooks: ClassVar[dict[str, Any]] = {"explain": _explain, "request_id_header": "x-request-id"}
+    spaced = True
+    post_key = "post"
     id_key = "postId"
+    boards_path = "/pinterest/boards?accountId={account}"
+    boards_key = "boards"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._uploaded: dict[str, str] = {}  # sha256 -> publicUrl: a file used twice goes up once
-
-    def boards(self) -> list[Board]:
-        params = {"accountId": self.account_id}
-        body = json_body(self.client.request("GET", "/pinterest/boards", params=params))
-        return [Board(id=str(board["id"]), name=board["name"]) for board in body["boards"]]
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:  # noqa: ARG002
         body = self._post_body(content)
@@ -85,16 +83,11 @@ class PostPeerProvider(posting.PostingService):
                 hint=f"see post {post_id} in the PostPeer dashboard; failed posts cost no credit",
             )
         if status == "scheduled":
-            return Published(pin_id=None, post_id=post_id, status="scheduled")
+            return posting.unpublished(post_id, "scheduled")
         # Even a `published` answer lacks the pin id: the post is read until it shows one.
-        return self.settle(Published(pin_id=None, post_id=post_id, status="pending"))
+        return self.settle(posting.unpublished(post_id, "pending"))
 
     # The hooks of the skeleton
-
-    def read_post(self, post_id: str) -> Post | None:
-        response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))
-        post: Post | None = None if response.status_code == 404 else json_body(response)["post"]
-        return post
 
     def posts(self, since: datetime | None) -> list[Post]:
         query = {"createdAfter": posting.iso_utc(since)} if since else {}
@@ -118,14 +111,14 @@ class PostPeerProvider(posting.PostingService):
                 published_at=entry.get("publishedAt"),
             )
         if status in ("failed", "partial"):
-            reason = (entry or {}).get("errorMessage") or status
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            reason = entry.get("errorMessage") or status
+            return posting.unpublished(post_id, "failed", reason)
         if status == "scheduled":
-            return Published(pin_id=None, post_id=post_id, status="scheduled")
-        return Published(pin_id=None, post_id=post_id, status="pending")
+            return posting.unpublished(post_id, "scheduled")
+        return posting.unpublished(post_id, "pending")
 
     def pin_of(self, post: Post) -> str | None:
-        pin_id = (posting.pinterest_entry(post) or {}).get("platformPostId")
+        pin_id = posting.pinterest_entry(post).get("platformPostId")
         return str(pin_id) if pin_id else None
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
@@ -135,13 +128,7 @@ class PostPeerProvider(posting.PostingService):
                 f"{NAME} post {post['postId']} does not show what was sent",
                 hint="compare the pin with the PostPeer dashboard",
             )
-        data = sent.get("platformSpecificData", {})
-        return (
-            sent.get("accountId") == self.account_id
-            and data.get("boardId") == content.board_id
-            and data.get("title") == content.title
-            and data.get("link") == content.link
-        )
+        return sent.get("accountId") == self.account_id and super().sent_as(post, content)
 
     def dead(self, post: Post) -> bool:
         return bool(post["status"] == "failed")
@@ -158,19 +145,18 @@ class PostPeerProvider(posting.PostingService):
             "or cancel the post in PostPeer and resolve with --not-published",
         )
 
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
+    def shown(self, post: Post) -> dict[str, Any]:
         data = (_sent(post) or {}).get("platformSpecificData", {})
-        entry = posting.pinterest_entry(post) or {}
-        return RemotePin(
-            pin_id=pin_id,
-            board_id=data.get("boardId"),
-            title=data.get("title"),
-            description=entry.get("content") or post.get("content") or None,
-            link=data.get("link"),
-            alt_text=data.get("altText"),
-            url=entry.get("platformPostUrl"),
-            created_at=entry.get("publishedAt") or post.get("createdAt"),
-        )
+        entry = posting.pinterest_entry(post)
+        return {
+            "board_id": data.get("boardId"),
+            "title": data.get("title"),
+            "description": entry.get("content") or post.get("content") or None,
+            "link": data.get("link"),
+            "alt_text": data.get("altText"),
+            "url": entry.get("platformPostUrl"),
+            "created_at": entry.get("publishedAt") or post.get("createdAt"),
+        }
 
     def remove(self, post: Post, pin_id: str) -> None:
         response = self.client.request(
@@ -184,32 +170,24 @@ class PostPeerProvider(posting.PostingService):
     # The pieces
 
     def _post_body(self, content: PinContent) -> dict[str, Any]:
-        if content.media is None:
-            raise ProviderRejected("a pin needs an image or a video")
-        data: dict[str, Any] = {"boardId": content.board_id}
-        for name, value in (
-            ("title", content.title),
-            ("link", content.link),
-            ("altText", content.alt_text),
-            ("dominantColor", content.dominant_color),
-        ):
-            if value:
-                data[name] = value
+        media = posting.medium(content)
+        data = {"boardId": content.board_id} | posting.present(
+            title=content.title,
+            link=content.link,
+            altText=content.alt_text,
+            dominantColor=content.dominant_color,
+        )
         if content.cover is not None:
             data["coverImageUrl"] = self._url(content.cover)
         target = {"platform": "pinterest", "accountId": self.account_id}
         body: dict[str, Any] = {
             "content": content.description or "",
-            "mediaItems": [{"type": content.media.kind, "url": self._url(content.media)}],
+            "mediaItems": [{"type": media.kind, "url": self._url(media)}],
             "platforms": [{**target, "platformSpecificData": data}],
         }
         # PostPeer refuses a scheduledFor in the past: a pin already due is published now.
-        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
-            body["scheduledFor"] = posting.iso_utc(content.publish_at)
-            body["timezone"] = "UTC"
-        else:
-            body["publishNow"] = True
-        return body
+        when = posting.scheduled(content)
+        return body | ({"scheduledFor": when, "timezone": "UTC"} if when else {"publishNow": True})
 
     def _url(self, media: Media) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to PostPeer."""
@@ -223,14 +201,8 @@ class PostPeerProvider(posting.PostingService):
             "POST", "/media/upload", json=presign, idempotent=True, paced=False
         )
         target = json_body(answer)["data"]
-        self.client.request(
-            "PUT",
-            target["uploadUrl"],
-            content=media.read(),
-            headers={"Content-Type": media.content_type},
-            auth=False,
-            paced=False,
-            timeout=300.0,
+        self.upload(
+            target["uploadUrl"], media.read(), {"Content-Type": media.content_type}, paced=False
         )
         self._uploaded[media.sha256] = str(target["publicUrl"])
         return self._uploaded[media.sha256]
@@ -245,18 +217,4 @@ def _sent(post: Post) -> Post | None:
     return targets[0] if targets else None
 
 
-def open_provider(
-    config: Config, account: Account, connection: Connection = OWN_CONNECTION
-) -> PostPeerProvider:
-    client, account_id = posting.connect(
-        account,
-        connection,
-        NAME,
-        default_url=DEFAULT_BASE_URL,
-        what="the Integration id of the Pinterest account (GET /v1/connect/integrations)",
-        header="x-access-key",
-        explain=_explain,
-        request_id_header="x-request-id",
-        spacing=account.pace.interval if account.pace else 0.0,
-    )
-    return PostPeerProvider(client, account_id, posting.media_url(config), connection)
+open_provider = PostPeerProvider.open

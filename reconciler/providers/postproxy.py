@@ -28,22 +28,17 @@ its SDKs, MCP server and docs pages).
 from __future__ import annotations
 
 import email.utils
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
 import httpx
 
-from reconciler.config import Account, Config
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
-    OWN_CONNECTION,
-    Board,
-    Connection,
     Media,
     PinContent,
     Published,
-    RemotePin,
 )
 from reconciler.providers.http import Failure, generic_error, json_body
 from reconciler.providers.posting import Post
@@ -90,12 +85,11 @@ class PostproxyProvider(posting.PostingService):
     """`account_id` is Postproxy's profile id."""
 
     capabilities = CAPABILITIES
-
-    def boards(self) -> list[Board]:
-        response = self.client.request("GET", f"/profiles/{self.account_id}/placements")
-        return [
-            Board(id=str(item["id"]), name=item["name"]) for item in json_body(response)["data"]
-        ]
+    default_url = DEFAULT_BASE_URL
+    what = "the id of the Pinterest profile (GET /api/profiles)"
+    hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail, "explain": _explain}
+    spaced = True
+    boards_path = "/profiles/{account}/placements"
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         key = idempotency_key
@@ -113,11 +107,6 @@ class PostproxyProvider(posting.PostingService):
             key = f"{idempotency_key}.{post['id']}"
 
     # The hooks of the skeleton
-
-    def read_post(self, post_id: str) -> Post | None:
-        response = self.client.request("GET", f"/posts/{post_id}", allow=(404,))
-        post: Post | None = None if response.status_code == 404 else json_body(response)
-        return post
 
     def posts(self, since: datetime | None) -> list[Post]:
         posts: list[Post] = []
@@ -137,11 +126,11 @@ class PostproxyProvider(posting.PostingService):
         if post.get("status") == "media_processing_failed":
             errors = [m.get("error_message") for m in post.get("media", [])]
             reason = "; ".join(e for e in errors if e) or "its media could not be processed"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", reason)
         if status == "failed":
             details = entry.get("error_details") or {}
             reason = details.get("platform_error_message") or entry.get("error") or "failed"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", reason)
         if status == "published":
             return Published(
                 pin_id=self.pin_of(post),
@@ -150,31 +139,25 @@ class PostproxyProvider(posting.PostingService):
                 published_at=entry.get("attempted_at"),
             )
         if post.get("status") == "scheduled":
-            return Published(pin_id=None, post_id=post_id, status="scheduled")
-        return Published(pin_id=None, post_id=post_id, status="pending")
+            return posting.unpublished(post_id, "scheduled")
+        return posting.unpublished(post_id, "pending")
 
     def pin_of(self, post: Post) -> str | None:
         entry = posting.pinterest_entry(post)
         pin_id = entry.get("post_id") if entry.get("status") == "published" else None
         return str(pin_id) if pin_id else None  # ⚠️ see the module docstring
 
-    def sent_as(self, post: Post, content: PinContent) -> bool:
-        params = posting.pinterest_entry(post).get("params") or {}
-        sent = (params.get("board_id"), params.get("title"), params.get("destination_link"))
-        return sent == (content.board_id, content.title, content.link)
-
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
+    def shown(self, post: Post) -> dict[str, Any]:
         entry = posting.pinterest_entry(post)
         params = entry.get("params") or {}
-        return RemotePin(
-            pin_id=pin_id,
-            board_id=params.get("board_id"),
-            title=params.get("title"),
-            description=post.get("body") or None,
-            link=params.get("destination_link"),
-            url=entry.get("url"),
-            created_at=post.get("created_at"),
-        )
+        return {
+            "board_id": params.get("board_id"),
+            "title": params.get("title"),
+            "description": post.get("body") or None,
+            "link": params.get("destination_link"),
+            "url": entry.get("url"),
+            "created_at": post.get("created_at"),
+        }
 
     def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
         params = {"delete_on_platform": "true"}
@@ -184,20 +167,14 @@ class PostproxyProvider(posting.PostingService):
 
     def _send(self, content: PinContent, key: str) -> httpx.Response:
         """POST /posts: JSON when the media has a public URL, else multipart with the files."""
-        if content.media is None:
-            raise ProviderRejected("a pin needs an image or a video")
+        medium = posting.medium(content)
         pinterest: dict[str, Any] = {"format": "pin", "board_id": content.board_id}
-        if content.title:
-            pinterest["title"] = content.title
-        if content.link:
-            pinterest["destination_link"] = content.link
+        pinterest |= posting.present(title=content.title, destination_link=content.link)
         if content.cover_frame is not None:
             pinterest["thumb_offset"] = round(content.cover_frame)  # an integer on its page
-        post: dict[str, Any] = {"body": content.description or ""}
-        # A publish_at already past publishes now, rather than asking for a schedule in the past.
-        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
-            post["scheduled_at"] = posting.iso_utc(content.publish_at)
-        media = self.media_url(content.media)
+        post = {"body": content.description or ""}
+        post |= posting.present(scheduled_at=posting.scheduled(content))
+        media = self.media_url(medium)
         cover = self.media_url(content.cover) if content.cover else None
         if cover:
             pinterest["cover_url"] = cover
@@ -218,7 +195,7 @@ class PostproxyProvider(posting.PostingService):
         fields |= {f"platforms[pinterest][{name}]": str(v) for name, v in pinterest.items()}
         files = []
         if media is None:
-            files.append(("media[]", _file(content.media)))
+            files.append(("media[]", _file(medium)))
         else:
             fields["media[]"] = [media]
         if content.cover is not None and cover is None:
@@ -249,17 +226,4 @@ def _file(media: Media) -> tuple[str, bytes, str]:
     return (media.path.name, media.read(), media.content_type or "application/octet-stream")
 
 
-def open_provider(
-    config: Config, account: Account, connection: Connection = OWN_CONNECTION
-) -> PostproxyProvider:
-    client, profile_id = posting.connect(
-        account,
-        connection,
-        NAME,
-        default_url=DEFAULT_BASE_URL,
-        what="the id of the Pinterest profile (GET /api/profiles)",
-        error_detail=_error_detail,
-        explain=_explain,
-        spacing=account.pace.interval if account.pace else 0.0,
-    )
-    return PostproxyProvider(client, profile_id, posting.media_url(config), connection)
+open_provider = PostproxyProvider.open

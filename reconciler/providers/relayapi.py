@@ -26,12 +26,11 @@ import hashlib
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler.config import Account, Config
 from reconciler.errors import (
     AuthError,
     OutcomeUnknown,
@@ -41,13 +40,9 @@ from reconciler.errors import (
 )
 from reconciler.providers import http, posting, services
 from reconciler.providers.base import (
-    OWN_CONNECTION,
-    Board,
-    Connection,
     Media,
     PinContent,
     Published,
-    RemotePin,
 )
 from reconciler.providers.http import Failure, json_body
 from reconciler.providers.posting import Post
@@ -84,12 +79,14 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class RelayAPIProvider(posting.PostingService):
     capabilities = CAPABILITIES
+    default_url = DEFAULT_BASE_URL
+    what = "the id of its Pinterest account (acc_…)"
+    # `pace` is kept by the plan, which holds back creates beyond it.
+    hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail, "explain": _explain}
+    post_path = "/v1/posts/{id}"
     keeps_unpublished = True
-
-    def boards(self) -> list[Board]:
-        path = f"/v1/accounts/{self.account_id}/pinterest-boards"
-        body = json_body(self.client.request("GET", path))
-        return [Board(id=str(board["id"]), name=board["name"]) for board in body["data"]]
+    boards_path = "/v1/accounts/{account}/pinterest-boards"
+    matched = ("board_id", "title", "link", "description")
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         body = self._post_body(content, idempotency_key)
@@ -113,11 +110,6 @@ class RelayAPIProvider(posting.PostingService):
 
     # The hooks of the skeleton
 
-    def read_post(self, post_id: str) -> Post | None:
-        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
-        post: Post | None = None if response.status_code == 404 else json_body(response)
-        return post
-
     def posts(self, since: datetime | None) -> list[Post]:
         posts: list[Post] = []
         params = {"account_id": self.account_id, "limit": str(PAGE)}
@@ -135,8 +127,7 @@ class RelayAPIProvider(posting.PostingService):
         target = post.get("targets", {}).get(self.account_id, {})
         account = self._delivery(post)
         if status == "cancelled":
-            reason = "the post was unpublished since"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", "the post was unpublished since")
         if target.get("status") == "published" and account.get("platform_post_id"):
             return Published(
                 pin_id=str(account["platform_post_id"]),
@@ -147,14 +138,14 @@ class RelayAPIProvider(posting.PostingService):
         if target.get("status") == "failed" or status == "failed":
             problem = target.get("error") or {}
             reason = f"{problem.get('message', status)} ({problem.get('code', 'no code')})"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", reason)
         if account.get("delivery_state") == "unknown":
             hint = f"reconcile target {account.get('target_id')} in RelayAPI, then plan again"
             raise ProviderError(
                 f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
             )
         status = "scheduled" if status == "scheduled" else "pending"
-        return Published(pin_id=None, post_id=post_id, status=status)
+        return posting.unpublished(post_id, status)
 
     def pin_of(self, post: Post) -> str | None:
         pin_id = self._delivery(post).get("platform_post_id")
@@ -166,31 +157,23 @@ class RelayAPIProvider(posting.PostingService):
             return self.read_post(remote_id)
         return next((p for p in self.posts(None) if self.pin_of(p) == remote_id), None)
 
-    def sent_as(self, post: Post, content: PinContent) -> bool:
-        """Board, title, link and description as sent."""
-        options = (post.get("target_options") or {}).get("pinterest") or {}
-        fields = (options.get("board_id"), options.get("title"), options.get("link"))
-        wanted = (content.board_id, content.title, content.link, content.description)
-        return (*fields, post.get("content") or None) == wanted
-
     def gone(self, post: Post) -> bool:
         return bool(post["status"] == "cancelled")
 
     def dead(self, post: Post) -> bool:
         return post["status"] in UNSETTLED
 
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
+    def shown(self, post: Post) -> dict[str, Any]:
         options = (post.get("target_options") or {}).get("pinterest") or {}
-        return RemotePin(
-            pin_id=pin_id,
-            board_id=options.get("board_id"),
-            title=options.get("title"),
-            description=post.get("content") or None,
-            link=options.get("link"),
-            alt_text=options.get("alt_text"),
-            url=self._delivery(post).get("url"),
-            created_at=post.get("published_at") or post.get("created_at"),
-        )
+        return {
+            "board_id": options.get("board_id"),
+            "title": options.get("title"),
+            "description": post.get("content") or None,
+            "link": options.get("link"),
+            "alt_text": options.get("alt_text"),
+            "url": self._delivery(post).get("url"),
+            "created_at": post.get("published_at") or post.get("created_at"),
+        }
 
     def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
         if post["status"] in ("draft", "scheduled"):
@@ -202,34 +185,28 @@ class RelayAPIProvider(posting.PostingService):
     # The pieces
 
     def _post_body(self, content: PinContent, key: str) -> dict[str, Any]:
-        if content.media is None:
-            raise ProviderRejected("a pin needs an image or a video")
+        media = posting.medium(content)
         options: dict[str, Any] = {"board_id": content.board_id}
-        for name in ("title", "link", "alt_text"):
-            if getattr(content, name):
-                options[name] = getattr(content, name)
+        options |= posting.present(
+            title=content.title, link=content.link, alt_text=content.alt_text
+        )
         if content.cover is not None:
             options["cover_image_url"] = self._url(content.cover, f"{key}.cover")
-        elif content.media.kind == "video":
+        elif media.kind == "video":
             # Its server refuses a video without a cover: none given is the first frame, as
             # Pinterest shows it.
             options["cover_image_key_frame_time"] = round(content.cover_frame or 0)
-        item: dict[str, Any] = {"url": self._url(content.media, f"{key}.media")}
-        item["type"] = content.media.kind
-        if content.media.content_type:
-            item["mime_type"] = content.media.content_type
-        if content.alt_text:
-            item["alt_text"] = content.alt_text
+        item = {"url": self._url(media, f"{key}.media"), "type": media.kind}
+        item |= posting.present(mime_type=media.content_type, alt_text=content.alt_text)
         body: dict[str, Any] = {
             "targets": [self.account_id],
             "media": [item],
             "scheduled_at": "now",
             "target_options": {"pinterest": options},
         }
-        if content.description:
-            body["content"] = content.description
-        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
-            body |= {"scheduled_at": posting.iso_utc(content.publish_at), "timezone": "UTC"}
+        body |= posting.present(content=content.description)
+        if when := posting.scheduled(content):
+            body |= {"scheduled_at": when, "timezone": "UTC"}
         return body
 
     def _url(self, media: Media, key: str) -> str:
@@ -243,15 +220,9 @@ class RelayAPIProvider(posting.PostingService):
         for presign_key in (key, uuid.uuid4().hex):
             target = json_body(self._write("/v1/media/presign", request, presign_key))
             # 412: uploaded by an earlier attempt; 403: its URL expired (confirm then decides).
-            self.client.request(
-                "PUT",
-                target["upload_url"],
-                content=media.read(),
-                headers=target["upload_headers"],  # exactly these: the URL is signed over them
-                auth=False,
-                allow=(403, 412) if presign_key == key else (),
-                timeout=300.0,
-            )
+            # Exactly its upload_headers: the URL is signed over them.
+            allow = (403, 412) if presign_key == key else ()
+            self.upload(target["upload_url"], media.read(), target["upload_headers"], allow=allow)
             storage_key = urlsplit(target["url"]).path.lstrip("/")
             confirm_key = hashlib.sha256(storage_key.encode()).hexdigest()[:32]
             confirmed = self._write(
@@ -320,17 +291,4 @@ class RelayAPIProvider(posting.PostingService):
         return first
 
 
-def open_provider(
-    config: Config, account: Account, connection: Connection = OWN_CONNECTION
-) -> RelayAPIProvider:
-    # `pace` is kept by the plan, which holds back creates beyond it.
-    client, account_id = posting.connect(
-        account,
-        connection,
-        NAME,
-        default_url=DEFAULT_BASE_URL,
-        what="the id of its Pinterest account (acc_…)",
-        error_detail=_error_detail,
-        explain=_explain,
-    )
-    return RelayAPIProvider(client, account_id, posting.media_url(config), connection)
+open_provider = RelayAPIProvider.open

@@ -26,10 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
-from reconciler.config import Account, Config
 from reconciler.errors import (
     AuthError,
     OutcomeUnknown,
@@ -41,13 +40,9 @@ from reconciler.errors import (
 )
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
-    OWN_CONNECTION,
-    Board,
-    Connection,
     Media,
     PinContent,
     Published,
-    RemotePin,
 )
 from reconciler.providers.http import Failure, json_body
 from reconciler.providers.posting import Post
@@ -86,13 +81,17 @@ def _explain(failure: Failure) -> ProviderError | None:
 
 class ZernioProvider(posting.PostingService):
     capabilities = CAPABILITIES
+    default_url = DEFAULT_BASE_URL
+    what = "the _id of its Pinterest account"
+    # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
+    # as well would sleep an hour between pins at 25 a day.
+    hooks: ClassVar[dict[str, Any]] = {"explain": _explain, "request_id_header": "x-request-id"}
+    post_path = "/v1/posts/{id}"
+    post_key = "post"
     id_key = "_id"
     keeps_unpublished = True
-
-    def boards(self) -> list[Board]:
-        path = f"/v1/accounts/{self.account_id}/pinterest-boards"
-        body = json_body(self.client.request("GET", path))
-        return [Board(id=str(board["id"]), name=board["name"]) for board in body["boards"]]
+    boards_path = "/v1/accounts/{account}/pinterest-boards"
+    boards_key = "boards"
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         body = self._post_body(content)
@@ -104,11 +103,6 @@ class ZernioProvider(posting.PostingService):
         return self.settle(self.published(post))
 
     # The hooks of the skeleton
-
-    def read_post(self, post_id: str) -> Post | None:
-        response = self.client.request("GET", f"/v1/posts/{post_id}", allow=(404,))
-        post: Post | None = None if response.status_code == 404 else json_body(response)["post"]
-        return post
 
     def posts(self, since: datetime | None) -> list[Post]:
         posts: list[Post] = []
@@ -130,7 +124,7 @@ class ZernioProvider(posting.PostingService):
         post_id, status, entry = str(post["_id"]), post.get("status"), posting.pinterest_entry(post)
         if self.gone(post):
             reason = "the pin was deleted since (unpublished, or removed on Pinterest)"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", reason)
         if entry.get("status") == "published" and entry.get("platformPostId"):
             return Published(
                 pin_id=str(entry["platformPostId"]),
@@ -140,12 +134,10 @@ class ZernioProvider(posting.PostingService):
             )
         if status in ("failed", "partial") or entry.get("status") == "failed":
             reason = entry.get("errorMessage") or f"the post is {status}"
-            return Published(pin_id=None, post_id=post_id, status="failed", reason=reason)
+            return posting.unpublished(post_id, "failed", reason)
         if status == "draft":
             raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
-        return Published(
-            pin_id=None, post_id=post_id, status="scheduled" if status == "scheduled" else "pending"
-        )
+        return posting.unpublished(post_id, "scheduled" if status == "scheduled" else "pending")
 
     def pin_of(self, post: Post) -> str | None:
         pin_id = posting.pinterest_entry(post).get("platformPostId")
@@ -153,11 +145,9 @@ class ZernioProvider(posting.PostingService):
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
         """Account, board, title and link as pinops sent them."""
-        entry = posting.pinterest_entry(post)
-        account, data = entry.get("accountId"), entry.get("platformSpecificData") or {}
+        account = posting.pinterest_entry(post).get("accountId")
         sent_to = account.get("_id") if isinstance(account, dict) else account  # answers expand it
-        sent = (sent_to, data.get("boardId"), data.get("title"), data.get("link"))
-        return sent == (self.account_id, content.board_id, content.title, content.link)
+        return sent_to == self.account_id and super().sent_as(post, content)
 
     def gone(self, post: Post) -> bool:
         """Unpublished through Zernio, or found deleted on Pinterest by Zernio's sync."""
@@ -167,20 +157,18 @@ class ZernioProvider(posting.PostingService):
     def dead(self, post: Post) -> bool:
         return post["status"] in ("draft", "failed", "cancelled")
 
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
+    def shown(self, post: Post) -> dict[str, Any]:
         entry = posting.pinterest_entry(post)
         data = entry.get("platformSpecificData") or {}
-        media = (post.get("mediaItems") or [{}])[0]
-        return RemotePin(
-            pin_id=pin_id,
-            board_id=data.get("boardId"),
-            title=data.get("title"),
-            description=post.get("content") or None,
-            link=data.get("link"),
-            alt_text=media.get("altText"),
-            url=entry.get("platformPostUrl"),
-            created_at=entry.get("publishedAt") or post.get("createdAt"),
-        )
+        return {
+            "board_id": data.get("boardId"),
+            "title": data.get("title"),
+            "description": post.get("content") or None,
+            "link": data.get("link"),
+            "alt_text": (post.get("mediaItems") or [{}])[0].get("altText"),
+            "url": entry.get("platformPostUrl"),
+            "created_at": entry.get("publishedAt") or post.get("createdAt"),
+        }
 
     def remove(self, post: Post, pin_id: str) -> None:
         if post.get("status") in ("draft", "scheduled"):
@@ -210,37 +198,25 @@ class ZernioProvider(posting.PostingService):
     # The pieces
 
     def _post_body(self, content: PinContent) -> dict[str, Any]:
-        if content.media is None:
-            raise ProviderRejected("a pin needs an image or a video")
+        media = posting.medium(content)
         data: dict[str, Any] = {"boardId": content.board_id}
-        if content.title:
-            data["title"] = content.title
-        if content.link:
-            data["link"] = content.link
+        data |= posting.present(title=content.title, link=content.link)
         version = _version(content)
         if content.cover is not None:
             data["coverImageUrl"] = self._url(content.cover, version)
         elif content.cover_frame is not None:
             data["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
-        item: dict[str, Any] = {
-            "type": content.media.kind,
-            "url": self._url(content.media, version),
-        }
-        if content.alt_text:
-            item["altText"] = content.alt_text
+        item = {"type": media.kind, "url": self._url(media, version)}
+        item |= posting.present(altText=content.alt_text)
         target = {"platform": "pinterest", "accountId": self.account_id}
         body: dict[str, Any] = {
             "mediaItems": [item],
             "platforms": [{**target, "platformSpecificData": data}],
         }
-        if content.description:
-            body["content"] = content.description
-        if content.publish_at is not None and content.publish_at > datetime.now(UTC):
-            body["scheduledFor"] = posting.iso_utc(content.publish_at)
-            body["timezone"] = "UTC"
-        else:
-            body["publishNow"] = True  # without it (or a schedule) Zernio saves a draft
-        return body
+        body |= posting.present(content=content.description)
+        if when := posting.scheduled(content):
+            return body | {"scheduledFor": when, "timezone": "UTC"}
+        return body | {"publishNow": True}  # without it (or a schedule) Zernio saves a draft
 
     def _url(self, media: Media, version: str) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to Zernio.
@@ -261,14 +237,7 @@ class ZernioProvider(posting.PostingService):
             "POST", "/v1/media/presign", json={**presign, "size": len(data)}, idempotent=True
         )
         target = json_body(answer)
-        self.client.request(
-            "PUT",
-            target["uploadUrl"],
-            content=data,
-            headers={"Content-Type": media.content_type},
-            auth=False,
-            timeout=300.0,
-        )
+        self.upload(target["uploadUrl"], data, {"Content-Type": media.content_type})
         return str(target["publicUrl"])
 
     def _send(
@@ -328,18 +297,4 @@ def _version(content: PinContent) -> str:
     return hashlib.sha256(json.dumps(sent, default=str).encode()).hexdigest()[:16]
 
 
-def open_provider(
-    config: Config, account: Account, connection: Connection = OWN_CONNECTION
-) -> ZernioProvider:
-    # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
-    # as well would sleep an hour between pins at 25 a day.
-    client, account_id = posting.connect(
-        account,
-        connection,
-        NAME,
-        default_url=DEFAULT_BASE_URL,
-        what="the _id of its Pinterest account",
-        explain=_explain,
-        request_id_header="x-request-id",
-    )
-    return ZernioProvider(client, account_id, posting.media_url(config), connection)
+open_provider = ZernioProvider.open

@@ -1,11 +1,12 @@
-"""Shared fixtures: a copy of the example content repository, and the CLI run in-process."""
+"""Shared fixtures: a copy of the example content repository, the CLI run in-process, and the
+providers' emulators (SERVICES) with the example repository configured to publish through them."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,24 @@ from reconciler.config import load as load_config
 from reconciler.providers import open_provider
 from reconciler.providers.base import Connection
 from reconciler.providers.http import Retry
+from tests.emulators import crosspostify, pinterest, postpeer, postproxy, relayapi, zernio
+from tests.emulators.posting import point_repo_at
+from tests.emulators.server import EmulatorServer
 
 PROJECT = Path(__file__).resolve().parents[1]
+# The example repository's boards, and the targets it publishes (calm-bedroom is scheduled).
+BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
+TARGETS = [
+    "calm-bedroom",
+    "cozy-living-room",
+    "easy-pasta@Recipes",
+    "easy-pasta@Weeknight Dinners",
+    "pasta-howto-video",
+    "product-ap-22",
+    "product-kn-05",
+    "product-sk-10",
+    "summer-salad",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,84 @@ class Result:
 
 Run = Callable[..., Result]
 P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Service:
+    """A provider's emulator and how pinops reaches it: the credential's variable and value, the
+    account id, a `pace` for pinops.yaml, and the paths (as the emulator sees them) of its create
+    and of its board listing."""
+
+    provider: str
+    emulator: Callable[[], EmulatorServer]
+    variable: str
+    key: str
+    account_id: str | None
+    creates: str
+    boards: str
+    pace: str | None = None
+
+
+SERVICES = {
+    service.provider: service
+    for service in (
+        Service(
+            "pinterest",
+            lambda: pinterest.PinterestEmulator(processing_polls=0),
+            "PINTEREST_ACCESS_TOKEN",
+            pinterest.ACCESS_TOKEN,
+            None,
+            "/v5/pins",
+            "/v5/boards",
+        ),
+        Service(
+            "crosspostify",
+            lambda: crosspostify.CrosspostifyEmulator(posts_per_minute=100),
+            "CROSSPOSTIFY_API_KEY",
+            crosspostify.API_KEY,
+            crosspostify.ACCOUNT_ID,
+            "/post/",
+            "/pinterest-boards/",
+            pace="100/second",
+        ),
+        Service(
+            "postpeer",
+            postpeer.PostPeerEmulator,
+            "POSTPEER_API_KEY",
+            postpeer.ACCESS_KEY,
+            postpeer.ACCOUNT_ID,
+            "/v1/posts",
+            "/v1/pinterest/boards",
+        ),
+        Service(
+            "postproxy",
+            postproxy.PostproxyEmulator,
+            "POSTPROXY_API_KEY",
+            postproxy.API_KEY,
+            postproxy.PROFILE_ID,
+            "/api/posts",
+            "/api/profiles/",
+        ),
+        Service(
+            "zernio",
+            zernio.ZernioEmulator,
+            "ZERNIO_API_KEY",
+            zernio.API_KEY,
+            zernio.ACCOUNT_ID,
+            "/api/v1/posts",
+            "/api/v1/accounts/",
+        ),
+        Service(
+            "relayapi",
+            relayapi.RelayAPIEmulator,
+            "RELAYAPI_API_KEY",
+            relayapi.API_KEY,
+            relayapi.ACCOUNT_ID,
+            "/v1/posts",
+            "/v1/accounts/",
+        ),
+    )
+}
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +159,42 @@ def pinops(repo: Path, capsys: pytest.CaptureFixture[str]) -> Run:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The emulator of the test module's SERVICE, holding the example repository's boards."""
+    with SERVICES[request.module.SERVICE].emulator() as emulator:
+        for name in BOARDS:
+            emulator.add_board(name)  # type: ignore[attr-defined]
+        yield emulator
+
+
+@pytest.fixture
+def configured(
+    repo: Path, api: EmulatorServer, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Path:
+    """The example repository, publishing through the test module's SERVICE on its emulator."""
+    service = SERVICES[request.module.SERVICE]
+    monkeypatch.setenv(service.variable, service.key)
+    point_repo_at(repo, service.provider, api.base_url, service.account_id or "", pace=service.pace)
+    return repo
+
+
+@pytest.fixture
+def make(configured: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """make(**settings): the configured account's provider, opened with the module's CONNECTION
+    settings (Connection's fields) updated by `settings`; each closed at the end."""
+    made: list[Any] = []
+
+    def provider(**settings: Any) -> Any:
+        defaults = getattr(request.module, "CONNECTION", {})
+        made.append(open_main(configured, object, **(defaults | settings)))
+        return made[-1]
+
+    yield provider
+    for each in made:
+        each.close()
 
 
 def state(repo: Path) -> dict[str, Any]:

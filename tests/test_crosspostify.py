@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ProviderError, ProviderRejected, RateLimited
+from reconciler.errors import ProviderRejected, RateLimited
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.crosspostify import CrosspostifyProvider
 from tests.conftest import (
+    TARGETS,
     Run,
     check_a_past_publish_at_publishes_at_once,
     edit,
@@ -27,37 +27,15 @@ from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
 from tests.mediafiles import write_jpeg, write_webp
 
-BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-# calm-bedroom is scheduled at Crosspostify (`scheduledDate`).
-PUBLISHED = [
-    "calm-bedroom",
-    "cozy-living-room",
-    "easy-pasta@Recipes",
-    "easy-pasta@Weeknight Dinners",
-    "pasta-howto-video",
-    "product-ap-22",
-    "product-kn-05",
-    "product-sk-10",
-    "summer-salad",
-]
+SERVICE = "crosspostify"
 SALAD = "pins/recipes/summer-salad.yaml"
 
 
 @pytest.fixture
-def api() -> Iterator[CrosspostifyEmulator]:
-    with CrosspostifyEmulator(posts_per_minute=100) as emulator:
-        for name in BOARDS:
-            emulator.add_board(name)
-        yield emulator
-
-
-@pytest.fixture
-def configured(repo: Path, api: CrosspostifyEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CROSSPOSTIFY_API_KEY", API_KEY)
-    point_repo_at(repo, "crosspostify", api.base_url, ACCOUNT_ID, pace="100/second")
+def configured(configured: Path) -> Path:
     # Crosspostify has no field for a video's cover: Pinterest takes the first frame.
-    edit(repo / "pins/recipes/pasta.yaml", "    cover: ../media/pasta-howto-cover.jpg\n", "")
-    return repo
+    edit(configured / "pins/recipes/pasta.yaml", "    cover: ../media/pasta-howto-cover.jpg\n", "")
+    return configured
 
 
 def provider(repo: Path) -> CrosspostifyProvider:
@@ -77,7 +55,7 @@ def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
     result = pinops("apply", "--yes", "--show-plan")
     assert result.code == 0, result.err
     assert "scheduled for 2027-03-01T09:00:00Z" in result.out
-    assert sorted(state(configured)) == PUBLISHED
+    assert sorted(state(configured)) == TARGETS
     assert state(configured)["calm-bedroom"]["status"] == "scheduled"
     records = state(configured).values()
     assert {record["post_id"] for record in records} == set(api.posts)
@@ -283,18 +261,14 @@ def test_a_description_over_500_is_refused_at_plan_time(configured: Path, pinops
     )
 
 
-def test_refresh_leaves_posts_it_cannot_read_back(
-    configured: Path, pinops: Run, api: CrosspostifyEmulator
-) -> None:
+@pytest.mark.usefixtures("configured")
+def test_refresh_leaves_posts_it_cannot_read_back(pinops: Run, api: CrosspostifyEmulator) -> None:
+    """No post can be read back (the contract suite holds get to it): refresh reads nothing."""
     assert pinops("apply", "--yes").code == 0
     requests = len(api.requests())
     result = pinops("plan", "--refresh", "--detailed-exitcode")
     assert result.code == 0, result.err
     assert len(api.requests()) == requests
-    cross = provider(configured)
-    with pytest.raises(ProviderError, match="Crosspostify cannot read a post back"):
-        cross.get(state(configured)["summer-salad"]["post_id"])
-    cross.close()
 
 
 def test_the_emulator_takes_form_bodies_and_refuses_unknown_fields(

@@ -4,8 +4,6 @@ API, request and response bodies checked against PostPeer's own OpenAPI document
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.postpeer import PostPeerProvider
 from tests.conftest import (
+    TARGETS,
     Run,
     check_a_past_publish_at_publishes_at_once,
     edit,
@@ -28,38 +27,12 @@ from tests.emulators.postpeer import ACCESS_KEY, ACCOUNT_ID, SPEC, PostPeerEmula
 from tests.emulators.server import Fault
 from tests.mediafiles import write_gif
 
-BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-TARGETS = [
-    "calm-bedroom",
-    "cozy-living-room",
-    "easy-pasta@Recipes",
-    "easy-pasta@Weeknight Dinners",
-    "pasta-howto-video",
-    "product-ap-22",
-    "product-kn-05",
-    "product-sk-10",
-    "summer-salad",
-]
+SERVICE = "postpeer"
 
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
     return Spec(SPEC)
-
-
-@pytest.fixture
-def api() -> Iterator[PostPeerEmulator]:
-    with PostPeerEmulator() as emulator:
-        for name in BOARDS:
-            emulator.add_board(name)
-        yield emulator
-
-
-@pytest.fixture
-def configured(repo: Path, api: PostPeerEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
-    point_repo_at(repo, "postpeer", api.base_url, ACCOUNT_ID)
-    return repo
 
 
 def creates(api: PostPeerEmulator) -> list[dict[str, Any]]:
@@ -362,28 +335,6 @@ def test_a_failure_seen_while_following_the_create_is_an_error(
     peer = provider(configured, publish_wait=5.0, poll_interval=0.01)
     with pytest.raises(ProviderRejected, match="could not publish the pin: Pinterest: image too"):
         peer.create(content, "k" * 32)
-    peer.close()
-
-
-def test_find_and_get_read_the_listing(configured: Path, api: PostPeerEmulator) -> None:
-    board = next(iter(api.accounts[ACCOUNT_ID]))
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    content = PinContent(
-        board_id=board,
-        title="Find me",
-        link="https://example.com/find",
-        media=Media(kind="image", url="https://example.com/a.jpg"),
-    )
-    peer = provider(configured)
-    assert peer.find(content, since) == []
-    published = peer.create(content, "k" * 32)
-    (found,) = peer.find(content, since)
-    assert found.pin_id == published.pin_id and found.board_id == board
-    assert peer.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
-    assert peer.get(published.pin_id or "") == found
-    peer.delete(published.pin_id or "")
-    assert peer.get(published.pin_id or "") is None
-    peer.delete(published.pin_id or "")  # already gone: nothing to do
     peer.close()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.postproxy import PostproxyProvider
 from tests.conftest import (
+    TARGETS,
     Run,
     check_a_past_publish_at_publishes_at_once,
     edit,
@@ -27,37 +26,11 @@ from tests.emulators.posting import form_parts, point_repo_at
 from tests.emulators.postproxy import API_KEY, PROFILE_ID, PostproxyEmulator
 from tests.emulators.server import Fault
 
-BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-TARGETS = [
-    "calm-bedroom",
-    "cozy-living-room",
-    "easy-pasta@Recipes",
-    "easy-pasta@Weeknight Dinners",
-    "pasta-howto-video",
-    "product-ap-22",
-    "product-kn-05",
-    "product-sk-10",
-    "summer-salad",
-]
+SERVICE = "postproxy"
 CDN = "https://cdn.example.com/"
 # The fields Postproxy documents for a create, and for its Pinterest options.
 POST_FIELDS = {"post", "profiles", "media", "platforms"}
 PINTEREST_FIELDS = {"format", "board_id", "title", "destination_link", "cover_url", "thumb_offset"}
-
-
-@pytest.fixture
-def api() -> Iterator[PostproxyEmulator]:
-    with PostproxyEmulator() as emulator:
-        for name in BOARDS:
-            emulator.add_board(name)
-        yield emulator
-
-
-@pytest.fixture
-def configured(repo: Path, api: PostproxyEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("POSTPROXY_API_KEY", API_KEY)
-    point_repo_at(repo, "postproxy", api.base_url, PROFILE_ID)
-    return repo
 
 
 def provider(repo: Path, **settings: Any) -> PostproxyProvider:
@@ -300,23 +273,6 @@ def test_create_waits_then_leaves_it_pending_and_sends_thumb_offset(
     assert pending.status == "pending" and pending.pin_id is None and pending.post_id
     patient.close()
     impatient.close()
-
-
-def test_find_get_and_delete_read_the_listing(configured: Path, api: PostproxyEmulator) -> None:
-    proxy = provider(configured)
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    content = url_pin(api)
-    assert proxy.find(content, since) == []
-    published = proxy.create(content, "a" * 32)
-    assert published.pin_id is not None
-    (found,) = proxy.find(content, since)
-    assert found.pin_id == published.pin_id and found.link == "https://example.com/page"
-    assert proxy.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
-    assert proxy.get(published.pin_id) == found
-    proxy.delete(published.pin_id)
-    assert proxy.get(published.pin_id) is None and api.pins == {}
-    proxy.delete(published.pin_id)
-    proxy.close()
 
 
 def test_the_emulator_refuses_what_postproxy_refuses(api: PostproxyEmulator) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,10 @@ from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import Retry
 from reconciler.providers.relayapi import RelayAPIProvider
 from tests.conftest import (
+    TARGETS,
     Run,
     check_a_past_publish_at_publishes_at_once,
     edit,
-    open_main,
     state,
 )
 from tests.emulators.openapi import REFERENCE, Spec
@@ -31,17 +31,11 @@ from tests.emulators.relayapi import ACCOUNT_ID, API_KEY, Receipt, RelayAPIEmula
 from tests.emulators.server import Fault
 from tests.mediafiles import write_gif
 
-BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-PUBLISHED = [
-    "cozy-living-room",
-    "easy-pasta@Recipes",
-    "easy-pasta@Weeknight Dinners",
-    "pasta-howto-video",
-    "product-ap-22",
-    "product-kn-05",
-    "product-sk-10",
-    "summer-salad",
-]
+SERVICE = "relayapi"
+# calm-bedroom's publish_at is more than 30 days away: it waits.
+PUBLISHED = [target for target in TARGETS if target != "calm-bedroom"]
+# Quick polls, and no retries unless a test asks for them.
+CONNECTION = {"retry": Retry(attempts=1, backoff=0.01), "publish_wait": 5.0, "poll_interval": 0.01}
 POSTS = "/v1/posts"
 CDN = "https://cdn.example.com/"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -56,38 +50,7 @@ def spec() -> Spec:
     return Spec(REFERENCE / "relayapi" / "openapi.json", dialect="3.0")
 
 
-@pytest.fixture
-def api() -> Iterator[RelayAPIEmulator]:
-    with RelayAPIEmulator() as emulator:
-        for name in BOARDS:
-            emulator.add_board(name)
-        yield emulator
-
-
-@pytest.fixture
-def configured(repo: Path, api: RelayAPIEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RELAYAPI_API_KEY", API_KEY)
-    point_repo_at(repo, "relayapi", api.base_url, ACCOUNT_ID)
-    return repo
-
-
 Make = Callable[..., RelayAPIProvider]
-
-
-@pytest.fixture
-def make(configured: Path) -> Iterator[Make]:
-    """RelayAPIProviders on the emulator, with quick polls; each closed at the end."""
-    made: list[RelayAPIProvider] = []
-
-    def provider(attempts: int = 1, **settings: Any) -> RelayAPIProvider:
-        settings = {"publish_wait": 5.0, "poll_interval": 0.01, **settings}
-        retry = Retry(attempts=attempts, backoff=0.01)
-        made.append(open_main(configured, RelayAPIProvider, retry=retry, **settings))
-        return made[-1]
-
-    yield provider
-    for provider_ in made:
-        provider_.close()
 
 
 def creates(api: RelayAPIEmulator) -> list[dict[str, Any]]:
@@ -287,7 +250,7 @@ def test_an_outcome_unknown_to_relayapi_is_settled_through_the_listing(
 ) -> None:
     # The create stored the post, then failed with a 500: its key now answers OUTCOME_UNKNOWN.
     api.crash_after_creating()
-    published = make(attempts=2).create(pin(api), "b" * 32)
+    published = make(retry=Retry(attempts=2, backoff=0.01)).create(pin(api), "b" * 32)
     codes = [r.fault for r in api.requests("POST", POSTS)]
     assert codes == [None, None] and len(api.posts) == 1
     assert published.pin_id in api.pins
@@ -388,27 +351,10 @@ def test_429_and_5xx_are_retried_under_the_same_key(pinops: Run, api: RelayAPIEm
     assert len(api.posts) == 8
 
 
-def test_find_get_and_delete_read_the_listing(api: RelayAPIEmulator, make: Make) -> None:
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    content = pin(api, link="https://example.com/find", description="Found")
-    relay = make()
-    assert relay.find(content, since) == []
-    published = relay.create(content, "h" * 32)
-    assert published.pin_id is not None
-    (found,) = relay.find(content, since)
-    assert (found.pin_id, found.board_id, found.description) == (
-        published.pin_id,
-        content.board_id,
-        "Found",
-    )
-    assert relay.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
-    assert relay.get(published.pin_id) == found
-    relay.delete(published.pin_id)
-    assert relay.get(published.pin_id) is None and api.pins == {}
-    relay.delete(published.pin_id)  # unpublished already: nothing to do
-    assert len(api.requests("POST", f"{POSTS}/")) == 1
+def test_a_pin_never_published_here_is_an_error_to_get(make: Make) -> None:
+    """Unpublished posts stay in RelayAPI's listing: a pin in none of them is not this account's."""
     with pytest.raises(ProviderError, match="not among the RelayAPI posts"):
-        relay.get("1126100000000000999")
+        make().get("1126100000000000999")
 
 
 def test_errors_are_clear_and_never_show_the_key(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,10 @@ from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import Retry
 from reconciler.providers.zernio import ZernioProvider
 from tests.conftest import (
+    TARGETS,
     Run,
     check_a_past_publish_at_publishes_at_once,
     edit,
-    open_main,
     state,
 )
 from tests.emulators.openapi import REFERENCE, Spec
@@ -30,18 +30,8 @@ from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
 from tests.emulators.zernio import ACCOUNT_ID, API_KEY, ZernioEmulator
 
-BOARDS = ("Recipes", "Weeknight Dinners", "Home Decor")
-TARGETS = [
-    "calm-bedroom",
-    "cozy-living-room",
-    "easy-pasta@Recipes",
-    "easy-pasta@Weeknight Dinners",
-    "pasta-howto-video",
-    "product-ap-22",
-    "product-kn-05",
-    "product-sk-10",
-    "summer-salad",
-]
+SERVICE = "zernio"
+CONNECTION = {"retry": Retry(attempts=1)}  # no retries unless a test asks for them
 POSTS = "/api/v1/posts"
 CDN = "https://cdn.example.com/"
 # The 401 and 404 answers are shared components of the document.
@@ -54,40 +44,11 @@ def spec() -> Spec:
     return Spec(REFERENCE / "zernio" / "openapi.json")
 
 
-@pytest.fixture
-def api() -> Iterator[ZernioEmulator]:
-    with ZernioEmulator() as emulator:
-        for name in BOARDS:
-            emulator.add_board(name)
-        yield emulator
-
-
-@pytest.fixture
-def configured(repo: Path, api: ZernioEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ZERNIO_API_KEY", API_KEY)
-    point_repo_at(repo, "zernio", api.base_url, ACCOUNT_ID)
-    return repo
-
-
 def creates(api: ZernioEmulator) -> list[dict[str, Any]]:
     return [request.json for request in api.requests("POST", POSTS) if not request.fault]
 
 
 Make = Callable[..., ZernioProvider]
-
-
-@pytest.fixture
-def make(configured: Path) -> Iterator[Make]:
-    """ZernioProviders on the emulator, with no retries; each closed at the end."""
-    made: list[ZernioProvider] = []
-
-    def provider(**settings: Any) -> ZernioProvider:
-        made.append(open_main(configured, ZernioProvider, retry=Retry(attempts=1), **settings))
-        return made[-1]
-
-    yield provider
-    for provider_ in made:
-        provider_.close()
 
 
 def pin(api: ZernioEmulator, **fields: Any) -> PinContent:
@@ -391,23 +352,6 @@ def test_an_unanswered_create_is_replayed_or_taken_from_the_duplicate_check(
     )
     with pytest.raises(ProviderRejected, match="duplicate of post"):
         zern.create(pin(api, link="https://example.com/third"), "c" * 32)
-
-
-def test_find_get_and_delete_read_the_listing(make: Make, api: ZernioEmulator) -> None:
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    content = pin(api, link="https://example.com/find")
-    zern = make()
-    assert zern.find(content, since) == []
-    published = zern.create(content, "c" * 32)
-    assert published.pin_id is not None
-    (found,) = zern.find(content, since)
-    assert found.pin_id == published.pin_id and found.board_id == content.board_id
-    assert zern.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
-    assert zern.get(published.pin_id) == found
-    zern.delete(published.pin_id)
-    assert zern.get(published.pin_id) is None and api.pins == {}
-    zern.delete(published.pin_id)  # unpublished already: nothing to do
-    assert len(api.requests("POST", f"{POSTS}/")) == 1
 
 
 def test_a_post_still_publishing_is_followed(make: Make, api: ZernioEmulator) -> None:

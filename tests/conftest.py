@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.config import load as load_config
-from reconciler.providers import open_provider
+from reconciler.providers import capabilities, open_provider
 from reconciler.providers.base import Connection
 from reconciler.providers.http import Retry
 from tests.emulators import crosspostify, pinterest, postpeer, postproxy, relayapi, zernio
@@ -162,9 +162,15 @@ def pinops(repo: Path, capsys: pytest.CaptureFixture[str]) -> Run:
 
 
 @pytest.fixture
-def api(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The emulator of the test module's SERVICE, holding the example repository's boards."""
-    with SERVICES[request.module.SERVICE].emulator() as emulator:
+def service(request: pytest.FixtureRequest) -> Service:
+    """The provider under test: the parameter given to this fixture, else the module's SERVICE."""
+    return SERVICES[getattr(request, "param", None) or request.module.SERVICE]
+
+
+@pytest.fixture
+def api(service: Service) -> Iterator[Any]:
+    """The service's emulator, holding the example repository's boards."""
+    with service.emulator() as emulator:
         for name in BOARDS:
             emulator.add_board(name)  # type: ignore[attr-defined]
         yield emulator
@@ -172,12 +178,14 @@ def api(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture
 def configured(
-    repo: Path, api: EmulatorServer, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    repo: Path, api: EmulatorServer, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """The example repository, publishing through the test module's SERVICE on its emulator."""
-    service = SERVICES[request.module.SERVICE]
+    """The example repository, publishing through the service on its emulator."""
     monkeypatch.setenv(service.variable, service.key)
     point_repo_at(repo, service.provider, api.base_url, service.account_id or "", pace=service.pace)
+    if "cover" not in capabilities(service.provider).fields:
+        # No field for a video's cover (Pinterest takes the first frame): the plan would refuse it.
+        edit(repo / "pins/recipes/pasta.yaml", "    cover: ../media/pasta-howto-cover.jpg\n", "")
     return repo
 
 
@@ -217,17 +225,6 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def check_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
-    """The example's scheduled pin, its publish_at moved into the past, is published at once."""
-    edit(
-        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
-    )
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.out + result.err
-    assert "scheduled for" not in result.out
-    assert state(configured)["calm-bedroom"]["status"] == "published"
 
 
 def open_main(repo: Path, kind: type[P], **settings: Any) -> P:

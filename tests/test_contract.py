@@ -30,12 +30,13 @@ from reconciler.providers import capabilities, open_provider
 from reconciler.providers.base import Connection, Media, PinContent, Provider
 from reconciler.providers.http import Retry
 from reconciler.providers.sandbox import board_id
-from tests.conftest import SERVICES, Service
+from tests.conftest import SERVICES, Run, Service, edit, state
 from tests.emulators.server import EmulatorServer, Fault
 from tests.mediafiles import write_jpeg
 
 PROVIDERS = ("sandbox", "pinterest", "crosspostify", "postpeer", "postproxy", "zernio", "relayapi")
 SERVED = PROVIDERS[1:]  # the ones reached over HTTP
+POSTING = SERVED[1:]  # the posting services
 QUICK = Connection(retry=Retry(backoff=0.01), timeout=2.0, publish_wait=5.0, poll_interval=0.01)
 
 
@@ -143,10 +144,11 @@ def test_create_then_get_and_find_the_pin(subject: Subject) -> None:
         return
     assert published.pin_id is not None
     (found,) = provider.find(content, earlier)
-    assert (found.pin_id, found.board_id, found.title, found.link) == (
+    assert (found.pin_id, found.board_id, found.title, found.description, found.link) == (
         published.pin_id,
         subject.board,
         "Easy Pasta",
+        "Creamy garlic pasta.",
         "https://example.com/pasta",
     )
     assert provider.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
@@ -162,12 +164,14 @@ def test_delete_removes_the_pin_or_is_refused(subject: Subject) -> None:
         with pytest.raises(ProviderRejected, match="cannot delete a published pin"):
             provider.delete(remote_id)
         return
+    writes = len(subject.api.writes()) if subject.api else 0
     provider.delete(remote_id)
     assert provider.get(remote_id) is None
     assert provider.find(subject.content(), since()) == []
     if subject.api is None:
         provider.delete(remote_id)  # already gone: nothing to do
         return
+    assert len(subject.api.writes()) == writes + 1  # one call deletes it
     assert remote_id not in subject.api.pins  # type: ignore[attr-defined]
     writes = len(subject.api.writes())
     provider.delete(remote_id)  # already gone: nothing to do, and nothing but a DELETE is sent
@@ -289,3 +293,44 @@ def test_an_answer_off_the_document_is_never_recorded(served: Subject) -> None:
     served.fault("rewrite", rewrite=off_spec)
     with pytest.raises(ProviderError):
         checked(served.open().create(served.content(), "i" * 32), served.name, publish_now=True)
+
+
+# The example repository through each posting service
+
+
+@pytest.mark.parametrize("service", POSTING, indirect=True)
+def test_a_missing_key_is_a_clear_error_and_writes_no_state(
+    configured: Path, pinops: Run, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(service.variable)
+    result = pinops("apply", "--yes")
+    assert result.code == 1 and f"{service.variable} is not set" in result.err
+    assert not (configured / "pinops.state.json").exists()
+
+
+@pytest.mark.parametrize("service", POSTING, indirect=True)
+def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
+    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
+    the services refuse a schedule in the past."""
+    edit(
+        configured / "pins/home/living-spaces.yaml", "2027-03-01T09:00:00Z", "2020-03-01T09:00:00Z"
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert "scheduled for" not in result.out
+    assert state(configured)["calm-bedroom"]["status"] == "published"
+
+
+@pytest.mark.parametrize("service", POSTING, indirect=True)
+def test_a_rerun_sends_no_write_and_the_key_is_never_shown(
+    configured: Path, pinops: Run, api: EmulatorServer, service: Service
+) -> None:
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    writes = len(api.writes())
+    again = pinops("apply", "--yes")
+    assert again.code == 0, again.err
+    assert "No changes" in again.out
+    assert len(api.writes()) == writes
+    shown = result.out + result.err + again.out + again.err
+    assert service.key not in shown + (configured / "pinops.state.json").read_text()

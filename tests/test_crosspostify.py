@@ -17,25 +17,17 @@ from reconciler.providers.crosspostify import CrosspostifyProvider
 from tests.conftest import (
     TARGETS,
     Run,
-    check_a_past_publish_at_publishes_at_once,
     edit,
     open_main,
     state,
 )
-from tests.emulators.crosspostify import ACCOUNT_ID, API_KEY, CrosspostifyEmulator
+from tests.emulators.crosspostify import ACCOUNT_ID, CrosspostifyEmulator
 from tests.emulators.posting import point_repo_at
 from tests.emulators.server import Fault
 from tests.mediafiles import write_jpeg, write_webp
 
 SERVICE = "crosspostify"
 SALAD = "pins/recipes/summer-salad.yaml"
-
-
-@pytest.fixture
-def configured(configured: Path) -> Path:
-    # Crosspostify has no field for a video's cover: Pinterest takes the first frame.
-    edit(configured / "pins/recipes/pasta.yaml", "    cover: ../media/pasta-howto-cover.jpg\n", "")
-    return configured
 
 
 def provider(repo: Path) -> CrosspostifyProvider:
@@ -49,9 +41,7 @@ def image_pin(api: CrosspostifyEmulator, repo: Path, title: str = "Title") -> Pi
     return PinContent(board_id=next(iter(api.boards[ACCOUNT_ID])), title=title, media=media)
 
 
-def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
-    configured: Path, pinops: Run, api: CrosspostifyEmulator
-) -> None:
+def test_apply_uploads_then_posts(configured: Path, pinops: Run, api: CrosspostifyEmulator) -> None:
     result = pinops("apply", "--yes", "--show-plan")
     assert result.code == 0, result.err
     assert "scheduled for 2027-03-01T09:00:00Z" in result.out
@@ -76,11 +66,6 @@ def test_apply_uploads_then_posts_and_a_rerun_sends_no_write(
     salad = next(r.json["posts"][0] for r in posts if "salad" in r.json["posts"][0]["link"])
     assert salad["title"] == "Crunchy Summer Salad with Lemon Dressing"
     assert salad["caption"].startswith("Cucumber, radish")
-    writes = len(api.writes())
-    again = pinops("apply", "--yes")
-    assert again.code == 0 and "No changes" in again.out
-    assert len(api.writes()) == writes
-    assert API_KEY not in result.out + again.out + (configured / "pinops.state.json").read_text()
 
 
 def test_a_change_is_a_plan_error_with_the_ways_out(
@@ -288,21 +273,6 @@ def test_the_emulator_takes_form_bodies_and_refuses_unknown_fields(
     with pytest.raises(ProviderRejected, match="boardId is mandatory for Pinterest"):
         cross.client.request("POST", "/post/image", json=no_board)
     cross.close()
-
-
-def test_missing_key_is_a_clear_error(
-    configured: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CROSSPOSTIFY_API_KEY")
-    result = pinops("apply", "--yes")
-    assert result.code == 1 and "CROSSPOSTIFY_API_KEY is not set" in result.err
-    assert not (configured / "pinops.state.json").exists()
-
-
-def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
-    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
-    Crosspostify refuses a schedule in the past."""
-    check_a_past_publish_at_publishes_at_once(configured, pinops)
 
 
 def test_a_publish_at_nearer_than_its_lead_time_waits_for_a_run_after_it(

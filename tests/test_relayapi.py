@@ -21,7 +21,6 @@ from reconciler.providers.relayapi import RelayAPIProvider
 from tests.conftest import (
     TARGETS,
     Run,
-    check_a_past_publish_at_publishes_at_once,
     edit,
     state,
 )
@@ -401,12 +400,6 @@ def test_images_relayapi_refuses_are_reported_at_plan_time(configured: Path, pin
     result = pinops("plan")
     assert result.code == 1
     assert re.search(r"pins/recipes/summer-salad\.yaml:\d+:\d+: error: .*GIF", result.err)
-
-
-def test_a_past_publish_at_publishes_at_once(configured: Path, pinops: Run) -> None:
-    """A pin first created after its publish_at (a late merge, a paced wait) is published now:
-    RelayAPI refuses a schedule in the past."""
-    check_a_past_publish_at_publishes_at_once(configured, pinops)
 
 
 def test_a_video_without_a_cover_is_sent_its_first_frame(api: RelayAPIEmulator, make: Make) -> None:

@@ -13,6 +13,7 @@ import pytest
 from reconciler.cli import main
 from tests.conftest import Run, state
 from tests.emulators.pinterest import PinterestEmulator
+from tests.terminals import on_terminal
 
 NAMES = ("acme", "globex", "initech")
 TOKENS = {name: f"RECOGNISABLE-{name}-token-9a1f" for name in NAMES}
@@ -124,3 +125,15 @@ def test_parallel_takes_a_whole_number_of_one_or_more(
     assert exited.value.code == 1
     message = f"argument --parallel: expected a whole number of 1 or more, got '{value}'"
     assert message in capsys.readouterr().err
+
+
+def test_a_terminal_shows_a_bar_for_each_account_at_work(
+    api: PinterestEmulator, repo: Path
+) -> None:
+    three_brands(repo, api.base_url, 3)
+    session = on_terminal("-C", str(repo), "apply", "--yes", "--parallel", "3")
+    assert session.code == 0, session.screen
+    for name in NAMES:
+        assert f"applying {name}" in session.screen
+        assert f"{name} [3/3] + {name}-2: created" in session.screen
+    assert "ETA" in session.screen

@@ -338,6 +338,17 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--branch", metavar="NAME", help="the branch merges publish from (default: the current one)"
     )
+    init.add_argument(
+        "--matrix",
+        action="store_true",
+        help="apply in one GitHub Actions job per account, each in its account's environment",
+    )
+    init.add_argument(
+        "--max-parallel",
+        type=_workers,
+        metavar="N",
+        help="with --matrix: at most N account jobs at once (default: 4; docs/agencies.md)",
+    )
 
     render = command(
         "render",

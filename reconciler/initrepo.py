@@ -3,9 +3,10 @@
 It writes pinops.yaml (a sandbox account, the state on its own branch), an example pin with its
 image, the JSON Schemas the editor modelines point at, the two GitHub workflows (plan on pull
 requests, apply on merge), which install pinops as the running one was installed
-(installation.py), and .gitignore entries for pinops' local files. It never overwrites a file: if
-one exists, nothing is written. The templates ship inside the package (reconciler/init_templates/);
-the repository's own workflows are rendered from the same templates.
+(installation.py), and .gitignore entries for pinops' local files. With `matrix`, the apply
+workflow runs one job per account, each in the GitHub environment that holds its secrets. It
+never overwrites a file: if one exists, nothing is written. The templates ship inside the package
+(reconciler/init_templates/); the repository's own workflows are rendered from the same templates.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ GITIGNORE = (
     "pinops.state.json.journal",
 )
 WORKFLOWS = ("pinops-plan.yml", "pinops-apply.yml")
+# `init --matrix`: the apply workflow as one job per account, written as pinops-apply.yml.
+MATRIX = "pinops-apply-matrix.yml"
+MAX_PARALLEL = 4
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Options:
     install: Install  # how the workflows install pinops
     branch: str  # the branch whose merges are published
     command: str = "pinops"  # how the workflows run pinops, global options included
+    matrix: bool = False  # apply in one job per account
+    max_parallel: int = MAX_PARALLEL  # how many of those jobs run at once
 
 
 def _template(name: str) -> bytes:
@@ -47,6 +53,7 @@ def workflow(name: str, options: Options) -> str:
         text.replace("@INSTALL@", options.install.step())
         .replace("@PINOPS@", options.command)
         .replace("@BRANCH@", options.branch)
+        .replace("@MAX_PARALLEL@", str(options.max_parallel))
     )
 
 
@@ -60,7 +67,8 @@ def files(options: Options) -> dict[str, bytes]:
         f"schemas/{schema.CONFIG}": schema.schema_text(schema.CONFIG).encode("utf-8"),
     }
     for name in WORKFLOWS:
-        written[f".github/workflows/{name}"] = workflow(name, options).encode("utf-8")
+        template = MATRIX if options.matrix and name == "pinops-apply.yml" else name
+        written[f".github/workflows/{name}"] = workflow(template, options).encode("utf-8")
     return written
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconciler import initrepo, installation
 from reconciler.cli import main
@@ -201,3 +206,127 @@ def test_a_local_checkout_is_named_by_its_origin_and_commit(
     assert installation.git_checkout(folder) == ("https://github.com/acme/pinops.git", head, True)
     (folder / "README.md").write_text("changed\n", encoding="utf-8")
     assert installation.git_checkout(folder) == ("https://github.com/acme/pinops.git", head, False)
+
+
+def test_init_matrix_applies_one_job_per_account_in_its_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, single = tmp_path / "agency", tmp_path / "single"
+    result = run(capsys, "init", str(folder), "--matrix", "--max-parallel", "7")
+    assert result.code == 0, result.err
+    assert "one job per account" in result.out
+    assert run(capsys, "init", str(single)).code == 0
+    workflows = folder / ".github/workflows"
+    # The plan on pull requests is the same: every account in one comment.
+    assert (workflows / "pinops-plan.yml").read_bytes() == (
+        single / ".github/workflows/pinops-plan.yml"
+    ).read_bytes()
+    text = (workflows / "pinops-apply.yml").read_text(encoding="utf-8")
+    assert "@" not in text.replace("github-actions[bot]@", "").split("uses: ")[0]
+    workflow = yaml.safe_load(text)
+    assert list(workflow["jobs"]) == ["accounts", "apply", "report"]
+    accounts, apply = workflow["jobs"]["accounts"], workflow["jobs"]["apply"]
+    assert accounts["outputs"]["accounts"] == "${{ steps.list.outputs.accounts }}"
+    assert "secrets" not in str(accounts)
+    assert apply["needs"] == "accounts"
+    assert apply["strategy"] == {
+        "fail-fast": False,
+        "max-parallel": 7,
+        "matrix": {"account": "${{ fromJSON(needs.accounts.outputs.accounts) }}"},
+    }
+    assert apply["environment"] == "${{ matrix.account.environment }}"
+    assert apply["concurrency"] == {
+        "group": "pinops-apply-${{ matrix.account.name }}",
+        "cancel-in-progress": False,
+        "queue": "max",
+    }
+    assert "concurrency" not in workflow  # accounts of two runs may publish side by side
+    step = next(s for s in apply["steps"] if s["name"] == "Apply and commit the state")
+    assert step["env"]["ACCOUNT"] == "${{ matrix.account.name }}"
+    assert 'args=(apply --yes --commit --account "$ACCOUNT")' in step["run"]
+    assert "${{" not in step["run"]  # expressions reach the shell through env only
+    upload = next(s for s in apply["steps"] if s.get("uses", "").startswith("actions/upload"))
+    assert upload["with"]["name"] == "pinops-applied-${{ matrix.account.name }}"
+
+
+def test_the_matrix_is_the_accounts_pinops_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The accounts job's step, run as the runner runs it: one line of JSON in GITHUB_OUTPUT."""
+    folder = tmp_path / "agency"
+    assert run(capsys, "init", str(folder), "--matrix").code == 0
+    config = folder / "pinops.yaml"
+    text = config.read_text(encoding="utf-8")
+    more = "  globex:\n    provider: sandbox\n    environment: pinops-globex\npolicy:\n"
+    config.write_text(text.replace("policy:\n", more), encoding="utf-8")
+    workflow = yaml.safe_load((folder / ".github/workflows/pinops-apply.yml").read_text("utf-8"))
+    step = next(s for s in workflow["jobs"]["accounts"]["steps"] if s.get("id") == "list")
+    shim = tmp_path / "bin" / "pinops"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reconciler "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    output = tmp_path / "output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        **os.environ,
+        "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(PROJECT),
+        "GITHUB_OUTPUT": str(output),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    name, value = output.read_text(encoding="utf-8").rstrip("\n").split("=", 1)
+    assert name == "accounts" and "\n" not in value
+    assert [(a["name"], a["environment"]) for a in json.loads(value)] == [
+        ("main", "pinops"),
+        ("globex", "pinops-globex"),
+    ]
+
+
+def test_max_parallel_needs_the_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    refused = run(capsys, "init", str(tmp_path / "x"), "--max-parallel", "3")
+    assert refused.code == 1
+    assert "add --matrix" in refused.err
+    assert not (tmp_path / "x" / "pinops.yaml").exists()
+    with pytest.raises(SystemExit) as exited:
+        main(["init", str(tmp_path / "x"), "--matrix", "--max-parallel", "0"])
+    assert exited.value.code == 1
+    assert "--max-parallel: expected a whole number of 1 or more" in capsys.readouterr().err
+
+
+def test_the_matrix_reports_every_account_in_one_comment(tmp_path: Path) -> None:
+    """The report job's step, run with each job's result as download-artifact leaves it, and a
+    `gh` that keeps the comment it is given."""
+    options = initrepo.Options(install=installation.requested("."), branch="main", matrix=True)
+    initrepo.init(tmp_path / "m", options)
+    workflow = yaml.safe_load(
+        (tmp_path / "m/.github/workflows/pinops-apply.yml").read_text(encoding="utf-8")
+    )
+    step = workflow["jobs"]["report"]["steps"][-1]
+    work = tmp_path / "runner"
+    (work / "pinops-applied/pinops-applied-acme").mkdir(parents=True)
+    (work / "pinops-applied/pinops-applied-acme/comment.md").write_text("acme: 3 created\n")
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    gh = bin_folder / "gh"
+    gh.write_text(f'#!/bin/sh\ncp body.md "{tmp_path}/posted.md"\n', encoding="utf-8")
+    gh.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}",
+        "GH_TOKEN": "unused",
+        "REPO": "acme/pins",
+        "PR_NUMBER": "12",
+        "ACCOUNTS": json.dumps([{"name": "acme"}, {"name": "globex"}]),
+        "RUN_URL": "https://github.com/acme/pins/actions/runs/1",
+        "MERGED_SHA": "e" * 40,
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    posted = (tmp_path / "posted.md").read_text(encoding="utf-8")
+    assert posted.startswith("<!-- pinops-apply -->\n### Account acme\n\nacme: 3 created\n")
+    assert "### Account globex\n\n**The apply failed before pinops could run**" in posted

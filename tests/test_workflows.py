@@ -54,12 +54,17 @@ def generated(tmp_path: Path) -> list[Path]:
         folder = tmp_path / f"generated-{number}"
         initrepo.init(folder, initrepo.Options(install=install, branch="main"))
         found += sorted((folder / ".github" / "workflows").glob("*.yml"))
+        # The apply workflow as `init --matrix` writes it: one job per account.
+        matrix = tmp_path / f"matrix-{number}"
+        initrepo.init(matrix, initrepo.Options(install=install, branch="main", matrix=True))
+        found.append(matrix / ".github" / "workflows" / "pinops-apply.yml")
     return found
 
 
 def every_workflow(generated: list[Path]) -> list[Path]:
     found = sorted(WORKFLOWS.glob("*.yml")) + generated
-    assert len(found) == 7  # ci, plan and apply here; plan and apply from init, twice
+    # ci, plan and apply here; plan, apply and the matrix apply from init, twice
+    assert len(found) == 9
     return found
 
 

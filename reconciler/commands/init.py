@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import gitrepo, initrepo, installation
+from reconciler.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class Started:
             "and open a\npull request: it is planned there, and merging into "
             f"{self.options.branch} publishes it;\nthe state is kept on the pinops-state branch."
         )
+        if self.options.matrix:
+            lines.append(
+                "\nThe apply workflow runs one job per account: each account's secrets go in the"
+                "\nenvironment its `environment:` names in pinops.yaml (default: pinops)."
+            )
         return "".join(line + "\n" for line in lines)
 
 
@@ -38,13 +44,25 @@ class Request:
     folder: Path  # where the repository starts, relative to `directory`
     install: str | None = None  # what the workflows install (default: this pinops)
     branch: str | None = None  # whose merges publish (default: the current one, else main)
+    matrix: bool = False  # apply in one job per account
+    max_parallel: int | None = None  # with `matrix`: how many of those jobs run at once
 
 
 def run(request: Request) -> Started:
     """Write the repository's files; never over a file that exists."""
+    if request.max_parallel is not None and not request.matrix:
+        raise InputError(
+            "--max-parallel sets how many account jobs of the matrix run at once",
+            hint="add --matrix for an apply workflow with one job per account",
+        )
     folder = request.directory / request.folder
     install = request.install
     how = installation.requested(install) if install else installation.running()
     branch = request.branch or gitrepo.current_branch(folder) or "main"
-    options = initrepo.Options(install=how, branch=branch)
+    options = initrepo.Options(
+        install=how,
+        branch=branch,
+        matrix=request.matrix,
+        max_parallel=request.max_parallel or initrepo.MAX_PARALLEL,
+    )
     return Started(folder, list(initrepo.init(folder, options)), options)

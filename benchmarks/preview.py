@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from reconciler import desired, providers  # noqa: E402
+from reconciler import desired, pinfields, providers  # noqa: E402
 from reconciler.config import find_root  # noqa: E402
 from reconciler.config import load as load_config  # noqa: E402
 from reconciler.providers import sandbox  # noqa: E402
@@ -96,15 +96,16 @@ def make(root: Path) -> None:
         kind = number % 10
         if kind < 4 or kind == 9:
             continue  # a create, or a wait for publish_at
-        fields = dict(target.fields)
+        fields = target.fields.to_json()
         if kind < 8:
             fields["title"] = f"An older title of pin {number}"  # an update
         else:
-            fields["image"] = wanted.targets[f"pin-{(number + 1) % PINS:05d}"].fields["image"]
+            other = wanted.targets[f"pin-{(number + 1) % PINS:05d}"].fields.image
+            fields["image"] = other.to_json() if other else None
         state.pins[key] = Record(
             provider="sandbox",
             account="main",
-            content_hash=desired.content_hash(fields),
+            content_hash=pinfields.content_hash(fields),
             pin_id=str(sandbox.FIRST_PIN_ID + number),
             board=target.board,
             board_id=sandbox.board_id(target.board),

@@ -19,9 +19,10 @@ from reconciler import answers, boards, workers
 from reconciler.cancellation import CANCELLED, Cancellation
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
-from reconciler.desired import LOCAL_FIELDS, Target
+from reconciler.desired import Target
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
 from reconciler.outcome import Outcome, Progress, Stop
+from reconciler.pinfields import LOCAL_FIELDS
 from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
 from reconciler.providers.base import Batches, Provider, Published
@@ -135,8 +136,8 @@ class Applier:
                 return self._delete(change)
 
     def _new_record(self, target: Target) -> Record:
-        media = target.media.get("image") or target.media.get("video")
-        section = target.fields.get("section")
+        media = target.fields.medium
+        section = target.fields.section
         account = target.account
         return Record(
             provider=self.provider_name(account),
@@ -148,7 +149,7 @@ class Applier:
             if section
             else None,
             media_hash=media.sha256 if media else None,
-            fields=target.fields,
+            fields=target.fields.to_json(),
             protect=target.protect,
             commit=self.commit,
         )

@@ -32,7 +32,7 @@ def unknown_board(name: str, account: str, existing: Iterable[str]) -> tuple[str
 def names(target: Target) -> list[str]:
     """The cache keys a target needs: its board unless written as its id, and its section if it
     has one."""
-    section = target.fields.get("section")
+    section = target.fields.section
     board = [] if target.board_id else [target.board]
     return [*board, f"{target.board}/{section}"] if section else board
 

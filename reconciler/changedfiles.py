@@ -35,7 +35,7 @@ class ChangedFiles:
             return True
         if any(str(folder / "_defaults.yaml") in self.paths for folder in file.parents):
             return True
-        for medium in target.media.values():
+        for medium in target.fields.media:
             if medium.path is not None:
                 try:
                     if medium.path.relative_to(self.root).as_posix() in self.paths:

@@ -19,19 +19,19 @@ def idempotency_key() -> str:
 
 def content(target: Target, state: State) -> PinContent:
     fields = target.fields
-    section = fields.get("section")
+    section = fields.section
     return PinContent(
         board_id=boards.board_id(state, target),
         section_id=boards.lookup(state, target.account, f"{target.board}/{section}")
         if section
         else None,
-        title=fields.get("title"),
-        description=fields.get("description"),
-        link=fields.get("link"),
-        alt_text=fields.get("alt_text"),
-        dominant_color=fields.get("dominant_color"),
-        media=target.media.get("image") or target.media.get("video"),
-        cover=target.media.get("cover"),
-        cover_frame=fields.get("cover_frame"),
+        title=fields.title,
+        description=fields.description,
+        link=fields.link,
+        alt_text=fields.alt_text,
+        dominant_color=fields.dominant_color,
+        media=fields.medium,
+        cover=fields.cover,
+        cover_frame=fields.cover_frame,
         publish_at=target.publish_at,
     )

@@ -6,56 +6,32 @@ inside the repository, the chosen provider's limits, `publish_at` in UTC.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from reconciler import advice, fit, manifest, media, templating, urls
 from reconciler.boards import unknown_board
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
-from reconciler.providers.base import Capabilities, Media
+from reconciler.pinfields import MEDIA_FIELDS, PinFields, content_hash
+from reconciler.providers.base import Capabilities, Media, url_under
 
-MEDIA_FIELDS = ("image", "video", "cover")
 # A media value with one of these schemes is a URL (and refused unless https), not a path.
 _URL_SCHEMES = frozenset({"http", "https", "javascript", "data", "file", "ftp", "vbscript"})
-# Published fields, in the order plans show them.
-FIELD_ORDER = (
-    "account",
-    "board",
-    "section",
-    "title",
-    "description",
-    "link",
-    "alt_text",
-    "dominant_color",
-    "image",
-    "video",
-    "cover",
-    "cover_frame",
-    "protect",
-)
-# Recorded in state but not published: changing it touches no pin.
-LOCAL_FIELDS = frozenset({"protect"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """One pin on one board, as it should be published."""
 
     key: str
     pin: str
     location: Location
-    account: str
-    board: str
-    fields: dict[str, Any]
-    media: dict[str, Media]
+    fields: PinFields
     publish_at: datetime | None
     content_hash: str
     # The board's id when the manifest writes the board as one (by the provider's rule).
@@ -64,8 +40,16 @@ class Target:
     board_location: Location | None = None
 
     @property
+    def account(self) -> str:
+        return self.fields.account
+
+    @property
+    def board(self) -> str:
+        return self.fields.board
+
+    @property
     def protect(self) -> bool:
-        return bool(self.fields.get("protect", False))
+        return bool(self.fields.protect)
 
 
 @dataclass(frozen=True)
@@ -79,20 +63,6 @@ class Desired:
 def target_key(pin: str, board: str, several: bool) -> str:
     """State key of a target: the pin id, with the board when the pin is saved to several."""
     return f"{pin}@{board}" if several else pin
-
-
-def comparable(fields: dict[str, Any]) -> dict[str, Any]:
-    """Fields as compared and hashed: repository media by their bytes, not their path."""
-    return {
-        name: value["sha256"] if isinstance(value, dict) and "sha256" in value else value
-        for name, value in fields.items()
-        if name not in LOCAL_FIELDS
-    }
-
-
-def content_hash(fields: dict[str, Any]) -> str:
-    text = json.dumps(comparable(fields), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired:
@@ -141,16 +111,9 @@ class _Checker:
         self.folders: dict[str, tuple[Path, Path]] = {}
         self.resolved: dict[tuple[Path, str], Path] = {}
         self.media_cache = Cache.default("media")
-        # Per file, not per pin: what targets show and hold for a media file.
-        self.shown: dict[Path, str] = {}
+        # Per file, not per pin: what targets hold for a media file.
         self.media_of: dict[tuple[str, Path], Media] = {}
         self.unknown_boards: set[tuple[Location, str]] = set()
-
-    def _relative(self, path: Path) -> str:
-        shown = self.shown.get(path)
-        if shown is None:
-            shown = self.shown[path] = self.config.relative(path)
-        return shown
 
     def error(self, location: Location, message: str, hint: str = "") -> None:
         self.problems.append(Problem(location, message, hint))
@@ -186,37 +149,40 @@ class _Checker:
         self.problems += fit.problems(pin, caps, account)
         publish_at = self._publish_at(pin)
         self._link(pin)
-        published = {name: fields[name] for name in FIELD_ORDER if name in fields}
-        published["account"] = account
-        resolved: dict[str, Media] = {}
-        for name in MEDIA_FIELDS:
-            if name in fields:
-                found = self._media(name, fields[name], origins[name], caps)
-                if found:
-                    resolved[name] = found
-                    published[name] = (
-                        {"url": found.url}
-                        if found.url
-                        else {"file": self._relative(found.path or Path()), "sha256": found.sha256}
-                    )
+        found = {
+            name: self._media(name, fields[name], origins[name], caps)
+            for name in MEDIA_FIELDS
+            if name in fields
+        }
         # Warnings do not hold a pin back; errors do (and fail the whole load).
         if any(p.severity == "error" for p in self.problems[before:]):
             return []
+        published = PinFields(
+            account=account,
+            board="",
+            section=fields.get("section"),
+            title=fields.get("title"),
+            description=fields.get("description"),
+            link=fields.get("link"),
+            alt_text=fields.get("alt_text"),
+            dominant_color=fields.get("dominant_color"),
+            image=found.get("image"),
+            video=found.get("video"),
+            cover=found.get("cover"),
+            cover_frame=fields.get("cover_frame"),
+            protect=fields.get("protect"),
+        )
         result = []
         for board in boards:
-            target_fields = {**published, "board": board}
-            target_fields.pop("boards", None)
+            target_fields = replace(published, board=board)
             result.append(
                 Target(
                     key=target_key(pin.id, board, len(boards) > 1),
                     pin=pin.id,
                     location=pin.location,
-                    account=account,
-                    board=board,
-                    fields={n: target_fields[n] for n in FIELD_ORDER if n in target_fields},
-                    media=resolved,
+                    fields=target_fields,
                     publish_at=publish_at,
-                    content_hash=content_hash(target_fields),
+                    content_hash=content_hash(target_fields.to_json()),
                     board_id=board if re.fullmatch(caps.board_ids, board) else None,
                     board_location=origins.get("board") or origins.get("boards"),
                 )
@@ -354,12 +320,16 @@ class _Checker:
             return None
         medium = self.media_of.get((kind, path))
         if medium is None:
+            file = self.config.relative(path)
+            base = self.config.media_base_url
             medium = Media(
                 kind=kind,
                 path=path,
                 content_type=info.content_type,
                 sha256=info.sha256,
                 root=self.config.root,
+                file=file,
+                served=url_under(base, file) if base else None,
             )
             self.media_of[kind, path] = medium
         return medium

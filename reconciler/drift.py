@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.desired import content_hash
+from reconciler.pinfields import content_hash
 from reconciler.providers.base import Provider, RemotePin
 from reconciler.state import Record, State
 

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
-from reconciler.desired import FIELD_ORDER
+from reconciler.pinfields import FIELD_ORDER
 from reconciler.plan import SYMBOLS, Change, Plan
-from reconciler.providers.base import TextLimits
+from reconciler.providers.base import Media, TextLimits, url_under
 from reconciler.report import remote, summary
 
 COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
@@ -64,10 +63,9 @@ _LINKED = re.compile(r"@|#(?=\d)")
 
 @dataclass(frozen=True)
 class Context:
-    """What rendering needs beyond the plan: each account's text limits, where media is served."""
+    """What rendering needs beyond the plan: each account's text limits, where media is shown."""
 
     limits: Callable[[str], TextLimits]
-    media_base_url: str | None = None
     # The pull request's own files at its head commit (ghactions.pinned_media_base).
     pinned_media_url: str | None = None
     # The preview page: the name of this run's artifact that holds it, and the run's page.
@@ -118,20 +116,16 @@ def when(moment: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def public_url(medium: Any, base: str | None, pinned: str | None = None) -> str | None:
+def public_url(medium: Media | None, pinned: str | None = None) -> str | None:
     """Where a reviewer's browser can fetch a medium: its own https URL, the file at the pull
-    request's head commit, or the media base URL."""
-    if not isinstance(medium, dict):
+    request's head commit, or where providers fetch it (under media_base_url)."""
+    if medium is None:
         return None
-    url = medium.get("url")
-    if isinstance(url, str) and url.startswith("https://"):
-        return url
-    file = medium.get("file")
-    if pinned and isinstance(file, str):
-        return pinned + quote(file)
-    if base and isinstance(file, str):
-        return base + file
-    return None
+    if medium.url:
+        return medium.url if medium.url.startswith("https://") else None
+    if pinned and medium.file:
+        return url_under(pinned, medium.file)
+    return medium.served
 
 
 def _value(name: str, raw: Any, limits: TextLimits | None) -> str:
@@ -152,7 +146,7 @@ def _label(name: str) -> str:
 
 def _fields_table(change: Change, limits: TextLimits) -> list[str]:
     before = change.record.fields if change.record else {}
-    after = change.target.fields if change.target else {}
+    after = change.target.fields.to_json() if change.target else {}
     if change.action in ("update", "replace"):
         rows = ["| field | before | after |", "| --- | --- | --- |"]
         names = change.changed
@@ -181,7 +175,7 @@ def _fields_table(change: Change, limits: TextLimits) -> list[str]:
 def _shown(change: Change) -> tuple[dict[str, Any], str, str]:
     """The fields, account and board a change is about: the target's, else the record's."""
     if change.target is not None:
-        return change.target.fields, change.target.account, change.target.board
+        return change.target.fields.to_json(), change.target.account, change.target.board
     if change.record is not None:
         return change.record.fields, change.record.account, change.record.board or ""
     return {}, "", ""
@@ -230,8 +224,7 @@ def change_block(change: Change, context: Context) -> str:
     lines += _fields_table(change, limits)
     target = change.target
     if target is not None:
-        medium = target.fields.get("cover") or target.fields.get("image")
-        url = public_url(medium, context.media_base_url, context.pinned_media_url)
+        url = public_url(target.fields.cover or target.fields.image, context.pinned_media_url)
         if url:
             source = html.escape(url, quote=True)
             lines += ["", f'<img src="{source}" alt="" height="120">']
@@ -246,11 +239,11 @@ def _thumbnail(change: Change, context: Context) -> str:
     if change.target is None or not context.pinned_media_url:
         return ""
     fields = change.target.fields
-    medium = fields.get("cover") or fields.get("image")
-    if not (isinstance(medium, dict) and "file" in medium):
+    medium = fields.cover or fields.image
+    if medium is None or medium.file is None:
         return ""
-    url = html.escape(public_url(medium, None, context.pinned_media_url) or "", quote=True)
-    alt = html.escape(" ".join(str(fields.get("alt_text") or "").split()), quote=True)
+    url = html.escape(url_under(context.pinned_media_url, medium.file), quote=True)
+    alt = html.escape(" ".join((fields.alt_text or "").split()), quote=True)
     return f'<img src="{url}" alt="{alt}" height="{THUMBNAIL_HEIGHT}"> '
 
 

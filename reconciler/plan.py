@@ -12,9 +12,10 @@ from typing import Any
 
 from reconciler import caution, pacing
 from reconciler.config import Account, Policy
-from reconciler.desired import FIELD_ORDER, LOCAL_FIELDS, Desired, Target, comparable
+from reconciler.desired import Desired, Target
 from reconciler.drift import Drift, remembered
 from reconciler.errors import Location, PlanError
+from reconciler.pinfields import FIELD_ORDER, LOCAL_FIELDS, comparable
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, awaited, interrupted
 from reconciler.settings import Setting
@@ -79,7 +80,7 @@ class Change:
             "file": file,
             "line": line,
             "before": self.record.fields if self.record else None,
-            "after": self.target.fields if self.target else None,
+            "after": self.target.fields.to_json() if self.target else None,
             "changed": list(self.changed),
             "reason": self.reason,
             "remote_id": self.remote_id,
@@ -241,7 +242,7 @@ def _cautioned(change: Change) -> Change:
     if change.action in ("noop", "delete", "kept", "unresolved"):
         return change  # nothing is published: nothing in its text to notice
     before = change.record.fields if change.record else None
-    after = change.target.fields if change.target else None
+    after = change.target.fields.to_json() if change.target else None
     found = caution.warnings(after, before if change.record else None)
     return replace(change, warnings=found) if found else change
 
@@ -338,16 +339,14 @@ def _compare(
         return Change(
             "create", key, target, record, reason="deleted outside pinops; publishing it again"
         )
-    if drift is None and target.fields == record.fields:
+    fields = target.fields.to_json()
+    if drift is None and fields == record.fields:
         return Change("noop", key, target, record)  # the common case, without comparing by field
-    new, old = comparable(target.fields), comparable(record.fields)
+    new, old = comparable(fields), comparable(record.fields)
     planned = [
         name
         for name in FIELD_ORDER
-        if (
-            name in LOCAL_FIELDS
-            and target.fields.get(name, False) != record.fields.get(name, False)
-        )
+        if (name in LOCAL_FIELDS and fields.get(name, False) != record.fields.get(name, False))
         or (name not in LOCAL_FIELDS and new.get(name) != old.get(name))
     ]
     restored = [name for name in (drift.fields if drift else ()) if name not in planned]

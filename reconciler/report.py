@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from reconciler import advice
-from reconciler.desired import FIELD_ORDER
 from reconciler.errors import Problem
 from reconciler.ghactions import escape, escape_lines
 from reconciler.manifest import Pin
 from reconciler.outcome import Outcome
+from reconciler.pinfields import FIELD_ORDER
 from reconciler.plan import SYMBOLS, Change, Plan
 
 _VERBS = {
@@ -124,7 +124,7 @@ def _changed_line(name: str, old: Any, new: Any) -> Line:
 
 def _field_lines(change: Change) -> list[Line]:
     before = change.record.fields if change.record else {}
-    after = change.target.fields if change.target else {}
+    after = change.target.fields.to_json() if change.target else {}
     if change.action in ("update", "replace"):
         # A replace shows the whole new pin: a field the state records as unchanged is shown
         # too, so that a hand-edited state cannot hide what the new pin publishes.

@@ -11,16 +11,18 @@ from reconciler import ghactions, markdown, markdown_results
 from reconciler.cli import main
 from reconciler.desired import Target
 from reconciler.errors import Location, PlanError, Problem
+from reconciler.pinfields import PinFields
 from reconciler.plan import Change, Plan
-from reconciler.providers.base import TextLimits
+from reconciler.providers.base import Media, TextLimits
 from reconciler.state import Record
 from tests.conftest import Result
 from tests.mediafiles import write_jpeg
 
-CONFIG = """\
+CDN = "https://cdn.example.com/"
+CONFIG = f"""\
 pins: pins/
 state: pinops.state.json
-media_base_url: https://cdn.example.com/
+media_base_url: {CDN}
 accounts:
   main:
     provider: sandbox
@@ -117,16 +119,18 @@ def bulk_plan(deletes: int, replaces: int, creates: int) -> Plan:
     """A plan of that many pins, each with a long description, as a big repository makes."""
 
     def target(number: int, key: str) -> Target:
-        fields = {
-            "account": "main",
-            "board": "Recipes",
-            "title": f"Pin number {number}",
-            "description": "A long description of this pin. " * 10,
-            "link": f"https://example.com/pins/{number}",
-            "image": {"file": f"pins/media/{number}.jpg", "sha256": f"{number:064d}"},
-        }
+        file = f"pins/media/{number}.jpg"
+        image = Media("image", file=file, sha256=f"{number:064d}", served=CDN + file)
+        fields = PinFields(
+            account="main",
+            board="Recipes",
+            title=f"Pin number {number}",
+            description="A long description of this pin. " * 10,
+            link=f"https://example.com/pins/{number}",
+            image=image,
+        )
         location = Location("pins/bulk.yaml", 2 + 6 * number, 5)
-        return Target(key, key, location, "main", "Recipes", fields, {}, None, "h")
+        return Target(key, key, location, fields, None, "h")
 
     def record(number: int) -> Record:
         fields = {"board": "Recipes", "title": f"Old pin {number}"}
@@ -148,7 +152,7 @@ def bulk_plan(deletes: int, replaces: int, creates: int) -> Plan:
     return Plan("lineage", 7, tuple(sorted(changes, key=lambda c: c.key)), checksum="c" * 64)
 
 
-CONTEXT = markdown.Context(lambda _account: TextLimits(), "https://cdn.example.com/")
+CONTEXT = markdown.Context(lambda _account: TextLimits())
 
 
 def test_a_5000_pin_plan_is_cut_to_fit_a_comment_keeping_deletes_and_replaces() -> None:

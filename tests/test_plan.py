@@ -97,7 +97,7 @@ def pending_post(state: State, desired: Desired, key: str) -> State:
         account="main",
         content_hash=target.content_hash,
         board=target.board,
-        fields=target.fields,
+        fields=target.fields.to_json(),
         status="pending",
         post_id="post_42",
     )
@@ -155,10 +155,11 @@ def test_pins_sharing_a_media_file_each_get_it_by_their_own_path_and_field(repo:
     )
     wanted = Workspace(repo).load_desired()
     near, far = wanted.targets["near"], wanted.targets["easy-pasta@Recipes"]
-    assert near.fields["image"] == far.fields["image"]
-    assert near.fields["image"]["file"] == "pins/media/pasta.jpg"
-    assert near.media == far.media
-    assert near.media["image"].path == repo / "pins/media/pasta.jpg"
+    assert near.fields.to_json()["image"] == far.fields.to_json()["image"]
+    assert near.fields.to_json()["image"]["file"] == "pins/media/pasta.jpg"
+    assert near.fields.image == far.fields.image
+    assert near.fields.image is not None
+    assert near.fields.image.path == repo / "pins/media/pasta.jpg"
 
     # The same words in another folder name another file, which does not exist.
     text = (repo / "pins/same.yaml").read_text().replace("near", "elsewhere")

@@ -11,6 +11,7 @@ import pytest
 
 from reconciler import ghactions, markdown
 from reconciler.cli import main
+from reconciler.providers.base import Media
 from tests.test_markdown import CONTEXT, bulk_plan
 from tests.test_markdown import content as content  # the fixture
 
@@ -87,7 +88,7 @@ def test_no_thumbnails_outside_a_pull_request_or_from_a_strange_event(
 def test_thumbnails_stay_within_the_comment_limit() -> None:
     pinned = f"https://raw.githubusercontent.com/octo/pins/{SHA}/"
     context = markdown.Context(
-        CONTEXT.limits, None, pinned_media_url=pinned, preview=("pinops-preview", "https://x/1")
+        CONTEXT.limits, pinned_media_url=pinned, preview=("pinops-preview", "https://x/1")
     )
     text = markdown.plan(bulk_plan(deletes=5, replaces=5, creates=3000), context)
     assert len(text.encode("utf-8")) <= markdown.COMMENT_LIMIT
@@ -96,5 +97,5 @@ def test_thumbnails_stay_within_the_comment_limit() -> None:
 
 
 def test_a_file_name_is_quoted_in_its_url() -> None:
-    url = markdown.public_url({"file": "pins/a b#c.jpg", "sha256": "0"}, None, "https://h/r/")
+    url = markdown.public_url(Media("image", file="pins/a b#c.jpg", sha256="0"), "https://h/r/")
     assert url == "https://h/r/pins/a%20b%23c.jpg"

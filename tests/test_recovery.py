@@ -45,7 +45,7 @@ def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: in
             content_hash=target.content_hash,
             board=target.board,
             board_id=boards.lookup(state, "main", target.board),
-            fields=target.fields,
+            fields=target.fields.to_json(),
             status="pending",
             intent={
                 "operation": "create",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reconciler import boards, desired, recovery, report
+from reconciler import boards, pinfields, recovery, report
 from reconciler.errors import PlanError, StateError
 from reconciler.ghactions import escape
 from reconciler.state import Record, State, StateFile
@@ -144,7 +144,7 @@ class StateEditor:
             if remote is None:
                 raise PlanError(f"pin {pin_id} was not found in account '{target.account}'")
             # The record holds what the pin really shows, so the next plan updates what differs.
-            fields = dict(target.fields)
+            fields = target.fields.to_json()
             for name in ("title", "description", "link", "alt_text"):
                 found = getattr(remote, name)
                 if found:
@@ -153,11 +153,11 @@ class StateEditor:
                     fields.pop(name, None)
             if remote.board_id != boards.board_id(state, target):
                 fields["board"] = remote.board_id  # planned as a move back to the declared board
-            media = target.media.get("image") or target.media.get("video")
+            media = target.fields.medium
             record = Record(
                 provider=workspace.provider_name(target.account),
                 account=target.account,
-                content_hash=desired.content_hash(fields),
+                content_hash=pinfields.content_hash(fields),
                 pin_id=remote.pin_id,
                 url=remote.url,
                 board=target.board,

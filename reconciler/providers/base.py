@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+from urllib.parse import quote
 
 from reconciler import repofiles
 from reconciler.errors import ProviderRejected
@@ -121,7 +122,14 @@ class Connection:
 OWN_CONNECTION = Connection()  # every provider's own settings
 
 
-@dataclass(frozen=True)
+def url_under(base: str, file: str) -> str:
+    """A repository file's address under a base URL (media_base_url, or the pull request's files
+    at its head commit): the file's repository path quoted, so a name with a space or a '#' is
+    fetched as itself."""
+    return base + quote(file)
+
+
+@dataclass(frozen=True, slots=True)
 class Media:
     """An image or video: a repository file (path and hash), or an https URL."""
 
@@ -132,6 +140,21 @@ class Media:
     sha256: str | None = None
     # The repository `path` lies in; uploads open the file from it (by default its own folder).
     root: Path | None = None
+    # The file's path in the repository, as plans show it and the state records it.
+    file: str | None = None
+    # Where the repository file is served (url_under media_base_url); None when it is not.
+    served: str | None = None
+
+    @property
+    def public_url(self) -> str | None:
+        """Where a service or a reviewer can fetch it: its own https URL, or the repository file
+        under media_base_url; None when the file must be uploaded instead."""
+        return self.url or self.served
+
+    def to_json(self) -> dict[str, str | None]:
+        """As plans show it and the state records it: a file by its path and hash, so that a
+        moved file compares by its bytes."""
+        return {"url": self.url} if self.url else {"file": self.file, "sha256": self.sha256}
 
     def open(self) -> BinaryIO:
         """The repository file, opened as the plan inspected it: inside the repository and through

@@ -10,7 +10,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
-from urllib.parse import quote
 
 from reconciler import credentials, redact
 from reconciler.config import CONFIG_FILE, Account, Config
@@ -130,11 +129,14 @@ class PostingService(Service, ABC):
 
     @classmethod
     def open(
-        cls, config: Config, account: Account, connection: Connection = OWN_CONNECTION
+        cls,
+        config: Config,  # noqa: ARG003
+        account: Account,
+        connection: Connection = OWN_CONNECTION,
     ) -> Self:
         """The adapter of `account` (the module's open_provider)."""
         client, account_id = cls.connect(account, connection)
-        return cls(client, account_id, media_url(config), connection)
+        return cls(client, account_id, public_url, connection)
 
     # The skeleton
 
@@ -312,19 +314,10 @@ def scheduled(content: PinContent) -> str | None:
     return iso_utc(content.publish_at)
 
 
-def media_url(config: Config) -> MediaUrl:
-    """public_url for this repository's media."""
-    return functools.partial(public_url, config=config)
-
-
-def public_url(media: Media, config: Config) -> str | None:
-    """Where a service can fetch `media`: its own https URL, or its repository path under
-    media_base_url; None when the file must be uploaded instead."""
-    if media.url:
-        return media.url
-    if config.media_base_url and media.path is not None:
-        return config.media_base_url + quote(config.relative(media.path))
-    return None
+def public_url(media: Media) -> str | None:
+    """Where a service can fetch `media`: its own https URL, or the repository file under
+    media_base_url (resolved once, in desired); None when the file must be uploaded instead."""
+    return media.public_url
 
 
 def iso_utc(moment: datetime) -> str:

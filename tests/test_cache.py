@@ -18,7 +18,7 @@ def entries(folder: Path) -> list[Path]:
 
 def titles(repo: Path) -> dict[str, str]:
     wanted = desired.load(load_config(repo), providers.capabilities)
-    return {key: target.fields.title for key, target in wanted.targets.items()}
+    return {key: target.fields.to_json()["title"] for key, target in wanted.targets.items()}
 
 
 def test_a_second_run_reads_the_cache_and_gives_the_same_result(

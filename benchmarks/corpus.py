@@ -254,7 +254,7 @@ def write_state(root: Path) -> int:
         boards={account: {name: sandbox.board_id(name) for name in BOARDS}},
     )
     for number, (key, target) in enumerate(sorted(wanted.targets.items())):
-        medium = target.media.get("image") or target.media.get("video")
+        medium = target.fields.medium
         pin_id = str(sandbox.FIRST_PIN_ID + number)
         state.pins[key] = Record(
             provider=config.accounts[target.account].provider,
@@ -265,7 +265,7 @@ def write_state(root: Path) -> int:
             board=target.board,
             board_id=sandbox.board_id(target.board),
             media_hash=medium.sha256 if medium else None,
-            fields=target.fields,
+            fields=target.fields.to_json(),
             published_at=PUBLISHED_AT,
             protect=target.protect,
         )

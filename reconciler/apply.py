@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from reconciler import answers, boards, workers
+from reconciler import answers, workers
 from reconciler.cancellation import CANCELLED, Cancellation
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
@@ -61,12 +61,8 @@ class Applier:
         self.writes = workers.Writes()
         self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
 
-    def run(
-        self,
-        plan: Plan,
-        refreshed_boards: dict[str, dict[str, str]],
-        progress: Progress | None = None,
-    ) -> list[Outcome]:
+    def run(self, plan: Plan, progress: Progress | None = None) -> list[Outcome]:
+        """Carry out a plan whose boards are resolved (boards.resolve), recording its board maps."""
         todo = sorted(
             (c for c in plan.changes if c.action in CHANGE_ACTIONS),
             key=lambda c: CHANGE_ACTIONS.index(c.action),
@@ -82,7 +78,7 @@ class Applier:
         self.cancellation.arm()
         self.store.begin(self.state)
         try:
-            for account, names in refreshed_boards.items():
+            for account, names in plan.boards.items():
                 self._write({"op": "boards", "account": account, "boards": names})
             self.checkpoints.start(creates, len(todo))
             return run.run(todo, batches)
@@ -135,19 +131,18 @@ class Applier:
             case _:
                 return self._delete(change)
 
-    def _new_record(self, target: Target) -> Record:
+    def _new_record(self, change: Change) -> Record:
+        target = change.target
+        assert target is not None
         media = target.fields.medium
-        section = target.fields.section
         account = target.account
         return Record(
             provider=self.provider_name(account),
             account=account,
             content_hash=target.content_hash,
             board=target.board,
-            board_id=boards.board_id(self.state, target),
-            section_id=boards.lookup(self.state, account, f"{target.board}/{section}")
-            if section
-            else None,
+            board_id=change.board_id,
+            section_id=change.section_id,
             media_hash=media.sha256 if media else None,
             fields=target.fields.to_json(),
             protect=target.protect,
@@ -169,7 +164,7 @@ class Applier:
             replaced = change.remote_id if previous and change.action == "replace" else None
         key = self._keys.get(change.key) or replayed_key(previous, target) or idempotency_key()
         sent = create_intent(target, key, restore)
-        return replace(self._new_record(target), status="pending", intent=sent, replaced=replaced)
+        return replace(self._new_record(change), status="pending", intent=sent, replaced=replaced)
 
     def _create(self, change: Change) -> Outcome:
         target = change.target
@@ -182,7 +177,7 @@ class Applier:
             self.checkpoints.before(change)
         try:
             with self.cancellation.call():
-                published = self.provider(target.account).create(content(target, self.state), key)
+                published = self.provider(target.account).create(content(change), key)
             published = self._checked(change.key, target, published)
         except OutcomeUnknown:
             raise  # the intent stays: the next run settles it instead of posting again
@@ -225,8 +220,8 @@ class Applier:
         targets = [c.target for c in changes if c.target is not None]
         key = self._keys.get(changes[0].key) or idempotency_key()
         pending = [
-            replace(self._new_record(t), status="pending", intent=create_intent(t, key))
-            for t in targets
+            replace(self._new_record(c), status="pending", intent=create_intent(t, key))
+            for c, t in zip(changes, targets, strict=True)
         ]
         for change, record in zip(changes, pending, strict=True):
             self._put(change.key, record)
@@ -236,7 +231,7 @@ class Applier:
         assert isinstance(provider, Batches)  # boards_in_one_call says so
         try:
             with self.cancellation.call():
-                results = provider.create_many([content(t, self.state) for t in targets], key)
+                results = provider.create_many([content(c) for c in changes], key)
         except ProviderError as exc:
             if not isinstance(exc, OutcomeUnknown):  # an unknown outcome keeps the intents
                 for change in changes:
@@ -298,7 +293,7 @@ class Applier:
         target, previous = change.target, change.record
         assert target is not None and previous is not None and previous.pin_id is not None
         updated = replace(
-            self._new_record(target),
+            self._new_record(change),
             pin_id=previous.pin_id,
             post_id=previous.post_id,
             url=previous.url,
@@ -311,9 +306,7 @@ class Applier:
             self._put(change.key, replace(previous, intent=intent))
             try:
                 with self.cancellation.call():
-                    self.provider(target.account).update(
-                        previous.pin_id, content(target, self.state), remote
-                    )
+                    self.provider(target.account).update(previous.pin_id, content(change), remote)
             except OutcomeUnknown:
                 raise  # an update is safe to send again: the next plan still shows it
             except ProviderError:

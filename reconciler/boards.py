@@ -1,23 +1,26 @@
 """Board names to ids, per account, from the map cached in state.
 
-Plans need no ids: they show boards by name, so a pull request is planned with no network and no
-credentials (from a fork too). Apply resolves the names it is about to use, asking the provider
-only for names missing from the cache, and an unknown name stops it before anything is published.
+Plans need no credentials: a change carries the ids of its board and section from the cached map
+(`ids`), and shows boards by name, so a pull request is planned with no network (from a fork too).
+A name not in the cache yet is resolved at apply, in one step before anything is published
+(`resolve`): it asks the provider only for accounts whose map lacks a name, returns the plan with
+the ids and the refreshed maps (which apply writes to the state), and stops on an unknown name.
 A section is cached as "Board/Section".
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.errors import PlanError
 from reconciler.providers.base import Provider
-from reconciler.state import State
 
 if TYPE_CHECKING:
     from reconciler.desired import Target
+    from reconciler.plan import Change, Plan
 
 
 def unknown_board(name: str, account: str, existing: Iterable[str]) -> tuple[str, str]:
@@ -37,33 +40,63 @@ def names(target: Target) -> list[str]:
     return [*board, f"{target.board}/{section}"] if section else board
 
 
-def lookup(state: State, account: str, name: str) -> str:
+def _id(maps: Mapping[str, Mapping[str, str]], account: str, name: str) -> str | None:
     """The id of a board (or "Board/Section"); a name that is already an id is its own id."""
     leaf = name.rsplit("/", 1)[-1]
-    return leaf if leaf.isdigit() else state.boards[account][name]
+    return leaf if leaf.isdigit() else maps.get(account, {}).get(name)
 
 
-def board_id(state: State, target: Target) -> str:
-    """The id of the target's board: as written, when the provider's rule takes it as an id."""
-    return target.board_id or lookup(state, target.account, target.board)
+def ids(target: Target, maps: Mapping[str, Mapping[str, str]]) -> tuple[str | None, str | None]:
+    """The ids of the target's board and section (None without one), as far as `maps` know them:
+    a board written as its id (by the provider's rule) is its own."""
+    board = target.board_id or _id(maps, target.account, target.board)
+    section = target.fields.section
+    return board, _id(maps, target.account, f"{target.board}/{section}") if section else None
 
 
 def resolve(
-    targets: Iterable[Target], state: State, open_provider: Callable[[str], Provider]
+    made: Plan, cached: Mapping[str, dict[str, str]], open_provider: Callable[[str], Provider]
+) -> Plan:
+    """The plan with every change that publishes holding its ids, and the maps refreshed for them
+    as its `boards`. The provider is asked only for accounts whose cached map lacks a name.
+
+    Raises PlanError naming the boards that exist when a name is unknown to the provider.
+    """
+    refreshed = refresh([c.target for c in made.changes if c.publishes], cached, open_provider)
+    if not refreshed:
+        return made  # the plan's ids, from the cache, are complete
+    maps = {**cached, **refreshed}
+    changes = tuple(placed(change, maps) for change in made.changes)
+    return replace(made, changes=changes, boards=refreshed)
+
+
+def placed(change: Change, maps: Mapping[str, Mapping[str, str]]) -> Change:
+    """The change with the ids of its board and section, when it publishes."""
+    if change.target is None or not change.publishes:
+        return change
+    board, section = ids(change.target, maps)
+    return replace(change, board_id=board, section_id=section)
+
+
+def refresh(
+    targets: Iterable[Target | None],
+    cached: Mapping[str, dict[str, str]],
+    open_provider: Callable[[str], Provider],
 ) -> dict[str, dict[str, str]]:
-    """Make sure every board the targets use is known; return the refreshed maps by account.
+    """The boards of each account whose cached map lacks a name the targets use, fresh from its
+    provider.
 
     Raises PlanError naming the boards that exist when a name is unknown to the provider.
     """
     needed: dict[str, dict[str, Target]] = {}
-    for target in targets:
+    for target in filter(None, targets):
         for name in names(target):
             if not name.rsplit("/", 1)[-1].isdigit():
                 needed.setdefault(target.account, {}).setdefault(name, target)
     refreshed: dict[str, dict[str, str]] = {}
     for account, wanted in needed.items():
-        cached = state.boards.get(account, {})
-        if all(name in cached for name in wanted):
+        known = cached.get(account, {})
+        if all(name in known for name in wanted):
             continue
         provider = open_provider(account)
         fresh: dict[str, str] = {}
@@ -82,6 +115,5 @@ def resolve(
                 location=target.board_location or target.location,
                 hint=hint,
             )
-        state.boards[account] = fresh
         refreshed[account] = fresh
     return refreshed

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from reconciler import boards
-from reconciler.desired import Target
+from reconciler.plan import Change
 from reconciler.providers.base import PinContent
-from reconciler.state import State
 
 
 def idempotency_key() -> str:
@@ -17,14 +15,14 @@ def idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def content(target: Target, state: State) -> PinContent:
+def content(change: Change) -> PinContent:
+    """What a change publishes, to the ids the plan resolved (boards.resolve)."""
+    target = change.target
+    assert target is not None and change.board_id is not None
     fields = target.fields
-    section = fields.section
     return PinContent(
-        board_id=boards.board_id(state, target),
-        section_id=boards.lookup(state, target.account, f"{target.board}/{section}")
-        if section
-        else None,
+        board_id=change.board_id,
+        section_id=change.section_id,
         title=fields.title,
         description=fields.description,
         link=fields.link,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler import caution, pacing
+from reconciler import boards, caution, pacing
 from reconciler.config import Account, Policy
 from reconciler.desired import Desired, Target
 from reconciler.drift import Drift, remembered
@@ -51,6 +51,13 @@ class Change:
     remote_id: str | None = None
     # What a reviewer must notice beyond the fields (caution.py).
     warnings: tuple[str, ...] = ()
+    # The ids of the board and section it publishes to (boards.py); None: named only, so far.
+    board_id: str | None = None
+    section_id: str | None = None
+
+    @property
+    def publishes(self) -> bool:
+        return self.target is not None and self.action in CHANGE_ACTIONS
 
     @property
     def account(self) -> str:
@@ -105,6 +112,8 @@ class Plan:
     notices: tuple[str, ...] = ()
     # Whether pinops.yaml has several accounts: then every change names its own.
     several_accounts: bool = False
+    # Board maps fetched from providers for this plan's names (boards.resolve): apply records them.
+    boards: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def counts(self) -> Counter[str]:
@@ -216,7 +225,8 @@ def make(
                 "`republish` (publish a new pin, leave the old one) or `ignore`"
             ),
         )
-    paced = tuple(_cautioned(c) for c in pacing.hold(changes, state, accounts, now))
+    held = pacing.hold(changes, state, accounts, now)
+    paced = tuple(boards.placed(_cautioned(c), state.boards) for c in held)
     blocked = () if allow_destroy else _safety(paced, state, policy)
     checksum = _checksum(state.lineage, state.serial, paced)
     drifted = tuple(seen.drift.values())

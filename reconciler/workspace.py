@@ -280,8 +280,7 @@ class Workspace:
             if not planned.plan.has_changes:
                 return planned, []
             # Before anything is published: a board name the provider does not know stops here.
-            publishing = [c.target for c in planned.plan.changes if c.action in plan.CHANGE_ACTIONS]
-            refreshed = boards.resolve(filter(None, publishing), planned.state, self.provider)
+            resolved = boards.resolve(planned.plan, planned.state.boards, self.provider)
             if confirm and not confirm(planned):
                 return planned, []
             from reconciler import gitrepo
@@ -297,7 +296,7 @@ class Workspace:
                 cancellation=cancellation,
                 parallel=parallel,
             )
-            return planned, applier.run(planned.plan, refreshed, progress)
+            return planned, applier.run(resolved, progress)
 
     def refresh(self) -> Planned:
         """Read every published pin back, plan with what was found, and record it in the state

@@ -37,14 +37,16 @@ def interrupt_create(repo: Path, key: str, *, reached_provider: bool, copies: in
         planned = workspace.plan()
         target = planned.desired.targets[key]
         store, state = workspace.store, planned.state
-        boards.resolve([target], state, workspace.provider)
-        sent = content(target, state)
+        made = boards.resolve(planned.plan, state.boards, workspace.provider)
+        state.boards.update(made.boards)  # as apply records them
+        change = next(c for c in made.changes if c.key == key)
+        sent = content(change)
         record = Record(
             provider="sandbox",
             account="main",
             content_hash=target.content_hash,
             board=target.board,
-            board_id=boards.lookup(state, "main", target.board),
+            board_id=change.board_id,
             fields=target.fields.to_json(),
             status="pending",
             intent={
@@ -180,10 +182,9 @@ def test_without_refresh_a_plan_trusts_the_state(pinops: Run, repo: Path) -> Non
 def test_import_adopts_an_existing_pin_without_republishing(pinops: Run, repo: Path) -> None:
     with Workspace(repo) as workspace:
         planned = workspace.plan()
-        state = planned.state
-        target = planned.desired.targets["summer-salad"]
-        boards.resolve([target], state, workspace.provider)
-        existing = sandbox_create(repo, replace(content(target, state), title="Old title"))
+        made = boards.resolve(planned.plan, planned.state.boards, workspace.provider)
+        change = next(c for c in made.changes if c.key == "summer-salad")
+        existing = sandbox_create(repo, replace(content(change), title="Old title"))
     result = pinops("import", "summer-salad", str(existing.pin_id))
     assert result.code == 0, result.err
     assert (

@@ -100,9 +100,7 @@ def context(workspace: Workspace, preview_artifact: str | None = None) -> Contex
     pinned = ghactions.pinned_media_base(root) if ghactions.active() else None
     run = ghactions.run_url() if ghactions.active() else None
     preview = (preview_artifact, run) if preview_artifact and run else None
-    return Context(
-        limits, workspace.config.media_base_url, pinned_media_url=pinned, preview=preview
-    )
+    return Context(limits, pinned_media_url=pinned, preview=preview)
 
 
 def save(path: Path, shown: Plan) -> str:

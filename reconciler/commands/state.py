@@ -139,7 +139,7 @@ class StateEditor:
                     f"'{key}' is already managed as pin {state.pins[key].pin_id}",
                     hint="forget it first to import another pin",
                 )
-            boards.resolve([target], state, workspace.provider)
+            state.boards.update(boards.refresh([target], state.boards, workspace.provider))
             remote = workspace.provider(target.account).get(pin_id)
             if remote is None:
                 raise PlanError(f"pin {pin_id} was not found in account '{target.account}'")
@@ -151,7 +151,7 @@ class StateEditor:
                     fields[name] = found
                 else:
                     fields.pop(name, None)
-            if remote.board_id != boards.board_id(state, target):
+            if remote.board_id != boards.ids(target, state.boards)[0]:
                 fields["board"] = remote.board_id  # planned as a move back to the declared board
             media = target.fields.medium
             record = Record(

@@ -17,7 +17,7 @@ from typing import Any
 from reconciler import media, repofiles, yamlsafe
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
-from reconciler.manifest import MAX_PINS_PER_FILE, Manifest
+from reconciler.manifest import MAX_PINS_PER_FILE
 from reconciler.yamlsafe import JsonPath
 
 # A data file declares pins as a manifest does, and is bounded alike.
@@ -46,21 +46,6 @@ class _Refused(Exception):
     def __init__(self, location: Location, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.problem = Problem(location, message, hint)
-
-
-def data_paths(config: Config, manifests: list[Manifest]) -> set[Path]:
-    """The real paths of the data files that the manifests' `generate:` blocks name."""
-    found = set()
-    for declaring in manifests:
-        spec = declaring.data.get("generate")
-        if isinstance(spec, dict) and isinstance(spec.get("from"), str):
-            try:
-                found.add(
-                    media.resolve_repo_file(config.root, declaring.path, spec["from"], "data")
-                )
-            except media.MediaPathError:
-                continue  # reported when the rows are read
-    return found
 
 
 def read(config: Config, declaring_file: Path, value: str, at: Location) -> DataFile | Problem:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import repofiles, schema, yamlsafe
+from reconciler import media, repofiles, schema, yamlsafe
 from reconciler.cache import Cache
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
@@ -64,49 +64,78 @@ def discover(pins_dir: Path) -> list[Path]:
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A file under pins/ as read: its document (None when it could not be parsed) and its
+    problems (None while it is unchecked); `key` is its cache entry's, None on a hit."""
+
+    path: Path
+    document: yamlsafe.Document | None
+    problems: list[Problem] | None
+    key: str | None = None
+
+
 def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     """Parse and schema-check every manifest; problems of all files are collected, not raised.
 
-    A file whose bytes were parsed and checked before is taken from the cache instead.
+    A YAML file that a `generate:` names as its data is no manifest: it is left unchecked, for
+    generate.py to read. A file whose bytes were parsed and checked before is taken from the
+    cache instead.
     """
+    cache = Cache.default("manifest")
+    files = [_read(config, path, cache) for path in discover(config.pins_dir)]
+    data = _data_files(config, files)
     manifests: list[Manifest] = []
     problems: list[Problem] = []
-    parsed = Cache.default("manifest")
-    for path in discover(config.pins_dir):
-        name = config.relative(path)
-        try:
-            raw = repofiles.read_bounded(
-                config.root, repofiles.confine(config.root, path), MAX_BYTES
-            )
-        except repofiles.OutsideRepository as exc:
-            message = f"the file is a symlink to {exc.real}, outside the repository"
-            problems.append(Problem(Location(name), message, _COPY_IT))
+    for file in files:
+        if file.path.resolve() in data:
             continue
-        except RuntimeError:  # a symlink loop, before Python 3.13
-            problems.append(Problem(Location(name), "the file is a symlink loop", _COPY_IT))
-            continue
-        except repofiles.Unreadable as exc:
-            problems.append(Problem(Location(name), exc.message, exc.hint))
-            continue
-        key = parsed.key(name, raw)
-        hit = parsed.get(key)
-        if hit is not None:
-            document, found = _restored(name, hit)
-        else:
-            document, found = _parse(path, name, raw)
-            parsed.put(key, _stored(document, found))
+        found = file.problems
+        if found is None:
+            assert file.document is not None
+            found = _check(file.path, file.document)
+        if file.key is not None:
+            cache.put(file.key, _stored(file.document, found))
         problems += found
-        if document is not None and not found:
-            manifests.append(Manifest(path, document))
+        if file.document is not None and not found:
+            manifests.append(Manifest(file.path, file.document))
     return manifests, problems
 
 
-def _parse(path: Path, name: str, raw: bytes) -> tuple[yamlsafe.Document | None, list[Problem]]:
+def _read(config: Config, path: Path, cache: Cache) -> _Read:
+    name = config.relative(path)
     try:
-        document = yamlsafe.load(raw, name)
+        raw = repofiles.read_bounded(config.root, repofiles.confine(config.root, path), MAX_BYTES)
+    except repofiles.OutsideRepository as exc:
+        message = f"the file is a symlink to {exc.real}, outside the repository"
+        return _Read(path, None, [Problem(Location(name), message, _COPY_IT)])
+    except RuntimeError:  # a symlink loop, before Python 3.13
+        return _Read(path, None, [Problem(Location(name), "the file is a symlink loop", _COPY_IT)])
+    except repofiles.Unreadable as exc:
+        return _Read(path, None, [Problem(Location(name), exc.message, exc.hint)])
+    key = cache.key(name, raw)
+    hit = cache.get(key)
+    if hit is not None:
+        return _Read(path, *_restored(name, hit))
+    try:
+        return _Read(path, yamlsafe.load(raw, name), None, key)
     except InputError as exc:
-        return None, [Problem(exc.location or Location(name), exc.message, exc.hint)]
-    return document, _check(path, document)
+        problem = Problem(exc.location or Location(name), exc.message, exc.hint)
+        return _Read(path, None, [problem], key)
+
+
+def _data_files(config: Config, files: list[_Read]) -> set[Path]:
+    """The real paths of the data files that the files' `generate:` blocks name."""
+    found = set()
+    for file in files:
+        data = file.document.data if file.document else None
+        spec = data.get("generate") if isinstance(data, dict) else None
+        if isinstance(spec, dict) and isinstance(spec.get("from"), str):
+            try:
+                found.add(media.resolve_repo_file(config.root, file.path, spec["from"], "data"))
+            except media.MediaPathError:
+                continue  # reported when the rows are read
+    return found
 
 
 def _stored(document: yamlsafe.Document | None, problems: list[Problem]) -> Any:

@@ -56,11 +56,6 @@ class _Declared:
 def load(config: Config) -> tuple[list[Pin], list[Problem]]:
     """Read, schema-check and expand every manifest; problems are collected, not raised."""
     manifests, problems = manifest.load(config)
-    # A YAML data file under pins/ is found as a manifest too, and is not one.
-    data = generate.data_paths(config, manifests)
-    if data:
-        manifests = [m for m in manifests if m.path.resolve() not in data]
-        problems = [p for p in problems if (config.root / p.location.file).resolve() not in data]
     pins, found = expand(manifests, config)
     return pins, problems + found
 

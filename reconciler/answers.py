@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
 
 from reconciler.errors import OutcomeUnknown
 from reconciler.providers.base import Published
 from reconciler.state import State
+from reconciler.timestamps import parse
 
 # Pinterest API v5, Pin.id: "pattern: ^\d+$" (every service reports Pinterest's own pin id).
 PIN_ID = re.compile(r"[0-9]{1,64}")
@@ -92,7 +92,7 @@ def _https(url: str) -> bool:
 
 def _moment(text: str) -> bool:
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parse(text)
     except ValueError:
         return False
     return True

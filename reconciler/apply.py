@@ -27,7 +27,8 @@ from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
 from reconciler.providers.base import Batches, Provider, Published
 from reconciler.recovery import create_intent, interrupted, previous_of, replayed_key
-from reconciler.state import Record, State, StateFile, utcnow
+from reconciler.state import Record, State, StateFile
+from reconciler.timestamps import iso, utcnow
 
 # A rate-limited change is tried again this many times, waiting as long as the provider asks,
 # unless it asks for longer than this: then the run stops and a later run resumes.
@@ -347,10 +348,6 @@ def _answered(pending: Record, target: Target, published: Published) -> Record:
         url=published.url,
         status=published.status,
         published_at=published.published_at,
-        scheduled_at=_iso(target.publish_at) if published.status == "scheduled" else None,
+        scheduled_at=iso(target.publish_at) if published.status == "scheduled" else None,
         intent=None,
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None

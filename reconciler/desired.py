@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reconciler import advice, fit, manifest, media, templating, urls
+from reconciler import advice, fit, manifest, media, templating, timestamps, urls
 from reconciler.boards import unknown_board
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
@@ -251,7 +251,7 @@ class _Checker:
         location = pin.origins["publish_at"]
         hint = "write it in UTC, e.g. 2026-12-01T14:00:00Z"
         try:
-            value = datetime.fromisoformat(str(raw))
+            value = timestamps.parse(str(raw))
         except ValueError:
             self.error(location, f"publish_at {raw!r} is not a date and time", hint)
             return None

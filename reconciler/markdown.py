@@ -24,6 +24,7 @@ from reconciler.pinfields import FIELD_ORDER
 from reconciler.plan import SYMBOLS, Change, Plan
 from reconciler.providers.base import Media, TextLimits, url_under
 from reconciler.report import remote, summary
+from reconciler.timestamps import parse, shown
 
 COMMENT_LIMIT = 65_535  # characters in an issue or pull-request comment
 SUMMARY_LIMIT = 1024 * 1024  # bytes in one step's job summary
@@ -112,8 +113,8 @@ def when(moment: datetime | str | None) -> str:
     if moment is None:
         return ""
     if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+        moment = parse(moment)
+    return shown(moment)
 
 
 def public_url(medium: Media | None, pinned: str | None = None) -> str | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.config import Account
 from reconciler.state import State
+from reconciler.timestamps import iso_utc, parse
 
 if TYPE_CHECKING:
     from reconciler.plan import Change
@@ -24,7 +25,7 @@ def hold(
     published: dict[str, list[datetime]] = {name: [] for name in paced}
     for record in state.pins.values():
         if record.published_at and record.account in paced:
-            moment = datetime.fromisoformat(record.published_at.replace("Z", "+00:00"))
+            moment = parse(record.published_at)
             published[record.account].append(moment)
     for times in published.values():
         times.sort()
@@ -44,7 +45,7 @@ def hold(
         if slot <= now:
             result.append(change)
         else:
-            due = slot.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            due = iso_utc(slot)
             reason = f"paced at {pace}: due about {due}"
             result.append(replace(change, action="wait", changed=(), reason=reason, remote_id=None))
     return result

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import media, repofiles
+from reconciler import media, repofiles, timestamps
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
@@ -248,7 +248,7 @@ def _when(change: dict[str, Any]) -> datetime | None:
     if not isinstance(raw, str):
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return timestamps.parse(raw)
     except ValueError:
         return None
 

@@ -20,6 +20,7 @@ from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, awaited, interrupted
 from reconciler.settings import Setting
 from reconciler.state import Record, State
+from reconciler.timestamps import iso
 
 FORMAT_VERSION = 1
 
@@ -94,7 +95,7 @@ class Change:
             "remote_url": self.remote_url,
             "account": self.account,
             "warnings": list(self.warnings),
-            "publish_at": _iso(self.target.publish_at) if self.target else None,
+            "publish_at": iso(self.target.publish_at) if self.target else None,
         }
 
 
@@ -145,10 +146,6 @@ class Plan:
             ],
             "changes": [change.to_json() for change in self.changes if change.action != "noop"],
         }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
@@ -266,8 +263,8 @@ def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:
         reach = now + timedelta(seconds=horizon) if horizon is not None else target.publish_at
         soonest = now + timedelta(seconds=caps.schedule_lead)
         if caps.schedules and soonest <= target.publish_at <= reach:
-            return Change("create", key, target, reason=f"scheduled for {_iso(target.publish_at)}")
-        return Change("wait", key, target, reason=f"publish_at {_iso(target.publish_at)}")
+            return Change("create", key, target, reason=f"scheduled for {iso(target.publish_at)}")
+        return Change("wait", key, target, reason=f"publish_at {iso(target.publish_at)}")
     return Change("create", key, target)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from reconciler import timestamps
 from reconciler.cache import Cache
 from reconciler.errors import Location, PinopsError, Problem, ValidationFailed
 from reconciler.pincards import MEDIA_FOLDER, Card, cards
@@ -86,6 +87,7 @@ def render(cards: list[Card], *, title: str, made_at: datetime) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["shown"] = timestamps.shown
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     policy = (
         "default-src 'none'; img-src 'self' data:; "
@@ -100,7 +102,7 @@ def render(cards: list[Card], *, title: str, made_at: datetime) -> str:
     counts = {a: len(group) for a, group in groups if group}
     return env.get_template("preview.html").render(
         title=title,
-        made_at=made_at.strftime("%Y-%m-%d %H:%M UTC"),
+        made_at=timestamps.shown(made_at),
         policy=policy,
         css=css,
         groups=[(a, g) for a, g in groups if g],

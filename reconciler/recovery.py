@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Capabilities, Follows, PinContent, Provider
-from reconciler.state import Record, State, utcnow
+from reconciler.state import Record, State
+from reconciler.timestamps import parse, utcnow
 
 if TYPE_CHECKING:
     from reconciler.desired import Target
@@ -79,12 +80,12 @@ def awaited(record: Record, now: datetime) -> bool:
         return True
     if record.status != "scheduled" or not record.scheduled_at:
         return False
-    return datetime.fromisoformat(record.scheduled_at.replace("Z", "+00:00")) <= now
+    return parse(record.scheduled_at) <= now
 
 
 def started_at(record: Record) -> datetime:
     assert record.intent is not None
-    return datetime.fromisoformat(record.intent["started_at"].replace("Z", "+00:00"))
+    return parse(record.intent["started_at"])
 
 
 def sent_content(record: Record) -> PinContent:

@@ -21,7 +21,6 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import filelock
 
 from reconciler import schema
 from reconciler.errors import Location, StateError
+from reconciler.timestamps import utcnow
 
 VERSION = 1
 
@@ -117,10 +117,6 @@ class State:
 def dumps(data: Any) -> str:
     """JSON with sorted keys and a trailing newline, so that git diffs of state read well."""
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 class StateFile:

@@ -15,7 +15,8 @@ from reconciler.config import load as load_config
 from reconciler.content import content, idempotency_key
 from reconciler.providers.base import PinContent, Published
 from reconciler.providers.sandbox import SandboxProvider
-from reconciler.state import Record, StateFile, utcnow
+from reconciler.state import Record, StateFile
+from reconciler.timestamps import utcnow
 from reconciler.workspace import Workspace
 from tests.conftest import Run, edit, sandbox_pins, state
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from reconciler import timestamps
 from reconciler.config import Account, Config, Pace
 from reconciler.errors import InputError, ProviderError, ProviderRejected, TransientError
 from reconciler.media import PINTEREST_LIMITS
@@ -287,7 +288,7 @@ def _created(pin: Mapping[str, Any]) -> datetime:
     An unreadable time counts as recent, so that the pin is considered rather than re-posted.
     """
     try:
-        created = datetime.fromisoformat(str(pin.get("created_at")).replace("Z", "+00:00"))
+        created = timestamps.parse(str(pin.get("created_at")))
     except ValueError:
         return datetime.max.replace(tzinfo=UTC)
     return created if created.tzinfo else created.replace(tzinfo=UTC)

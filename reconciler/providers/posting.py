@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from reconciler import credentials, redact
+from reconciler import credentials, redact, timestamps
 from reconciler.config import CONFIG_FILE, Account, Config
 from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
 from reconciler.providers.base import (
@@ -311,18 +311,13 @@ def scheduled(content: PinContent) -> str | None:
     now (a publish_at already past, after a late merge or a paced wait, is not a schedule)."""
     if content.publish_at is None or content.publish_at <= datetime.now(UTC):
         return None
-    return iso_utc(content.publish_at)
+    return timestamps.iso_utc(content.publish_at)
 
 
 def public_url(media: Media) -> str | None:
     """Where a service can fetch `media`: its own https URL, or the repository file under
     media_base_url (resolved once, in desired); None when the file must be uploaded instead."""
     return media.public_url
-
-
-def iso_utc(moment: datetime) -> str:
-    """A UTC time as ISO 8601 with a Z, e.g. 2026-12-01T14:00:00Z."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def wait_for_publish(

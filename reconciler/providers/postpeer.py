@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from reconciler import timestamps
 from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
@@ -90,7 +91,7 @@ class PostPeerProvider(posting.PostingService):
     # The hooks of the skeleton
 
     def posts(self, since: datetime | None) -> list[Post]:
-        query = {"createdAfter": posting.iso_utc(since)} if since else {}
+        query = {"createdAfter": timestamps.iso_utc(since)} if since else {}
         posts: list[Post] = []
         while True:
             params = {**query, "platform": "pinterest", "sort": "desc"}

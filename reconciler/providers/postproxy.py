@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from reconciler import timestamps
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
@@ -207,7 +208,7 @@ class PostproxyProvider(posting.PostingService):
 
 
 def _created(post: Post) -> datetime:
-    return datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
+    return timestamps.parse(str(post["created_at"]))
 
 
 def _replayed(response: httpx.Response, post: Post) -> bool:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import timestamps
 from reconciler.errors import (
     AuthError,
     OutcomeUnknown,
@@ -114,7 +115,7 @@ class RelayAPIProvider(posting.PostingService):
         posts: list[Post] = []
         params = {"account_id": self.account_id, "limit": str(PAGE)}
         if since is not None:
-            params["from"] = posting.iso_utc(since)
+            params["from"] = timestamps.iso_utc(since)
         while True:
             page = json_body(self.client.request("GET", "/v1/posts", params=params))
             posts += page["data"]

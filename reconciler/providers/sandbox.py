@@ -34,7 +34,7 @@ from reconciler.providers.base import (
     RemotePin,
     TextLimits,
 )
-from reconciler.state import utcnow
+from reconciler.timestamps import iso, utcnow
 
 FOLDER = ".pinops/sandbox"
 FIRST_PIN_ID = 1_000_000_000_000_000_001
@@ -183,7 +183,7 @@ class SandboxProvider:
         return _remote(found[0]) if found else None
 
     def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        cutoff = since.isoformat().replace("+00:00", "Z")
+        cutoff = iso(since)
         # IS rather than =: a pin without a title or link matches one without.
         query = "WHERE board_id = ? AND title IS ? AND link IS ? AND created_at >= ? ORDER BY rowid"
         return [

@@ -29,6 +29,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
+from reconciler import timestamps
 from reconciler.errors import (
     AuthError,
     OutcomeUnknown,
@@ -113,7 +114,7 @@ class ZernioProvider(posting.PostingService):
             answer = json_body(self.client.request("GET", "/v1/posts", params=params))
             for post in answer["posts"]:
                 created = post.get("createdAt")
-                if since and created and datetime.fromisoformat(created) < since:
+                if since and created and timestamps.parse(created) < since:
                     return posts
                 posts.append(post)
             if page >= int(answer.get("pagination", {}).get("pages", page)):

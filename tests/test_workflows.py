@@ -498,6 +498,9 @@ def test_a_cancelled_apply_step_hands_pinops_each_signal_once(tmp_path: Path, to
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         },
         start_new_session=True,
+        # A runner's step shell starts with SIGINT handled; a shell started with it ignored
+        # (as anything backgrounded by a non-interactive shell is) could never trap it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 20

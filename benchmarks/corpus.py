@@ -32,7 +32,8 @@ from reconciler import desired, providers  # noqa: E402
 from reconciler.config import find_root  # noqa: E402
 from reconciler.config import load as load_config  # noqa: E402
 from reconciler.providers import sandbox  # noqa: E402
-from reconciler.state import Record, State, StateFile  # noqa: E402
+from reconciler.state import Record, State  # noqa: E402
+from reconciler.statefile import StateFile  # noqa: E402
 
 # Bumped whenever the output changes, so that cached corpora are rebuilt.
 GENERATOR_VERSION = 1

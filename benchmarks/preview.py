@@ -32,7 +32,8 @@ from reconciler import desired, pinfields, providers  # noqa: E402
 from reconciler.config import find_root  # noqa: E402
 from reconciler.config import load as load_config  # noqa: E402
 from reconciler.providers import sandbox  # noqa: E402
-from reconciler.state import Record, State, StateFile  # noqa: E402
+from reconciler.state import Record, State  # noqa: E402
+from reconciler.statefile import StateFile  # noqa: E402
 
 PINS = 2_000
 BOARDS = ("Recipes", "Home Decor", "Garden Ideas", "Travel Japan", "Style Guide")

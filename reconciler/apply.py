@@ -27,7 +27,8 @@ from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
 from reconciler.providers.base import Batches, Provider, Published
 from reconciler.recovery import create_intent, interrupted, previous_of, replayed_key
-from reconciler.state import Record, State, StateFile
+from reconciler.state import Record, State
+from reconciler.statefile import StateFile
 from reconciler.timestamps import iso, utcnow
 
 # A rate-limited change is tried again this many times, waiting as long as the provider asks,

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import StateError
 from reconciler.providers.base import Capabilities
-from reconciler.state import Record, State, StateFile, dumps
+from reconciler.state import Record, State, dumps
+from reconciler.statefile import StateFile
 
 if TYPE_CHECKING:
     from reconciler.plan import Change

@@ -32,7 +32,8 @@ from reconciler.errors import InputError, PlanError, SafetyBlocked
 from reconciler.outcome import Outcome, Progress
 from reconciler.providers.base import Capabilities, Provider
 from reconciler.settings import Setting
-from reconciler.state import State, StateFile
+from reconciler.state import State
+from reconciler.statefile import StateFile
 
 if TYPE_CHECKING:
     from reconciler import gitstate

@@ -15,7 +15,8 @@ from reconciler.config import load as load_config
 from reconciler.content import content, idempotency_key
 from reconciler.providers.base import PinContent, Published
 from reconciler.providers.sandbox import SandboxProvider
-from reconciler.state import Record, StateFile
+from reconciler.state import Record
+from reconciler.statefile import StateFile
 from reconciler.timestamps import utcnow
 from reconciler.workspace import Workspace
 from tests.conftest import Run, edit, sandbox_pins, state
@@ -227,7 +228,7 @@ def test_unlock_clears_only_a_lock_whose_holder_is_gone(pinops: Run, repo: Path)
     assert pinops("state", "unlock").out == "the state was not locked\n"  # released when done
     # A holder killed while holding the lock: the OS lets go of the lock, its name is left.
     killed = (
-        "import os, sys; from reconciler.state import StateFile; from pathlib import Path\n"
+        "import os, sys; from reconciler.statefile import StateFile; from pathlib import Path\n"
         "with StateFile(Path(sys.argv[1])).lock('apply'):\n    os._exit(9)\n"
     )
     run = subprocess.run([sys.executable, "-c", killed, str(store.path)], check=False)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import Record, State, StateFile
+from reconciler.state import Record, State
+from reconciler.statefile import StateFile
 
 
 def record(pin_id: str = "1") -> Record:

@@ -1,0 +1,342 @@
+"""The state file: the recorded state on disk, under a lock, written atomically and durably.
+
+An apply never rewrites the whole state per change. Each intent and each result is appended to a
+journal beside the state file (one JSON line, its data synced to disk before the next step: O(1)
+per change; the journal stays open for the apply, as opening it per line cost twice the sync); at
+the end the journal is folded into the state file (temp file, fsync, rename, fsync of the folder)
+and removed. Reading the state replays any journal left by an interrupted apply and folds it into
+the state file (under the lock), so nothing recorded is ever lost and a state file committed
+later lacks nothing the journal knew. Journal entries set absolute values, so replaying one twice
+is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tempfile
+import uuid
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from reconciler import schema
+from reconciler.errors import Location, StateError
+from reconciler.state import VERSION, Record, State, dumps
+from reconciler.timestamps import utcnow
+
+
+class Locked(StateError):
+    """Another process holds the state lock."""
+
+
+class StateFile:
+    """The state file at `path`, its lock file and its journal."""
+
+    def __init__(self, path: Path, display: str | None = None) -> None:
+        self.path = path
+        self.display = display or path.name
+        self.journal_path = path.with_name(path.name + ".journal")
+        self.lock_path = path.with_name(path.name + ".lock")
+        # Who holds the lock, in a file of its own: a locked file cannot be read on Windows.
+        self.holder_path = path.with_name(path.name + ".lock.holder")
+        self._held = False
+        # The journal's descriptor while an apply appends to it, closed by _close_journal (or,
+        # after an error that skipped that, when this object goes).
+        self._journal: weakref.finalize[[int], StateFile] | None = None
+        self._journal_number = -1
+        self._unsynced = False  # lines written to the journal since its last sync
+
+    def read(self) -> State:
+        """The state as recorded, with any journal of an interrupted apply folded into it."""
+        state = self._read_file()
+        entries = list(self._journal_entries(state))
+        for entry in entries:
+            state.apply_entry(entry)
+        if entries:
+            self._fold(state)
+        return state
+
+    def _fold(self, state: State) -> None:
+        """Write a replayed journal into the state file, under the lock; a journal that a running
+        apply holds is left to it."""
+        if self._held:
+            self.write(state)
+            return
+        try:
+            with self.lock("fold the journal"):
+                self.write(state)
+        except Locked:
+            pass
+
+    def _read_file(self) -> State:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return State()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"cannot read the state file {self.display}: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"the state file is not valid JSON: {exc.msg}",
+                location=Location(self.display, exc.lineno, exc.colno),
+                hint="restore it from git (git checkout -- FILE); pinops will not overwrite it",
+            ) from None
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("version"), int)
+            and data["version"] > VERSION
+        ):
+            raise StateError(
+                f"{self.display} was written by a newer pinops (state version {data['version']})",
+                hint="upgrade pinops",
+            )
+        problems = schema.check(data, schema.STATE)
+        if problems:
+            first = problems[0]
+            raise StateError(
+                f"{self.display} is not a pinops state file: {first.message}",
+                location=Location(self.display),
+                hint="point `state:` in pinops.yaml at the right file (this one is left as it is)",
+            )
+        return State(
+            version=data["version"],
+            lineage=data["lineage"],
+            serial=data["serial"],
+            boards=data["boards"],
+            pins={key: Record.from_json(value) for key, value in data["pins"].items()},
+        )
+
+    def _journal_entries(self, state: State) -> Iterator[dict[str, Any]]:
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").split("\n")
+        except FileNotFoundError:
+            return
+        # A crash can tear only the last line, which then has no newline: drop it.
+        complete = lines[:-1]
+        if not complete:
+            return
+        try:
+            header = json.loads(complete[0])
+            if not isinstance(header, dict) or header.get("journal") != 1:
+                raise ValueError
+        except ValueError:
+            raise self._damaged(1) from None
+        if not state.lineage and state.serial == 0:
+            state.lineage = header.get("lineage", "")  # the first apply died before any write
+        if header.get("lineage") != state.lineage or header.get("serial") != state.serial:
+            return  # already folded into the state file, or left over from another state
+        for number, line in enumerate(complete[1:], start=2):
+            try:
+                entry = json.loads(line)
+                if not isinstance(entry, dict) or "op" not in entry:
+                    raise ValueError
+            except ValueError:
+                raise self._damaged(number) from None
+            yield entry
+
+    def _damaged(self, line: int) -> StateError:
+        return StateError(
+            "this line of the state journal is damaged, so what it recorded cannot be read",
+            location=Location(self.display + ".journal", line, 1),
+            hint="nothing was changed: the state file is as it was; repair or remove that line, "
+            "then run again (a re-run is safe: a create the line recorded is looked for on the "
+            "provider, and `pinops import` takes a pin that was published)",
+        )
+
+    @contextlib.contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold the state lock. The OS releases it if the process dies, so a lock is never stale."""
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            held = self._try_lock()
+        except OSError as exc:
+            raise StateError(
+                f"cannot open the state lock file: {exc.strerror}",
+                location=Location(self.display + ".lock"),
+                hint="it must be a writable file (pinops creates it): remove whatever is in its "
+                "place; nothing was changed, a re-run is safe",
+            ) from None
+        if held is None:
+            raise Locked(
+                f"the state is locked by {self._holder() or 'another process'}",
+                hint="wait for that run to finish: one apply at a time may change the state",
+            )
+        try:
+            try:
+                self.holder_path.write_text(
+                    f"pinops {command} (pid {os.getpid()} on {socket.gethostname()}, "
+                    f"since {utcnow()})",
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                raise StateError(
+                    f"cannot write who holds the state lock: {exc.strerror}",
+                    location=Location(self.display + ".lock.holder"),
+                    hint="make room (or remove what is in its place); nothing was changed, a "
+                    "re-run is safe",
+                ) from None
+            self._held = True
+            yield
+        finally:
+            self._held = False
+            self.holder_path.unlink(missing_ok=True)  # only a holder that is killed leaves it
+            held.release()
+
+    def unlock(self) -> str:
+        """Clear the note a dead holder left; refuse while a live process holds the lock."""
+        holder = self._holder()
+        if not holder and not self.lock_path.exists():
+            return "the state was not locked"
+        held = self._try_lock()
+        if held is None:
+            raise StateError(
+                f"the state is locked by {holder or 'an unknown process'}, which is still running",
+                hint="wait for it to finish, or stop that process first",
+            )
+        try:
+            self.holder_path.unlink(missing_ok=True)
+        finally:
+            held.release()
+        if not holder:
+            return "the state was not locked"
+        return f"the lock was not held; its last holder, {holder}, is gone"
+
+    def _try_lock(self) -> filelock.BaseFileLock | None:
+        held = filelock.FileLock(self.lock_path, timeout=0)
+        try:
+            held.acquire()
+        except filelock.Timeout:
+            return None
+        return held
+
+    def _holder(self) -> str:
+        try:
+            return self.holder_path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def begin(self, state: State) -> None:
+        """Start a journal for changes made on top of `state` (held under the lock)."""
+        if not state.lineage:
+            state.lineage = str(uuid.uuid4())
+        if self.journal_path.exists():
+            # An interrupted apply's entries are already part of `state`: fold them first.
+            self.write(state)
+        self._append({"journal": 1, "lineage": state.lineage, "serial": state.serial})
+
+    def record(self, state: State, entry: dict[str, Any]) -> None:
+        """Apply an entry to `state` and make it durable before returning."""
+        state.apply_entry(entry)
+        self._append(entry)
+
+    def put(self, state: State, key: str, record: Record) -> None:
+        """Set one record, durably: `record` without a round trip through JSON.
+
+        A record with an intent is synced before this returns, as the provider call follows. One
+        without (a call's result) is written at once, so a killed process keeps it, and synced with
+        the next line synced, which is the intent before the next provider call, or when the
+        journal is folded: one sync per create instead of two, with the same guarantee."""
+        state.pins[key] = record
+        entry = {"op": "record", "key": key, "record": record.to_json()}
+        self._append(entry, sync=record.intent is not None)
+
+    def _append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
+        line = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        try:
+            fd = self._journal_fd()
+            while line:
+                line = line[os.write(fd, line) :]
+            if sync:
+                _sync_data(fd)
+            self._unsynced = not sync
+        except OSError as exc:
+            self._close_journal()
+            raise StateError(
+                f"cannot write the state journal: {exc.strerror}",
+                location=Location(self.display + ".journal"),
+                hint="the run stopped there; make room and run again: a re-run is safe (what "
+                "was recorded stays, and a create in flight is looked for before it is sent)",
+            ) from None
+
+    def _journal_fd(self) -> int:
+        """The journal, open for appending; a new one's name is synced into its folder too, so
+        that the file itself survives the machine stopping."""
+        if self._journal is None:
+            created = not self.journal_path.exists()
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.journal_path, flags, 0o666)
+            self._journal = weakref.finalize(self, os.close, fd)
+            self._journal_number = fd
+            if created:
+                _fsync_folder(self.journal_path.parent)
+        return self._journal_number
+
+    def _close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal()
+            self._journal = None
+
+    def finish(self, state: State) -> None:
+        """Fold the journal into the state file and remove it."""
+        self.write(state)
+
+    def write(self, state: State) -> None:
+        """Write the whole state atomically and durably, then drop the folded journal."""
+        if self._unsynced and self._journal is not None:
+            # Should the state file fail to be written, the journal still holds every result.
+            with contextlib.suppress(OSError):  # the state file's own write says what is wrong
+                _sync_data(self._journal_number)
+            self._unsynced = False
+        state.serial += 1
+        state.lineage = state.lineage or str(uuid.uuid4())
+        text = dumps(state.to_json())
+        folder = self.path.parent
+        temp = ""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            # mkstemp makes the file private; the state file is as readable as the repository.
+            os.fchmod(fd, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            Path(temp).replace(self.path)
+        except BaseException as exc:
+            state.serial -= 1
+            if temp:
+                Path(temp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                kept = " and its journal keeps every result" if self.journal_path.exists() else ""
+                raise StateError(
+                    f"cannot write the state file: {exc.strerror}",
+                    location=Location(self.display),
+                    hint=f"it was left as it was{kept}; make room and run any pinops command: "
+                    "it folds the journal in first, so a re-run is safe",
+                ) from None
+            raise
+        _fsync_folder(folder)
+        self._close_journal()
+        self.journal_path.unlink(missing_ok=True)
+        _fsync_folder(folder)
+
+
+def _sync_data(fd: int) -> None:
+    """Sync a file's data and what is needed to read it back (its new length), not its times."""
+    getattr(os, "fdatasync", os.fsync)(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -4,16 +4,14 @@ Manifests come from strangers' pull requests and templates are expanded on machi
 publishing credentials. A template may read the values it is given and use a short list of filters;
 nothing else. `ImmutableSandboxedEnvironment` refuses underscore attributes and mutation,
 `StrictUndefined` makes a misspelt name an error instead of empty text, and `Limits` bounds what a
-template can build (strings, numbers, output) so that it cannot exhaust memory. `Limits` is the one
-place those bounds live; every check below reads it.
+template can build (strings, numbers, output) so that it cannot exhaust memory (see jinjabounds);
+the filters it may use are in jinjafilters.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -29,100 +27,22 @@ from jinja2 import (
 )
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
-from jinja2.filters import FILTERS
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from reconciler.jinjabounds import (
+    BUDGET_VAR,
+    LIMITS,
+    Budget,
+    budget_of,
+    size_of,
+    too_big,
+    too_large,
+)
+from reconciler.jinjafilters import FIELD_VAR, FILTERS_HINT, filters
 
-@dataclass(frozen=True)
-class Limits:
-    """How large a value a template may build: characters of any string or list, and bits of any
-    integer; and what all the templates of one run may spend together, so that nested loops or
-    costly filters over large inputs, repeated for thousands of pins, cannot burn the CPU: loop
-    iterations, and characters handled (read by filters and string methods, and written out).
-    `range()` is also bounded by the sandbox (100,000)."""
-
-    size: int = 100_000
-    number_bits: int = 128
-    steps: int = 100_000
-    characters: int = 50_000_000
-
-
-LIMITS = Limits()
-
-
-@dataclass
-class Budget:
-    """What the templates of one run have spent so far, against `LIMITS`."""
-
-    steps: int = 0
-    characters: int = 0
-
-    def step(self) -> None:
-        self.steps += 1
-        if self.steps > LIMITS.steps:
-            raise SecurityError(
-                f"the templates run more than {LIMITS.steps:,} loop iterations in all"
-            )
-
-    def charge(self, characters: int) -> None:
-        self.characters += characters
-        if self.characters > LIMITS.characters:
-            raise SecurityError(
-                f"the templates handle more than {LIMITS.characters:,} characters in all"
-            )
-
-
-# `truncate` without a length fits the field it is used in, which templates see under FIELD_VAR.
-FIELD_LENGTHS = {"title": 100, "description": 800, "alt_text": 500}
-_DEFAULT_TRUNCATE = 255
-FIELD_VAR = "__field__"
 # Every {% for %} iterates through this global, which counts against Limits.steps.
 LOOP_VAR = "__loop__"
-# The run's Budget, in the context of every template.
-BUDGET_VAR = "__budget__"
-
-# Filters a template may use: Jinja's own that cannot amplify their input, and ours.
-_JINJA_FILTERS = (
-    "abs",
-    "attr",
-    "batch",
-    "capitalize",
-    "count",
-    "d",
-    "default",
-    "dictsort",
-    "first",
-    "float",
-    "groupby",
-    "int",
-    "items",
-    "last",
-    "length",
-    "list",
-    "lower",
-    "map",
-    "max",
-    "min",
-    "reject",
-    "rejectattr",
-    "reverse",
-    "round",
-    "select",
-    "selectattr",
-    "slice",
-    "sort",
-    "string",
-    "striptags",
-    "sum",
-    "title",
-    "trim",
-    "unique",
-    "upper",
-    "urlencode",
-    "wordcount",
-    "wordwrap",
-)
 
 # String methods a template may call; the rest (center, ljust, zfill, format…) can build huge
 # strings from a short template.
@@ -163,9 +83,6 @@ _REFUSED_NODES: dict[type[nodes.Node], str] = {
 }
 _REFUSED_NAMES = frozenset({"self"})
 
-_FILTERS_HINT = "filters: " + ", ".join(
-    sorted([*_JINJA_FILTERS, "join", "replace", "slug", "truncate"])
-)
 _FORMAT_SPEC = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -176,10 +93,6 @@ class TemplateFailure(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-class _TooLarge(SecurityError):
-    pass
 
 
 class Namespace:
@@ -234,18 +147,6 @@ def _fail_if_undefined(obj: Any) -> None:
         obj._fail_with_undefined_error()
 
 
-def _too_large() -> _TooLarge:
-    return _TooLarge(f"the template builds a value of more than {LIMITS.size:,} characters")
-
-
-def _too_big() -> _TooLarge:
-    return _TooLarge(f"the template builds a number of more than {LIMITS.number_bits} bits")
-
-
-def _length(value: Any) -> int:
-    return len(value) if isinstance(value, str | list | tuple) else 0
-
-
 class _CodeGenerator(CodeGenerator):
     """Compiles `a ~ b` to a bounded join: the sandbox intercepts operators, not concatenation."""
 
@@ -274,7 +175,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         """A string method is charged the text it runs over."""
         target = getattr(__obj, "__self__", None)
         if isinstance(target, str):
-            _budget(__context).charge(len(target))
+            budget_of(__context).charge(len(target))
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> None:
@@ -289,113 +190,43 @@ class _Environment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Refuse, before computing it, a result beyond `LIMITS`."""
         numbers = isinstance(left, int) and isinstance(right, int)
-        if operator == "+" and _length(left) + _length(right) > LIMITS.size:
-            raise _too_large()
+        if operator == "+" and size_of(left) + size_of(right) > LIMITS.size:
+            raise too_large()
         if operator == "*":
-            if isinstance(right, int) and _length(left) * right > LIMITS.size:
-                raise _too_large()
-            if isinstance(left, int) and _length(right) * left > LIMITS.size:
-                raise _too_large()
+            if isinstance(right, int) and size_of(left) * right > LIMITS.size:
+                raise too_large()
+            if isinstance(left, int) and size_of(right) * left > LIMITS.size:
+                raise too_large()
             if numbers and left.bit_length() + right.bit_length() > LIMITS.number_bits + 1:
-                raise _too_big()
+                raise too_big()
         if (
             operator == "**"
             and numbers
             and abs(left) > 1
             and (abs(left).bit_length() - 1) * right > LIMITS.number_bits
         ):
-            raise _too_big()
+            raise too_big()
         if operator == "%" and isinstance(left, str):
             for spec in _FORMAT_SPEC.findall(left):
                 if any(n == "*" or (n and int(n) > LIMITS.size) for n in spec):
-                    raise _too_large()
+                    raise too_large()
         return super().call_binop(context, operator, left, right)
 
     def concat(self, parts: Iterable[Any]) -> str:
         texts = [str(part) for part in parts]
         if sum(map(len, texts)) > LIMITS.size:
-            raise _too_large()
+            raise too_large()
         return "".join(texts)
-
-
-@pass_context
-def _truncate(context: Context, value: Any, length: int | None = None, end: str = "…") -> str:
-    """Shorten to at most `length` characters, the ending included, at a word boundary when there
-    is one; without a length, to the limit of the field the template is in."""
-    text = str(value)
-    limit = length
-    if limit is None:
-        limit = FIELD_LENGTHS.get(context.get(FIELD_VAR), _DEFAULT_TRUNCATE)
-    if len(text) <= limit:
-        return text
-    room = max(limit - len(end), 0)
-    cut = text[:room]
-    if room < len(text) and not text[room].isspace() and " " in cut.strip():
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:-–—") + end
-
-
-def slug(value: Any) -> str:
-    """Lower-case ASCII letters and digits joined by hyphens: "Crème Brûlée!" → "creme-brulee"."""
-    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def _join(value: Iterable[Any], separator: str = "") -> str:
-    texts: list[str] = []
-    total = 0
-    for item in value:
-        texts.append(str(item))
-        total += len(texts[-1]) + len(separator)
-        if total > LIMITS.size:
-            raise _too_large()
-    return separator.join(texts)
-
-
-def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    text, old, new = str(value), str(old), str(new)
-    found = text.count(old) if count is None or count < 0 else min(count, text.count(old))
-    if len(text) + found * (len(new) - len(old)) > LIMITS.size:
-        raise _too_large()
-    return text.replace(old, new, -1 if count is None else count)
-
-
-def _budget(context: Context) -> Budget:
-    budget: Budget = context[BUDGET_VAR]
-    return budget
 
 
 @pass_context
 def _bounded_loop(context: Context, iterable: Any) -> Iterator[Any]:
     """The items of a loop, counted against the run's budget of iterations."""
     _fail_if_undefined(iterable)
-    budget = _budget(context)
+    budget = budget_of(context)
     for item in iterable:
         budget.step()
         yield item
-
-
-def _charged(function: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter that is charged the text it is given and the text it returns."""
-    passes = getattr(function, "jinja_pass_arg", None)
-
-    @pass_context
-    def charged(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
-        budget = _budget(context)
-        budget.charge(_length(value))
-        if passes is None:
-            result = function(value, *args, **kwargs)
-        else:
-            first = {
-                "context": context,
-                "eval_context": context.eval_ctx,
-                "environment": context.environment,
-            }[passes.name]
-            result = function(first, value, *args, **kwargs)
-        budget.charge(_length(result))
-        return result
-
-    return charged
 
 
 def _environment() -> _Environment:
@@ -407,9 +238,7 @@ def _environment() -> _Environment:
         lstrip_blocks=True,
     )
     env.globals = {"range": env.globals["range"], LOOP_VAR: _bounded_loop}
-    filters: dict[str, Callable[..., Any]] = {name: FILTERS[name] for name in _JINJA_FILTERS}
-    filters.update(truncate=_truncate, slug=slug, join=_join, replace=_replace)
-    env.filters = {name: _charged(function) for name, function in filters.items()}
+    env.filters = filters()
     return env
 
 
@@ -448,7 +277,7 @@ def _compile(source: str) -> Template:
         return _ENV.from_string(tree)
     # Compiling finds what parsing cannot, such as a filter that does not exist.
     except TemplateSyntaxError as exc:
-        raise TemplateFailure(f"template error: {exc.message}", _FILTERS_HINT) from None
+        raise TemplateFailure(f"template error: {exc.message}", FILTERS_HINT) from None
 
 
 def uses(source: str, name: str) -> bool:
@@ -469,7 +298,7 @@ def render(source: str, context: dict[str, Any], field: str) -> str:
         for chunk in template.generate({**context, FIELD_VAR: field, BUDGET_VAR: budget}):
             total += len(chunk)
             if total > LIMITS.size:
-                raise _too_large()
+                raise too_large()
             budget.charge(len(chunk))
             chunks.append(chunk)
     except TemplateFailure:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import jinjasafe, manifest, media, templating
+from reconciler import jinjafilters, manifest, media, templating
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem, ValidationFailed
 from reconciler.providers.base import Capabilities
@@ -50,7 +50,7 @@ def scaffold(
     shown = config.relative(real)
     if not real.is_file():
         raise InputError(f"{shown} is not a file", hint="give the path of an image or video")
-    pin_id = pin_id or jinjasafe.slug(real.stem)
+    pin_id = pin_id or jinjafilters.slug(real.stem)
     if not _ID.match(pin_id) or len(pin_id) > 100:
         raise InputError(
             f"cannot make a pin id from the file name {real.name!r}",

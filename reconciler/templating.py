@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from reconciler import generate, jinjasafe, manifest, schema
+from reconciler import generate, jinjabounds, jinjasafe, manifest, schema
 from reconciler.config import Config
 from reconciler.errors import Location, Problem
 from reconciler.manifest import Manifest, Pin
@@ -78,7 +78,7 @@ def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[P
         problems.append(problem)
 
     # One budget for every template of the run (loop iterations, characters handled).
-    budget = jinjasafe.Budget()
+    budget = jinjabounds.Budget()
 
     for source in manifests:
         if source.is_defaults:
@@ -95,7 +95,7 @@ def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[P
             layers.append(_layer(source, ("defaults",)))
             scope.update(_vars(source))
             entries = [("pins", i) for i in range(len(data.get("pins", [])))]
-        scope[jinjasafe.BUDGET_VAR] = budget
+        scope[jinjabounds.BUDGET_VAR] = budget
         for path in entries:
             location = source.document.location((*path, "id"))
             declared = _cascade([*layers, _layer(source, path)], location, scope)

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import config, desired, jinjasafe, providers, yamlsafe
+from reconciler import config, desired, jinjabounds, jinjasafe, providers, yamlsafe
 from reconciler.errors import InputError, ValidationFailed
 from tests.conftest import PROJECT
 
@@ -177,4 +177,4 @@ def test_templates_end_in_text_or_a_refusal(parts: list[str]) -> None:
         except jinjasafe.TemplateFailure as exc:
             assert exc.message
         else:
-            assert len(text) <= jinjasafe.LIMITS.size
+            assert len(text) <= jinjabounds.LIMITS.size

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reconciler.media import MediaInfo
+    from reconciler.mediaprobe import MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,14 @@ ENVIRONMENT = "PINOPS_CACHE_DIR"
 _DIGEST = 32
 _PACKAGE = Path(__file__).parent
 # The code whose output is cached: a change to any of these makes every entry stale.
-_STAMPED = ("cache.py", "yamlsafe.py", "schema.py", "manifest.py", "media.py")
+_STAMPED = (
+    "cache.py",
+    "yamlsafe.py",
+    "schema.py",
+    "manifest.py",
+    "mediaprobe.py",
+    "repofiles.py",
+)
 
 
 def folder() -> Path | None:
@@ -133,22 +140,22 @@ class Cache:
 
 
 def media_info(path: Path, store: Cache, root: Path) -> MediaInfo:
-    """media.inspect_media, remembered across runs while the file keeps its size, inode and times,
-    so that unchanged media are not read and hashed again.
+    """mediaprobe.inspect_media, remembered across runs while the file keeps its size, inode and
+    times, so that unchanged media are not read and hashed again.
 
     The change time is in the key too: unlike the modification time, no tool can set it back.
     """
-    from reconciler import media
+    from reconciler import mediaprobe
 
     try:
         before = path.stat()
     except OSError:
-        return media.inspect_media(path, root)  # which says what is wrong
+        return mediaprobe.inspect_media(path, root)  # which says what is wrong
     key = store.key(str(path), file_identity(before))
     hit = store.get(key)
-    if isinstance(hit, tuple) and len(hit) == len(fields(media.MediaInfo)):
-        return media.MediaInfo(*hit)
-    info = media.inspect_media(path, root)
+    if isinstance(hit, tuple) and len(hit) == len(fields(mediaprobe.MediaInfo)):
+        return mediaprobe.MediaInfo(*hit)
+    info = mediaprobe.inspect_media(path, root)
     with contextlib.suppress(OSError):
         if file_identity(path.stat()) == file_identity(before):  # not changed while it was read
             store.put(key, astuple(info))

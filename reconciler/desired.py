@@ -12,7 +12,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reconciler import advice, fit, manifest, media, templating, timestamps, urls
+from reconciler import (
+    advice,
+    fit,
+    manifest,
+    media,
+    mediaprobe,
+    repofiles,
+    templating,
+    timestamps,
+    urls,
+)
 from reconciler.boards import unknown_board
 from reconciler.cache import Cache, media_info
 from reconciler.config import Config
@@ -105,9 +115,9 @@ class _Checker:
         self.config = config
         self.capabilities = capabilities
         self.problems = problems
-        self.inspected: dict[Path, media.MediaInfo] = {}
+        self.inspected: dict[Path, mediaprobe.MediaInfo] = {}
         # The pins of a folder often name the same few files: each is resolved once per run, from
-        # the real folder of the manifest that declares it, as media.resolve_repo_file does.
+        # the real folder of the manifest that declares it, as repofiles.resolve_repo_file does.
         self.folders: dict[str, tuple[Path, Path]] = {}
         self.resolved: dict[tuple[Path, str], Path] = {}
         self.media_cache = Cache.default("media")
@@ -290,8 +300,8 @@ class _Checker:
         path = self.resolved.get((folder, value))
         if path is None:
             try:
-                path = media.resolve_repo_file(self.config.root, declaring, value)
-            except media.MediaPathError as exc:
+                path = repofiles.resolve_repo_file(self.config.root, declaring, value)
+            except repofiles.MediaPathError as exc:
                 self.error(location, exc.message, exc.hint)
                 return None
             self.resolved[folder, value] = path
@@ -299,7 +309,7 @@ class _Checker:
         if info is None:
             try:
                 info = media_info(path, self.media_cache, self.config.root)
-            except (media.MediaTypeError, media.MediaPathError) as exc:
+            except (mediaprobe.MediaTypeError, repofiles.MediaPathError) as exc:
                 self.error(location, exc.message, exc.hint)
                 return None
             self.inspected[path] = info

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import media, repofiles, yamlsafe
+from reconciler import repofiles, yamlsafe
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
 from reconciler.manifest import MAX_PINS_PER_FILE
@@ -52,8 +52,8 @@ def read(config: Config, declaring_file: Path, value: str, at: Location) -> Data
     """The rows of the data file `value`, written at `at` in `declaring_file`, or the problem that
     stops it from being used."""
     try:
-        path = media.resolve_repo_file(config.root, declaring_file, value, "data")
-    except media.MediaPathError as exc:
+        path = repofiles.resolve_repo_file(config.root, declaring_file, value, "data")
+    except repofiles.MediaPathError as exc:
         return Problem(at, exc.message, exc.hint)
     name = config.relative(path)
     suffix = path.suffix.lower()

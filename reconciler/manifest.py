@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import media, repofiles, schema, yamlsafe
+from reconciler import repofiles, schema, yamlsafe
 from reconciler.cache import Cache
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem
@@ -132,8 +132,8 @@ def _data_files(config: Config, files: list[_Read]) -> set[Path]:
         spec = data.get("generate") if isinstance(data, dict) else None
         if isinstance(spec, dict) and isinstance(spec.get("from"), str):
             try:
-                found.add(media.resolve_repo_file(config.root, file.path, spec["from"], "data"))
-            except media.MediaPathError:
+                found.add(repofiles.resolve_repo_file(config.root, file.path, spec["from"], "data"))
+            except repofiles.MediaPathError:
                 continue  # reported when the rows are read
     return found
 

@@ -1,36 +1,17 @@
-"""Media files in the repository: where a manifest's path may point, what a file is, and whether
-the provider will take it.
+"""Media against a provider's limits: what each provider takes (types, sizes, dimensions,
+lengths) and what stands in the way of publishing a file, as errors and warnings.
 
-The type of a file is decided by its first bytes, never by its name: a PNG saved as `.jpg` is a
-PNG. Nothing here uploads or fetches anything.
+What a file is comes from mediaprobe; where a manifest's path may point, from repofiles.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Literal
 
-from reconciler import repofiles
+from reconciler.mediaprobe import MediaInfo, MediaKind
 
-MediaKind = Literal["image", "video"]
 Severity = Literal["error", "warning"]
-
-_CHUNK = 1 << 20
-
-# ISO BMFF major brands that are not MP4 video; every other brand is read as MP4.
-_BRANDS = {
-    b"qt  ": "video/quicktime",
-    b"heic": "image/heic",
-    b"heix": "image/heic",
-    b"mif1": "image/heif",
-    b"msf1": "image/heif",
-    b"avif": "image/avif",
-    b"avis": "image/avif",
-}
 
 _NAMES = {
     "image/jpeg": "JPEG",
@@ -50,36 +31,6 @@ _RECOMMENDED_ASPECT = 1.5
 _ASPECT_TOLERANCE = 0.2
 # How ratios (height / width) are written in messages.
 _RATIOS = {1.0: "1:1", 1.25: "4:5", 1.5: "2:3", 1.78: "9:16", 2.1: "1:2.1"}
-
-
-class MediaPathError(Exception):
-    """A path in a manifest (a medium, or a data file) that does not lead to a readable file inside
-    the repository."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-class MediaTypeError(Exception):
-    """A media file whose type pinops cannot recognise."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    kind: MediaKind
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
-    duration: float | None
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -119,150 +70,6 @@ class MediaProblem:
     message: str
     hint: str = ""
     about: str = ""
-
-
-# How refusals name a repository file a manifest points at, and an example of a good path.
-_FILE_KINDS = {
-    "media": ("media", "media", "media/pasta.jpg", "an image or video file"),
-    "data": ("data", "data files", "products.csv", "a CSV, YAML or JSON file"),
-}
-
-
-def resolve_repo_file(
-    repo_root: Path, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"
-) -> Path:
-    """The real path of the regular file that `value`, written in `declaring_file`, points to: a
-    medium, or the data file of `generate:`.
-
-    The path is relative to the declaring file and, after symlinks are followed, must stay inside
-    `repo_root`. Nothing is opened, so a FIFO is refused without blocking.
-    """
-    noun, plural, example, wanted = _FILE_KINDS[kind]
-    if Path(value).is_absolute():
-        raise MediaPathError(
-            f"{noun} path {value!r} is absolute",
-            f"write it relative to the manifest that declares it, e.g. {example}",
-        )
-    root = repo_root.resolve()
-    written = declaring_file.resolve().parent / value
-    try:
-        real = written.resolve()
-    # A symlink loop before Python 3.13; later versions leave it to stat() below to report.
-    except RuntimeError:
-        raise MediaPathError(
-            f"{noun} path {value!r} leads into a symlink loop", "fix or remove the symlink"
-        ) from None
-    if not real.is_relative_to(root):
-        if Path(os.path.normpath(written)).is_relative_to(root):
-            raise MediaPathError(
-                f"{noun} path {value!r} is a symlink to {real}, outside the repository",
-                "copy the file into the repository instead of linking to it",
-            )
-        raise MediaPathError(
-            f"{noun} path {value!r} leads outside the repository",
-            f"keep {plural} inside the repository, e.g. next to the manifest: {example}",
-        )
-    try:
-        mode = real.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise MediaPathError(
-            f"{noun} file {value!r} does not exist",
-            f"the path is relative to {declaring_file.name}; check its spelling and folder",
-        ) from None
-    except OSError as exc:
-        raise MediaPathError(
-            f"cannot read {noun} file {value!r}: {exc.strerror}", "check that the file is readable"
-        ) from None
-    if stat.S_ISDIR(mode):
-        raise MediaPathError(
-            f"{noun} path {value!r} is a folder", f"name a file inside it, e.g. {example}"
-        )
-    if not stat.S_ISREG(mode):
-        raise MediaPathError(
-            f"{noun} path {value!r} is not a regular file (a device, FIFO or socket)",
-            f"point it at {wanted}",
-        )
-    return real
-
-
-def inspect_media(path: Path, root: Path | None = None) -> MediaInfo:
-    """Type, size, dimensions, duration and SHA-256 of the file at `path` (a path from
-    resolve_repo_file), read once through repofiles' confined open from `root`, the repository
-    (by default the file's own folder): a symlink swapped in after the check is refused."""
-    try:
-        opened = repofiles.open_file(root, path)
-    except repofiles.Unreadable as exc:
-        raise MediaPathError(f"{path.name}: {exc.message}", exc.hint) from None
-    try:
-        with opened as file:
-            head = file.read(_CHUNK)
-            content_type = _content_type(head, path.name)
-            kind: MediaKind = "image" if content_type.startswith("image/") else "video"
-            digest = hashlib.sha256(head)
-            size = len(head)
-            while chunk := file.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-            width = height = None
-            duration = None
-            if kind == "image":
-                # Imported here, like mutagen below: a run whose media are all cached reads none.
-                import imagesize
-
-                # Given the open file, not a str: imagesize fetches str arguments that look like
-                # URLs over HTTP.
-                found = imagesize.get(file)
-                if found[0] > 0 and found[1] > 0:
-                    width, height = int(found[0]), int(found[1])
-            else:
-                duration = _video_duration(file)
-    except OSError as exc:
-        raise MediaPathError(
-            f"cannot read {path.name}: {exc.strerror}", "check that the file is readable"
-        ) from None
-    return MediaInfo(
-        kind=kind,
-        content_type=content_type,
-        size=size,
-        width=width,
-        height=height,
-        duration=duration,
-        sha256=digest.hexdigest(),
-    )
-
-
-def _content_type(head: bytes, name: str) -> str:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        return _BRANDS.get(head[8:12], "video/mp4")
-    if not head:
-        raise MediaTypeError(f"{name} is empty", "replace it with the image or video it should be")
-    raise MediaTypeError(
-        f"{name} is not a JPEG, PNG, GIF, WebP, MP4 or MOV file",
-        "convert it to JPEG or PNG (images) or MP4 (videos); the file name's extension is ignored",
-    )
-
-
-def _video_duration(file: BinaryIO) -> float | None:
-    """The length in seconds, or None when it cannot be read (fragmented or damaged files)."""
-    import mutagen.mp4
-
-    # mutagen ships py.typed but leaves MP4 and its `info` untyped.
-    mp4: Any = mutagen.mp4.MP4
-    file.seek(0)
-    try:
-        length = float(mp4(file).info.length)
-    # mutagen divides by the timescale in the movie header without guarding against zero.
-    except (mutagen.MutagenError, ZeroDivisionError):
-        return None
-    return length if length > 0 else None
 
 
 def media_problems(

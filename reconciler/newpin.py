@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import jinjafilters, manifest, media, templating
+from reconciler import jinjafilters, manifest, media, mediaprobe, repofiles, templating
 from reconciler.config import Config
 from reconciler.errors import InputError, Location, Problem, ValidationFailed
 from reconciler.providers.base import Capabilities
@@ -60,8 +60,10 @@ def scaffold(
     _check_destination(config, path)
     written = Path(os.path.relpath(real, path.parent)).as_posix()
     try:
-        info = media.inspect_media(media.resolve_repo_file(config.root, path, written), config.root)
-    except (media.MediaPathError, media.MediaTypeError) as exc:
+        info = mediaprobe.inspect_media(
+            repofiles.resolve_repo_file(config.root, path, written), config.root
+        )
+    except (repofiles.MediaPathError, mediaprobe.MediaTypeError) as exc:
         raise InputError(exc.message, location=Location(shown), hint=exc.hint) from None
     manifests, _ = manifest.load(config)
     _check_unused(manifests, config, pin_id)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import media, repofiles, timestamps
+from reconciler import repofiles, timestamps
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
@@ -202,11 +202,11 @@ class _Media:
         """The file's bytes as planned, or why there are none."""
         data: bytes | None
         try:
-            path = media.resolve_repo_file(self.root, self.root / "pinops.yaml", file)
+            path = repofiles.resolve_repo_file(self.root, self.root / "pinops.yaml", file)
             data = repofiles.read_bounded(self.root, path, MAX_BYTES)
         except repofiles.Unreadable as exc:
             return exc.message
-        except (media.MediaPathError, repofiles.OutsideRepository, OSError):
+        except (repofiles.MediaPathError, repofiles.OutsideRepository, OSError):
             data = None
         if data is not None and (not digest or hashlib.sha256(data).hexdigest() == digest):
             return data

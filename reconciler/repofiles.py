@@ -6,6 +6,9 @@ root, and then opened one component at a time from that root with O_NOFOLLOW: a 
 in after the check makes the open fail instead of leading outside. The descriptor is opened
 non-blocking (a FIFO never hangs the run) and must be a regular file; sizes are taken from it
 before anything is read.
+
+A path written in a manifest (a medium, or the data file of `generate:`) is resolved by
+`resolve_repo_file`, whose refusals say how to write the path instead.
 """
 
 from __future__ import annotations
@@ -13,11 +16,21 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 # Not on every platform: where missing, the component walk still refuses what resolve() saw.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+class MediaPathError(Exception):
+    """A path in a manifest (a medium, or a data file) that does not lead to a readable file inside
+    the repository."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
 
 
 class OutsideRepository(Exception):
@@ -105,3 +118,67 @@ def read_bounded(root: Path, real: Path, limit: int) -> bytes:
             "split it into several files",
         )
     return content
+
+
+# How refusals name a repository file a manifest points at, and an example of a good path.
+_FILE_KINDS = {
+    "media": ("media", "media", "media/pasta.jpg", "an image or video file"),
+    "data": ("data", "data files", "products.csv", "a CSV, YAML or JSON file"),
+}
+
+
+def resolve_repo_file(
+    repo_root: Path, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"
+) -> Path:
+    """The real path of the regular file that `value`, written in `declaring_file`, points to: a
+    medium, or the data file of `generate:`.
+
+    The path is relative to the declaring file and, after symlinks are followed, must stay inside
+    `repo_root`. Nothing is opened, so a FIFO is refused without blocking.
+    """
+    noun, plural, example, wanted = _FILE_KINDS[kind]
+    if Path(value).is_absolute():
+        raise MediaPathError(
+            f"{noun} path {value!r} is absolute",
+            f"write it relative to the manifest that declares it, e.g. {example}",
+        )
+    root = repo_root.resolve()
+    written = declaring_file.resolve().parent / value
+    try:
+        real = written.resolve()
+    # A symlink loop before Python 3.13; later versions leave it to stat() below to report.
+    except RuntimeError:
+        raise MediaPathError(
+            f"{noun} path {value!r} leads into a symlink loop", "fix or remove the symlink"
+        ) from None
+    if not real.is_relative_to(root):
+        if Path(os.path.normpath(written)).is_relative_to(root):
+            raise MediaPathError(
+                f"{noun} path {value!r} is a symlink to {real}, outside the repository",
+                "copy the file into the repository instead of linking to it",
+            )
+        raise MediaPathError(
+            f"{noun} path {value!r} leads outside the repository",
+            f"keep {plural} inside the repository, e.g. next to the manifest: {example}",
+        )
+    try:
+        mode = real.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise MediaPathError(
+            f"{noun} file {value!r} does not exist",
+            f"the path is relative to {declaring_file.name}; check its spelling and folder",
+        ) from None
+    except OSError as exc:
+        raise MediaPathError(
+            f"cannot read {noun} file {value!r}: {exc.strerror}", "check that the file is readable"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise MediaPathError(
+            f"{noun} path {value!r} is a folder", f"name a file inside it, e.g. {example}"
+        )
+    if not stat.S_ISREG(mode):
+        raise MediaPathError(
+            f"{noun} path {value!r} is not a regular file (a device, FIFO or socket)",
+            f"point it at {wanted}",
+        )
+    return real

@@ -11,16 +11,9 @@ from types import FrameType
 
 import pytest
 
-from reconciler.media import (
-    PINTEREST_LIMITS,
-    MediaInfo,
-    MediaPathError,
-    MediaProblem,
-    MediaTypeError,
-    inspect_media,
-    media_problems,
-    resolve_repo_file,
-)
+from reconciler.media import PINTEREST_LIMITS, MediaProblem, media_problems
+from reconciler.mediaprobe import MediaInfo, MediaTypeError, inspect_media
+from reconciler.repofiles import MediaPathError, resolve_repo_file
 from tests.mediafiles import write_gif, write_jpeg, write_mov, write_mp4, write_png, write_webp
 
 EXAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "pins/media"

@@ -15,7 +15,8 @@ from PIL import Image
 from reconciler import advice
 from reconciler.errors import Location
 from reconciler.manifest import Pin
-from reconciler.media import PINTEREST_LIMITS, inspect_media, media_problems
+from reconciler.media import PINTEREST_LIMITS, media_problems
+from reconciler.mediaprobe import inspect_media
 from tests.conftest import Run, edit
 from tests.mediafiles import write_gif, write_jpeg, write_mov, write_mp4, write_png, write_webp
 

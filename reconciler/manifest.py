@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ SUFFIXES = (".yaml", ".yml")
 MAX_PINS_PER_FILE = 10_000
 MAX_BYTES = yamlsafe.MAX_BYTES
 _COPY_IT = "copy the file into the repository instead of linking to it"
+# The first line of content starts a block sequence: the file holds a list, as a YAML data file of
+# `generate:` does and no manifest can.
+_LIST = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\r?\n)*-(?:[ \t\r\n]|$)")
 
 
 @dataclass(frozen=True)
@@ -67,20 +71,23 @@ def discover(pins_dir: Path) -> list[Path]:
 @dataclass(frozen=True)
 class _Read:
     """A file under pins/ as read: its document (None when it could not be parsed) and its
-    problems (None while it is unchecked); `key` is its cache entry's, None on a hit."""
+    problems (None while it is unchecked); `key` is its cache entry's, None on a hit; `raw` its
+    bytes while they are not parsed yet."""
 
     path: Path
     document: yamlsafe.Document | None
     problems: list[Problem] | None
     key: str | None = None
+    raw: bytes | None = None
 
 
 def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     """Parse and schema-check every manifest; problems of all files are collected, not raised.
 
-    A YAML file that a `generate:` names as its data is no manifest: it is left unchecked, for
-    generate.py to read. A file whose bytes were parsed and checked before is taken from the
-    cache instead.
+    A YAML file that a `generate:` names as its data is no manifest: it is left unparsed, for
+    generate.py to read. Files that hold a list (as data files do) are parsed only once the data
+    files the others name are known. A file whose bytes were parsed and checked before is taken
+    from the cache instead.
     """
     cache = Cache.default("manifest")
     files = [_read(config, path, cache) for path in discover(config.pins_dir)]
@@ -90,6 +97,8 @@ def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     for file in files:
         if file.path.resolve() in data:
             continue
+        if file.raw is not None:
+            file = _parsed(config, file)
         found = file.problems
         if found is None:
             assert file.document is not None
@@ -117,11 +126,18 @@ def _read(config: Config, path: Path, cache: Cache) -> _Read:
     hit = cache.get(key)
     if hit is not None:
         return _Read(path, *_restored(name, hit))
+    unparsed = _Read(path, None, None, key, raw)
+    return unparsed if _LIST.match(raw) else _parsed(config, unparsed)
+
+
+def _parsed(config: Config, file: _Read) -> _Read:
+    assert file.raw is not None
+    name = config.relative(file.path)
     try:
-        return _Read(path, yamlsafe.load(raw, name), None, key)
+        return replace(file, document=yamlsafe.load(file.raw, name), raw=None)
     except InputError as exc:
         problem = Problem(exc.location or Location(name), exc.message, exc.hint)
-        return _Read(path, None, [problem], key)
+        return replace(file, problems=[problem], raw=None)
 
 
 def _data_files(config: Config, files: list[_Read]) -> set[Path]:

@@ -1,9 +1,13 @@
-"""The GitHub Actions runner's interface: annotations, the job summary, and step outputs.
+"""The GitHub Actions runner's formats and files: annotations, the job summary, step outputs, and
+what the runner says about the run (its page, the pull request's head commit).
 
-Used when GITHUB_ACTIONS=true. The runner reads workflow commands (`::error file=…::`) from a
-step's standard output and standard error alike; pinops writes them to standard error, so that
-standard output stays the rendered plan a workflow may save. The summary and outputs are files the
-runner names in GITHUB_STEP_SUMMARY and GITHUB_OUTPUT.
+What a command's result shows there is ghreporter.py's choice; this module only speaks the
+runner's language. Used when GITHUB_ACTIONS=true.
+
+The runner reads workflow commands (`::error file=…::`) from a step's standard output and standard
+error alike; pinops writes them to standard error, so that standard output stays the rendered plan
+a workflow may save. The summary and outputs are files the runner names in GITHUB_STEP_SUMMARY
+and GITHUB_OUTPUT.
 
 `escape` is the one place that makes text from the repository, the state or a provider safe to
 print on a log line: the runner takes a line that starts (after blanks) with `::`, or holds `##[`

@@ -1,7 +1,8 @@
 """A content repository opened for work: its config, state file, desired pins and providers.
 
-It ties the pure steps together in the order of DESIGN.md's data flow, so that the CLI only parses
-arguments and prints what comes back.
+It ties the pure steps together in the order of DESIGN.md's data flow (pull the state, load,
+plan, apply, refresh, commit the state); each command's use case (reconciler/commands/) opens
+one and calls these steps, and cli.py only parses arguments and prints what comes back.
 """
 
 from __future__ import annotations

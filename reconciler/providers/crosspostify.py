@@ -119,11 +119,9 @@ class CrosspostifyProvider(posting.Service):
                 hint="put the file in the repository and point the pin at its path",
             )
         if media.sha256 not in self._uploaded:
-            file = (media.path.name, media.read(), media.content_type or "")
             # An upload publishes nothing: sending it again is harmless.
-            answer = self.client.request(
-                "POST", "/media", files={"file": file}, idempotent=True, paced=False
-            )
+            file = {"file": posting.file_part(media)}
+            answer = self.client.request("POST", "/media", files=file, idempotent=True, paced=False)
             self._uploaded[media.sha256] = str(json_body(answer)["mediaId"])
         return self._uploaded[media.sha256]
 

@@ -1,9 +1,10 @@
-"""What the posting-service adapters share: their API key and account id, the client they open,
-media as public URLs, following a post until it is published, and the skeleton of an adapter
-(`Service`, `PostingService`) whose hooks each service fills with what is its own."""
+"""What the posting-service adapters share: the client they open, media as public URLs, following
+a post until it is published, and the skeleton of an adapter (`Service`, `PostingService`) whose
+hooks each service fills with what is its own."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from abc import ABC, abstractmethod
@@ -11,19 +12,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from reconciler import credentials, redact, timestamps
-from reconciler.config import CONFIG_FILE, Account, Config
-from reconciler.errors import AuthError, InputError, Location, ProviderError, ProviderRejected
-from reconciler.providers.base import (
-    OWN_CONNECTION,
-    Board,
-    Capabilities,
-    Connection,
-    Media,
-    PinContent,
-    Published,
-    RemotePin,
+import httpx
+
+from reconciler.config import Account, Config
+from reconciler.errors import (
+    OutcomeUnknown,
+    ProviderError,
+    ProviderRejected,
+    TransientError,
 )
+from reconciler.providers import base, serviceaccount
+from reconciler.providers.base import Board, Capabilities, Connection, Media, PinContent, Published
 from reconciler.providers.http import HttpClient, json_body
 
 # How long a create waits for the service to publish before it records the post as pending
@@ -35,6 +34,7 @@ UPLOAD_TIMEOUT = 300.0  # seconds for a file sent to a presigned URL
 
 Post = dict[str, Any]  # a post as the service's JSON shows it
 MediaUrl = Callable[[Media], str | None]
+SHOWN = frozenset(field.name for field in dataclasses.fields(base.RemotePin))
 
 
 class Service:
@@ -45,6 +45,7 @@ class Service:
     default_url = ""  # the service's API
     what = ""  # what its account id is, in its own words (said when pinops.yaml lacks it)
     header = "Authorization"  # where the API key goes (in Authorization, as a Bearer token)
+    key_form = ""  # what its API keys look like, said when one is refused
     # HttpClient's hooks: error_detail, explain, request_id_header.
     hooks: ClassVar[dict[str, Any]] = {}
     spaced = False  # writes are spaced by the account's `pace` (else the plan keeps it)
@@ -63,11 +64,12 @@ class Service:
         """The account's client and the service's id of its Pinterest account; `options` go to
         HttpClient beside the class's hooks."""
         name = cls.capabilities.name
-        key = api_key(account, name)
-        account_id = account_id_of(account, name, cls.what)
+        key = serviceaccount.api_key(account, name)
+        account_id = serviceaccount.account_id_of(account, name, cls.what)
         value = f"Bearer {key}" if cls.header == "Authorization" else key
         if cls.spaced and account.pace:
             options["spacing"] = account.pace.interval
+        explain = serviceaccount.key_refused(account, name, cls.key_form, cls.hooks.get("explain"))
         client = HttpClient(
             account.base_url or cls.default_url,
             name=name,
@@ -75,7 +77,7 @@ class Service:
             retry=connection.retry,
             timeout=connection.timeout,
             connect_timeout=connection.connect_timeout,
-            **(cls.hooks | options),
+            **(cls.hooks | {"explain": explain} | options),
         )
         return client, account_id
 
@@ -113,13 +115,17 @@ class PostingService(Service, ABC):
     )  # what find compares with the pin, as sent
     # Unpublished posts stay in the listing (`gone`): a pin in none was never published here.
     keeps_unpublished = False
+    # The statuses of posts that are no pin, nor becoming one (none: a post that failed).
+    dead_statuses: tuple[str, ...] = ()
+    # The pin's fields (PinContent's names) as the service names them in the pin's options.
+    keys: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
         client: HttpClient,
         account_id: str,
         media_url: MediaUrl,
-        connection: Connection = OWN_CONNECTION,
+        connection: Connection = base.OWN_CONNECTION,
     ) -> None:
         super().__init__(client, account_id)
         self.media_url = media_url
@@ -132,7 +138,7 @@ class PostingService(Service, ABC):
         cls,
         config: Config,  # noqa: ARG003
         account: Account,
-        connection: Connection = OWN_CONNECTION,
+        connection: Connection = base.OWN_CONNECTION,
     ) -> Self:
         """The adapter of `account` (the module's open_provider)."""
         client, account_id = cls.connect(account, connection)
@@ -146,7 +152,7 @@ class PostingService(Service, ABC):
             return unpublished(post_id, "failed", "post deleted")
         return self.published(post)
 
-    def get(self, pin_id: str) -> RemotePin | None:
+    def get(self, pin_id: str) -> base.RemotePin | None:
         post = self.post_of(pin_id)
         if post is None and self.keeps_unpublished:
             raise ProviderError(
@@ -155,7 +161,7 @@ class PostingService(Service, ABC):
             )
         return None if post is None or self.gone(post) else self.remote(post, pin_id)
 
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+    def find(self, content: PinContent, since: datetime) -> list[base.RemotePin]:
         found = []
         for post in self.posts(since):
             if not self.sent_as(post, content) or self.dead(post):
@@ -193,6 +199,29 @@ class PostingService(Service, ABC):
     def settle(self, published: Published) -> Published:
         return self.checked(self.waited(published))
 
+    def options(self, content: PinContent) -> dict[str, Any]:
+        """The pin's fields that have a value, under the service's names (`keys`)."""
+        return present(**{key: getattr(content, name) for name, key in self.keys.items()})
+
+    def echoed(self, options: Post) -> dict[str, Any]:
+        """RemotePin's fields among `keys`, as the post's options show them."""
+        return {name: options.get(key) for name, key in self.keys.items() if name in SHOWN}
+
+    def post_keyed(self, path: str, **options: Any) -> httpx.Response:
+        """A create sent under an idempotency key. Retried and still unanswered, it may have
+        been acted on: the intent stays, and the next plan replays it under the same key."""
+        try:
+            return self.client.request("POST", path, idempotent=True, **options)
+        except TransientError as exc:
+            raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
+
+    def discarded(self, post: Post) -> bool:
+        """Whether the post was a draft or scheduled, so deleted itself: no pin to unpublish."""
+        if post.get("status") not in ("draft", "scheduled"):
+            return False
+        self.client.request("DELETE", self.post_path.format(id=post[self.id_key]), allow=(404,))
+        return True
+
     # Hooks with defaults
 
     def post_of(self, remote_id: str) -> Post | None:
@@ -217,6 +246,8 @@ class PostingService(Service, ABC):
 
     def dead(self, post: Post) -> bool:
         """Whether the post is no pin, nor becoming one (find passes over it)."""
+        if self.dead_statuses:
+            return post["status"] in self.dead_statuses
         return self.published(post).status == "failed"
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
@@ -224,8 +255,8 @@ class PostingService(Service, ABC):
         shown = self.shown(post)
         return all(shown.get(name) == getattr(content, name) for name in self.matched)
 
-    def remote(self, post: Post, pin_id: str) -> RemotePin:
-        return RemotePin(pin_id=pin_id, **self.shown(post))
+    def remote(self, post: Post, pin_id: str) -> base.RemotePin:
+        return base.RemotePin(pin_id=pin_id, **self.shown(post))
 
     def unsettled(self, post: Post) -> ProviderError:
         """The error of find for a post that is the pin but has no pin id yet."""
@@ -262,36 +293,15 @@ def unpublished(post_id: str, status: str, reason: str | None = None) -> Publish
     return Published(pin_id=None, post_id=post_id, status=status, reason=reason)
 
 
+def waiting(post_id: str, status: str | None) -> Published:
+    """A post still to publish: scheduled when its status says so, else pending."""
+    return unpublished(post_id, "scheduled" if status == "scheduled" else "pending")
+
+
 def pinterest_entry(post: Post) -> Post:
     """The post's Pinterest entry in its `platforms` (pinops sends exactly one), or {}."""
     entries = [p for p in post.get("platforms", []) if p.get("platform") == "pinterest"]
     return entries[0] if entries else {}
-
-
-def api_key(account: Account, service: str) -> str:
-    """The account's API key from its environment variable, registered so that it is never
-    printed."""
-    variable = account.variables["api_key"]  # the only credential a service has
-    value = credentials.read(variable)
-    if not value:
-        whose = f" (the API key of account '{account.name}')" if account.credentials else ""
-        raise AuthError(
-            f"{variable} is not set{whose}: publishing through {service} needs its API key",
-            hint=f"export {variable} with the key from your {service} dashboard",
-        )
-    redact.register(value)
-    return value
-
-
-def account_id_of(account: Account, service: str, what: str) -> str:
-    """The service's own id of the Pinterest account, which pinops.yaml must give."""
-    if not account.account_id:
-        raise InputError(
-            f"account '{account.name}' has no account_id: {service} needs {what}",
-            location=Location(CONFIG_FILE),
-            hint=f"set accounts.{account.name}.account_id in {CONFIG_FILE}",
-        )
-    return account.account_id
 
 
 def medium(content: PinContent) -> Media:
@@ -299,6 +309,12 @@ def medium(content: PinContent) -> Media:
     if content.media is None:
         raise ProviderRejected("a pin needs an image or a video")
     return content.media
+
+
+def file_part(media: Media) -> tuple[str, bytes, str]:
+    """A repository file as a multipart upload's part: its name, bytes and type."""
+    assert media.path is not None
+    return (media.path.name, media.read(), media.content_type or "application/octet-stream")
 
 
 def present(**fields: Any) -> dict[str, Any]:

@@ -11,13 +11,10 @@ Contract: shared/reference/postpeer (PostPeer's OpenAPI 3.0.0 document) and AGGR
   lost is settled through the post listing (`find`), matched on what was sent (the listing echoes
   it as `rawRequestBody`, ⚠️ its shape is not typed in the document).
 - No edit of a published pin. `DELETE /posts/{postId}?deleteFromPlatforms=true` deletes it on
-  Pinterest for 1 credit (⚠️ the document does not list which platforms are "supported"). pinops
-  records the pin id, so get and delete find the post through the listing (by pin id, or by post
-  id for a scheduled post, which has no pin yet).
+  Pinterest for 1 credit (⚠️ the document does not list which platforms are "supported").
 - Every published or scheduled post costs a credit; 402 when the project has too few.
 - Media: local files go through `POST /media/upload` (a presigned PUT, then its `publicUrl`)
-  unless media_base_url serves them. Limits and fields: CAPABILITIES, from its Pinterest page.
-  There is no key-frame field: a `cover_frame:` other than 0 is refused at plan time.
+  unless media_base_url serves them.
 """
 
 from __future__ import annotations
@@ -28,12 +25,9 @@ from typing import Any, ClassVar
 from reconciler import timestamps
 from reconciler.errors import OutOfCredits, ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
-from reconciler.providers.base import (
-    Media,
-    PinContent,
-    Published,
-)
+from reconciler.providers.base import Media, PinContent, Published
 from reconciler.providers.http import Failure, json_body
+from reconciler.providers.platformposts import PlatformPosting
 from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://api.postpeer.dev/v1"
@@ -56,7 +50,7 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class PostPeerProvider(posting.PostingService):
+class PostPeerProvider(PlatformPosting):
     capabilities = CAPABILITIES
     default_url = DEFAULT_BASE_URL
     what = "the Integration id of the Pinterest account (GET /v1/connect/integrations)"
@@ -67,13 +61,27 @@ class PostPeerProvider(posting.PostingService):
     id_key = "postId"
     boards_path = "/pinterest/boards?accountId={account}"
     boards_key = "boards"
+    dead_statuses = ("failed",)
+    keys: ClassVar[dict[str, str]] = {
+        "board_id": "boardId",
+        "title": "title",
+        "link": "link",
+        "alt_text": "altText",
+        "dominant_color": "dominantColor",
+    }
+    presign_path, presign_key = "/media/upload", "data"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._uploaded: dict[str, str] = {}  # sha256 -> publicUrl: a file used twice goes up once
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:  # noqa: ARG002
-        body = self._post_body(content)
+        media, options = posting.medium(content), self.options(content)
+        if content.cover is not None:
+            options["coverImageUrl"] = self._url(content.cover)
+        item = {"type": media.kind, "url": self._url(media)}
+        # PostPeer refuses a scheduledFor in the past: post_body publishes a pin already due now.
+        body = {"content": content.description or ""} | self.post_body(content, options, item)
         answer = json_body(self.client.request("POST", "/posts/", json=body))
         post_id = str(answer["postId"])
         status = answer["status"]
@@ -104,23 +112,12 @@ class PostPeerProvider(posting.PostingService):
     def published(self, post: Post) -> Published:
         post_id, entry = str(post["postId"]), posting.pinterest_entry(post)
         status = entry["status"] if entry else post["status"]
-        if status == "published" and entry and entry.get("platformPostId"):
-            return Published(
-                pin_id=str(entry["platformPostId"]),
-                post_id=post_id,
-                url=entry.get("platformPostUrl"),
-                published_at=entry.get("publishedAt"),
-            )
+        if pin := self.pin_published(post):
+            return pin
         if status in ("failed", "partial"):
             reason = entry.get("errorMessage") or status
             return posting.unpublished(post_id, "failed", reason)
-        if status == "scheduled":
-            return posting.unpublished(post_id, "scheduled")
-        return posting.unpublished(post_id, "pending")
-
-    def pin_of(self, post: Post) -> str | None:
-        pin_id = posting.pinterest_entry(post).get("platformPostId")
-        return str(pin_id) if pin_id else None
+        return posting.waiting(post_id, status)
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
         sent = _sent(post)
@@ -130,9 +127,6 @@ class PostPeerProvider(posting.PostingService):
                 hint="compare the pin with the PostPeer dashboard",
             )
         return sent.get("accountId") == self.account_id and super().sent_as(post, content)
-
-    def dead(self, post: Post) -> bool:
-        return bool(post["status"] == "failed")
 
     def unsettled(self, post: Post) -> ProviderError:
         if post["status"] != "scheduled":
@@ -146,18 +140,9 @@ class PostPeerProvider(posting.PostingService):
             "or cancel the post in PostPeer and resolve with --not-published",
         )
 
-    def shown(self, post: Post) -> dict[str, Any]:
-        data = (_sent(post) or {}).get("platformSpecificData", {})
-        entry = posting.pinterest_entry(post)
-        return {
-            "board_id": data.get("boardId"),
-            "title": data.get("title"),
-            "description": entry.get("content") or post.get("content") or None,
-            "link": data.get("link"),
-            "alt_text": data.get("altText"),
-            "url": entry.get("platformPostUrl"),
-            "created_at": entry.get("publishedAt") or post.get("createdAt"),
-        }
+    def options_of(self, post: Post) -> Post:
+        options: Post = (_sent(post) or {}).get("platformSpecificData", {})
+        return options
 
     def remove(self, post: Post, pin_id: str) -> None:
         response = self.client.request(
@@ -170,26 +155,6 @@ class PostPeerProvider(posting.PostingService):
 
     # The pieces
 
-    def _post_body(self, content: PinContent) -> dict[str, Any]:
-        media = posting.medium(content)
-        data = {"boardId": content.board_id} | posting.present(
-            title=content.title,
-            link=content.link,
-            altText=content.alt_text,
-            dominantColor=content.dominant_color,
-        )
-        if content.cover is not None:
-            data["coverImageUrl"] = self._url(content.cover)
-        target = {"platform": "pinterest", "accountId": self.account_id}
-        body: dict[str, Any] = {
-            "content": content.description or "",
-            "mediaItems": [{"type": media.kind, "url": self._url(media)}],
-            "platforms": [{**target, "platformSpecificData": data}],
-        }
-        # PostPeer refuses a scheduledFor in the past: a pin already due is published now.
-        when = posting.scheduled(content)
-        return body | ({"scheduledFor": when, "timezone": "UTC"} if when else {"publishNow": True})
-
     def _url(self, media: Media) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to PostPeer."""
         url = self.media_url(media) or self._uploaded.get(media.sha256 or "")
@@ -197,16 +162,9 @@ class PostPeerProvider(posting.PostingService):
             return url
         assert media.path is not None and media.content_type is not None and media.sha256
         presign = {"filename": media.path.name, "mimeType": media.content_type}
-        # A presigned upload publishes nothing: asking again is harmless.
-        answer = self.client.request(
-            "POST", "/media/upload", json=presign, idempotent=True, paced=False
-        )
-        target = json_body(answer)["data"]
-        self.upload(
-            target["uploadUrl"], media.read(), {"Content-Type": media.content_type}, paced=False
-        )
-        self._uploaded[media.sha256] = str(target["publicUrl"])
-        return self._uploaded[media.sha256]
+        url = self.uploaded(media, presign, media.read(), paced=False)
+        self._uploaded[media.sha256] = url
+        return url
 
 
 def _sent(post: Post) -> Post | None:

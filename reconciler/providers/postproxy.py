@@ -19,10 +19,7 @@ its SDKs, MCP server and docs pages).
   A 409 naming `duplicate_post_id` (the same content posted again) is taken as this pin's post.
 - No edit of a published pin (⚠️ `PATCH /posts/{id}` edits Postproxy's record; nothing says it
   reaches the live pin). `DELETE /posts/{id}?delete_on_platform=true` deletes it on Pinterest
-  (⚠️ generic; Pinterest is not named). pinops records the pin id, so get, delete and find reach
-  the post through the listing.
-- Limits and fields: CAPABILITIES, from its Pinterest page. It has no field for alt text,
-  dominant colour or board sections: the plan says so for a pin that has them.
+  (⚠️ generic; Pinterest is not named).
 """
 
 from __future__ import annotations
@@ -36,11 +33,7 @@ import httpx
 from reconciler import timestamps
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
-from reconciler.providers.base import (
-    Media,
-    PinContent,
-    Published,
-)
+from reconciler.providers.base import PinContent, Published
 from reconciler.providers.http import Failure, generic_error, json_body
 from reconciler.providers.posting import Post
 
@@ -91,6 +84,11 @@ class PostproxyProvider(posting.PostingService):
     hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail, "explain": _explain}
     spaced = True
     boards_path = "/profiles/{account}/placements"
+    keys: ClassVar[dict[str, str]] = {
+        "board_id": "board_id",
+        "title": "title",
+        "link": "destination_link",
+    }
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         key = idempotency_key
@@ -121,8 +119,7 @@ class PostproxyProvider(posting.PostingService):
             page += 1
 
     def published(self, post: Post) -> Published:
-        post_id = str(post["id"])
-        entry = posting.pinterest_entry(post)
+        post_id, entry = str(post["id"]), posting.pinterest_entry(post)
         status = entry.get("status")
         if post.get("status") == "media_processing_failed":
             errors = [m.get("error_message") for m in post.get("media", [])]
@@ -133,15 +130,9 @@ class PostproxyProvider(posting.PostingService):
             reason = details.get("platform_error_message") or entry.get("error") or "failed"
             return posting.unpublished(post_id, "failed", reason)
         if status == "published":
-            return Published(
-                pin_id=self.pin_of(post),
-                post_id=post_id,
-                url=entry.get("url"),
-                published_at=entry.get("attempted_at"),
-            )
-        if post.get("status") == "scheduled":
-            return posting.unpublished(post_id, "scheduled")
-        return posting.unpublished(post_id, "pending")
+            url, at = entry.get("url"), entry.get("attempted_at")
+            return Published(self.pin_of(post), post_id, url, published_at=at)
+        return posting.waiting(post_id, post.get("status"))
 
     def pin_of(self, post: Post) -> str | None:
         entry = posting.pinterest_entry(post)
@@ -150,15 +141,8 @@ class PostproxyProvider(posting.PostingService):
 
     def shown(self, post: Post) -> dict[str, Any]:
         entry = posting.pinterest_entry(post)
-        params = entry.get("params") or {}
-        return {
-            "board_id": params.get("board_id"),
-            "title": params.get("title"),
-            "description": post.get("body") or None,
-            "link": params.get("destination_link"),
-            "url": entry.get("url"),
-            "created_at": post.get("created_at"),
-        }
+        shown = {"description": post.get("body") or None, "created_at": post.get("created_at")}
+        return self.echoed(entry.get("params") or {}) | shown | {"url": entry.get("url")}
 
     def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
         params = {"delete_on_platform": "true"}
@@ -169,8 +153,7 @@ class PostproxyProvider(posting.PostingService):
     def _send(self, content: PinContent, key: str) -> httpx.Response:
         """POST /posts: JSON when the media has a public URL, else multipart with the files."""
         medium = posting.medium(content)
-        pinterest: dict[str, Any] = {"format": "pin", "board_id": content.board_id}
-        pinterest |= posting.present(title=content.title, destination_link=content.link)
+        pinterest: dict[str, Any] = {"format": "pin"} | self.options(content)
         if content.cover_frame is not None:
             pinterest["thumb_offset"] = round(content.cover_frame)  # an integer on its page
         post = {"body": content.description or ""}
@@ -179,32 +162,22 @@ class PostproxyProvider(posting.PostingService):
         cover = self.media_url(content.cover) if content.cover else None
         if cover:
             pinterest["cover_url"] = cover
-        headers = {"Idempotency-Key": key}
+        headers, sent = {"Idempotency-Key": key}, dict[str, Any]()
         if media is not None and (content.cover is None or cover is not None):
-            body = {
-                "post": post,
-                "profiles": [self.account_id],
-                "media": [media],
-                "platforms": {"pinterest": pinterest},
-            }
-            return self.client.request(
-                "POST", "/posts", json=body, headers=headers, idempotent=True
-            )
-        # Rails-style names; the boundary is fixed by the key so that a replay is the same body.
-        fields: dict[str, Any] = {f"post[{name}]": value for name, value in post.items()}
-        fields["profiles[]"] = [self.account_id]
-        fields |= {f"platforms[pinterest][{name}]": str(v) for name, v in pinterest.items()}
-        files = []
-        if media is None:
-            files.append(("media[]", _file(medium)))
+            body = {"post": post, "profiles": [self.account_id], "media": [media]}
+            sent["json"] = body | {"platforms": {"pinterest": pinterest}}
         else:
-            fields["media[]"] = [media]
-        if content.cover is not None and cover is None:
-            files.append(("platforms[pinterest][cover_file]", _file(content.cover)))
-        headers["Content-Type"] = f"multipart/form-data; boundary=pinops-{key}"
-        return self.client.request(
-            "POST", "/posts", data=fields, files=files, headers=headers, idempotent=True
-        )
+            # Rails-style names; the boundary is fixed by the key so that a replay is the same.
+            fields: dict[str, Any] = {f"post[{name}]": value for name, value in post.items()}
+            fields["profiles[]"] = [self.account_id]
+            fields |= {f"platforms[pinterest][{name}]": str(v) for name, v in pinterest.items()}
+            files = [("media[]", posting.file_part(medium))] if media is None else []
+            fields |= {} if media is None else {"media[]": [media]}
+            if content.cover is not None and cover is None:
+                files.append(("platforms[pinterest][cover_file]", posting.file_part(content.cover)))
+            headers["Content-Type"] = f"multipart/form-data; boundary=pinops-{key}"
+            sent |= {"data": fields, "files": files}
+        return self.client.request("POST", "/posts", headers=headers, idempotent=True, **sent)
 
 
 def _created(post: Post) -> datetime:
@@ -220,11 +193,6 @@ def _replayed(response: httpx.Response, post: Post) -> bool:
     except (KeyError, TypeError, ValueError):
         return False
     return (answered - created).total_seconds() > REPLAY_AGE
-
-
-def _file(media: Media) -> tuple[str, bytes, str]:
-    assert media.path is not None
-    return (media.path.name, media.read(), media.content_type or "application/octet-stream")
 
 
 open_provider = PostproxyProvider.open

@@ -13,11 +13,9 @@ source, where the document is silent).
   settled through the listing (the pin's post is taken, else it is posted under a derived key),
   and so is a replay of a post that failed or was unpublished since.
 - Media go up presigned (a PUT with exactly its `upload_headers`, then the mandatory confirm) and
-  are used by `reference_url`, unless media_base_url serves them. Limits and fields:
-  CAPABILITIES, from its Pinterest page and API document.
+  are used by `reference_url`, unless media_base_url serves them.
 - No edit of a published pin: a change is a replace, and `POST /v1/posts/{id}/unpublish`
-  deletes the old pin. pinops records the pin id; get, delete and find go through the listing.
-- RelayAPI has no dominant colour and no board sections: the plan says so for a pin with them.
+  deletes the old pin.
 """
 
 from __future__ import annotations
@@ -31,28 +29,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler import timestamps
-from reconciler.errors import (
-    AuthError,
-    OutcomeUnknown,
-    ProviderError,
-    ProviderRejected,
-    TransientError,
-)
+from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
 from reconciler.providers import http, posting, services
-from reconciler.providers.base import (
-    Media,
-    PinContent,
-    Published,
-)
-from reconciler.providers.http import Failure, json_body
+from reconciler.providers.base import Media, PinContent, Published
+from reconciler.providers.http import json_body
 from reconciler.providers.posting import Post
 from reconciler.providers.services import RELAYAPI_RECEIPT_DAYS as RECEIPT_DAYS
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
 PAGE = 100  # the listing's largest page
 IN_PROGRESS_TRIES = 5
-UNSETTLED = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
 
 CAPABILITIES = services.RELAYAPI
 NAME = CAPABILITIES.name
@@ -72,22 +58,21 @@ def _error_detail(response: httpx.Response) -> tuple[str | None, str]:
     return code, f"{message} ({'; '.join(where)})" if where else message
 
 
-def _explain(failure: Failure) -> ProviderError | None:
-    if failure.status == 401:
-        return AuthError(failure.describe(NAME), hint="check RELAYAPI_API_KEY (rlay_live_…)")
-    return None
-
-
 class RelayAPIProvider(posting.PostingService):
     capabilities = CAPABILITIES
     default_url = DEFAULT_BASE_URL
     what = "the id of its Pinterest account (acc_…)"
+    key_form = "rlay_live_…"
     # `pace` is kept by the plan, which holds back creates beyond it.
-    hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail, "explain": _explain}
+    hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail}
     post_path = "/v1/posts/{id}"
     keeps_unpublished = True
+    dead_statuses = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
     boards_path = "/v1/accounts/{account}/pinterest-boards"
     matched = ("board_id", "title", "link", "description")
+    keys: ClassVar[dict[str, str]] = {
+        name: name for name in ("board_id", "title", "link", "alt_text")
+    }
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         body = self._post_body(content, idempotency_key)
@@ -145,8 +130,7 @@ class RelayAPIProvider(posting.PostingService):
             raise ProviderError(
                 f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
             )
-        status = "scheduled" if status == "scheduled" else "pending"
-        return posting.unpublished(post_id, status)
+        return posting.waiting(post_id, status)
 
     def pin_of(self, post: Post) -> str | None:
         pin_id = self._delivery(post).get("platform_post_id")
@@ -161,24 +145,14 @@ class RelayAPIProvider(posting.PostingService):
     def gone(self, post: Post) -> bool:
         return bool(post["status"] == "cancelled")
 
-    def dead(self, post: Post) -> bool:
-        return post["status"] in UNSETTLED
-
     def shown(self, post: Post) -> dict[str, Any]:
         options = (post.get("target_options") or {}).get("pinterest") or {}
-        return {
-            "board_id": options.get("board_id"),
-            "title": options.get("title"),
-            "description": post.get("content") or None,
-            "link": options.get("link"),
-            "alt_text": options.get("alt_text"),
-            "url": self._delivery(post).get("url"),
-            "created_at": post.get("published_at") or post.get("created_at"),
-        }
+        created = post.get("published_at") or post.get("created_at")
+        shown = {"description": post.get("content") or None, "created_at": created}
+        return self.echoed(options) | shown | {"url": self._delivery(post).get("url")}
 
     def remove(self, post: Post, pin_id: str) -> None:  # noqa: ARG002
-        if post["status"] in ("draft", "scheduled"):
-            self.client.request("DELETE", f"/v1/posts/{post['id']}", allow=(404,))
+        if self.discarded(post):
             return
         path, key = f"/v1/posts/{post['id']}/unpublish", f"unpublish.{post['id']}"
         self._write(path, {"platforms": ["pinterest"]}, key)
@@ -186,11 +160,7 @@ class RelayAPIProvider(posting.PostingService):
     # The pieces
 
     def _post_body(self, content: PinContent, key: str) -> dict[str, Any]:
-        media = posting.medium(content)
-        options: dict[str, Any] = {"board_id": content.board_id}
-        options |= posting.present(
-            title=content.title, link=content.link, alt_text=content.alt_text
-        )
+        media, options = posting.medium(content), self.options(content)
         if content.cover is not None:
             options["cover_image_url"] = self._url(content.cover, f"{key}.cover")
         elif media.kind == "video":
@@ -245,12 +215,8 @@ class RelayAPIProvider(posting.PostingService):
         """The create's post and whether it was answered from a receipt; None when the key
         cannot tell (its first use failed inside RelayAPI, or sent another body)."""
         for _ in range(IN_PROGRESS_TRIES):
-            try:
-                response = self._write("/v1/posts", body, key, allow=(409,))
-            except TransientError as exc:
-                # Retried and still unanswered, it may have been acted on: the intent stays,
-                # and the next plan replays it under the same key.
-                raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
+            headers = {"Idempotency-Key": key}
+            response = self.post_keyed("/v1/posts", json=body, headers=headers, allow=(409,))
             if response.status_code != 409:
                 replayed = response.headers.get("idempotency-replayed") == "true"
                 return json_body(response), replayed

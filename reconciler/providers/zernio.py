@@ -14,11 +14,8 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
 - Pinterest: 25 posts a day and 25 an hour per account, then 429.
 - A published pin is never edited (`/edit` changes only the description and is refused until
   Pinterest admits Zernio to its pin-update beta, ⚠️): a change is a replace, and `POST
-  /v1/posts/{id}/unpublish {"platform": "pinterest"}` deletes the old pin. pinops records the pin
-  id, so get, delete and find reach posts through the listing.
+  /v1/posts/{id}/unpublish {"platform": "pinterest"}` deletes the old pin.
 - ⚠️ "cancelled", the status unpublish sets, is missing from the document's status enum.
-- Limits and fields: CAPABILITIES, from its Pinterest page. Zernio has no dominant colour and no
-  board sections: the plan says so for a pin that has them.
 """
 
 from __future__ import annotations
@@ -29,23 +26,11 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from reconciler import timestamps
-from reconciler.errors import (
-    AuthError,
-    OutcomeUnknown,
-    ProviderError,
-    ProviderRejected,
-    RateLimited,
-    TransientError,
-    Undeletable,
-)
+from reconciler.errors import AuthError, ProviderError, ProviderRejected, RateLimited, Undeletable
 from reconciler.providers import posting, services
-from reconciler.providers.base import (
-    Media,
-    PinContent,
-    Published,
-)
+from reconciler.providers.base import Media, PinContent, Published
 from reconciler.providers.http import Failure, json_body
+from reconciler.providers.platformposts import PlatformPosting
 from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
@@ -70,8 +55,6 @@ NAME = CAPABILITIES.name
 
 def _explain(failure: Failure) -> ProviderError | None:
     code = failure.body.get("code") if isinstance(failure.body, dict) else None
-    if failure.status == 401:
-        return AuthError(failure.describe(NAME), hint="check ZERNIO_API_KEY (keys start sk_)")
     if failure.status == 403 and code in FORBIDDEN:
         return AuthError(failure.describe(NAME), hint=FORBIDDEN[code])
     if failure.status == 429 and (failure.method, failure.path) == ("POST", "/v1/posts"):
@@ -80,10 +63,11 @@ def _explain(failure: Failure) -> ProviderError | None:
     return None
 
 
-class ZernioProvider(posting.PostingService):
+class ZernioProvider(PlatformPosting):
     capabilities = CAPABILITIES
     default_url = DEFAULT_BASE_URL
     what = "the _id of its Pinterest account"
+    key_form = "keys start sk_"
     # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
     # as well would sleep an hour between pins at 25 a day.
     hooks: ClassVar[dict[str, Any]] = {"explain": _explain, "request_id_header": "x-request-id"}
@@ -93,6 +77,9 @@ class ZernioProvider(posting.PostingService):
     keeps_unpublished = True
     boards_path = "/v1/accounts/{account}/pinterest-boards"
     boards_key = "boards"
+    dead_statuses = ("draft", "failed", "cancelled")
+    keys: ClassVar[dict[str, str]] = {"board_id": "boardId", "title": "title", "link": "link"}
+    presign_path = "/v1/media/presign"
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         body = self._post_body(content)
@@ -126,23 +113,14 @@ class ZernioProvider(posting.PostingService):
         if self.gone(post):
             reason = "the pin was deleted since (unpublished, or removed on Pinterest)"
             return posting.unpublished(post_id, "failed", reason)
-        if entry.get("status") == "published" and entry.get("platformPostId"):
-            return Published(
-                pin_id=str(entry["platformPostId"]),
-                post_id=post_id,
-                url=entry.get("platformPostUrl"),
-                published_at=entry.get("publishedAt") or post.get("publishedAt"),
-            )
+        if pin := self.pin_published(post):
+            return pin
         if status in ("failed", "partial") or entry.get("status") == "failed":
             reason = entry.get("errorMessage") or f"the post is {status}"
             return posting.unpublished(post_id, "failed", reason)
         if status == "draft":
             raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
-        return posting.unpublished(post_id, "scheduled" if status == "scheduled" else "pending")
-
-    def pin_of(self, post: Post) -> str | None:
-        pin_id = posting.pinterest_entry(post).get("platformPostId")
-        return str(pin_id) if pin_id else None
+        return posting.waiting(post_id, status)
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
         """Account, board, title and link as pinops sent them."""
@@ -155,25 +133,13 @@ class ZernioProvider(posting.PostingService):
         removed = posting.pinterest_entry(post).get("removedFromPlatformAt")
         return post.get("status") == "cancelled" or bool(removed)
 
-    def dead(self, post: Post) -> bool:
-        return post["status"] in ("draft", "failed", "cancelled")
-
     def shown(self, post: Post) -> dict[str, Any]:
-        entry = posting.pinterest_entry(post)
-        data = entry.get("platformSpecificData") or {}
-        return {
-            "board_id": data.get("boardId"),
-            "title": data.get("title"),
-            "description": post.get("content") or None,
-            "link": data.get("link"),
-            "alt_text": (post.get("mediaItems") or [{}])[0].get("altText"),
-            "url": entry.get("platformPostUrl"),
-            "created_at": entry.get("publishedAt") or post.get("createdAt"),
+        return super().shown(post) | {
+            "alt_text": (post.get("mediaItems") or [{}])[0].get("altText")
         }
 
     def remove(self, post: Post, pin_id: str) -> None:
-        if post.get("status") in ("draft", "scheduled"):
-            self.client.request("DELETE", f"/v1/posts/{post['_id']}", allow=(404,))
+        if self.discarded(post):
             return
         # Repeated after a lost answer, it is a 400 "not published": the post read again decides.
         path = f"/v1/posts/{post['_id']}/unpublish"
@@ -199,25 +165,17 @@ class ZernioProvider(posting.PostingService):
     # The pieces
 
     def _post_body(self, content: PinContent) -> dict[str, Any]:
-        media = posting.medium(content)
-        data: dict[str, Any] = {"boardId": content.board_id}
-        data |= posting.present(title=content.title, link=content.link)
+        media, options = posting.medium(content), self.options(content)
         version = _version(content)
         if content.cover is not None:
-            data["coverImageUrl"] = self._url(content.cover, version)
+            options["coverImageUrl"] = self._url(content.cover, version)
         elif content.cover_frame is not None:
-            data["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
+            options["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
         item = {"type": media.kind, "url": self._url(media, version)}
         item |= posting.present(altText=content.alt_text)
-        target = {"platform": "pinterest", "accountId": self.account_id}
-        body: dict[str, Any] = {
-            "mediaItems": [item],
-            "platforms": [{**target, "platformSpecificData": data}],
-        }
-        body |= posting.present(content=content.description)
-        if when := posting.scheduled(content):
-            return body | {"scheduledFor": when, "timezone": "UTC"}
-        return body | {"publishNow": True}  # without it (or a schedule) Zernio saves a draft
+        # publishNow (else a schedule) is always sent: without either, Zernio saves a draft.
+        body = self.post_body(content, options, item)
+        return body | posting.present(content=content.description)
 
     def _url(self, media: Media, version: str) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to Zernio.
@@ -234,31 +192,17 @@ class ZernioProvider(posting.PostingService):
         assert media.path is not None and media.content_type is not None
         data = media.read()
         presign = {"filename": media.path.name, "contentType": media.content_type}
-        answer = self.client.request(
-            "POST", "/v1/media/presign", json={**presign, "size": len(data)}, idempotent=True
-        )
-        target = json_body(answer)
-        self.upload(target["uploadUrl"], data, {"Content-Type": media.content_type})
-        return str(target["publicUrl"])
+        return self.uploaded(media, {**presign, "size": len(data)}, data)
 
     def _send(
         self, body: dict[str, Any], request_id: uuid.UUID, content: PinContent
     ) -> tuple[Post, bool]:
         """The post the create made (or an earlier attempt made), and whether it was a replay."""
-        try:
-            response = self.client.request(
-                "POST",
-                "/v1/posts",
-                json=body,
-                headers={"x-request-id": str(request_id)},
-                idempotent=True,  # a repeat carries the same x-request-id
-                allow=(409,),
-                timeout=PUBLISH_TIMEOUT,
-            )
-        except TransientError as exc:
-            # Retried and still unanswered, it may have been acted on: the intent stays, and the
-            # next plan replays it (same x-request-id) or looks for it (find).
-            raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
+        # A repeat carries the same x-request-id; one left unanswered is replayed or found later.
+        headers = {"x-request-id": str(request_id)}
+        response = self.post_keyed(
+            "/v1/posts", json=body, headers=headers, allow=(409,), timeout=PUBLISH_TIMEOUT
+        )
         answer = json_body(response)
         if response.status_code == 409:
             return self._duplicate(answer, content), True

@@ -117,6 +117,7 @@ class PostingService(Service, ABC):
     keeps_unpublished = False
     # The statuses of posts that are no pin, nor becoming one (none: a post that failed).
     dead_statuses: tuple[str, ...] = ()
+    key_header = "Idempotency-Key"  # where a write's idempotency key goes
     # The pin's fields (PinContent's names) as the service names them in the pin's options.
     keys: ClassVar[dict[str, str]] = {}
 
@@ -163,9 +164,7 @@ class PostingService(Service, ABC):
 
     def find(self, content: PinContent, since: datetime) -> list[base.RemotePin]:
         found = []
-        for post in self.posts(since):
-            if not self.sent_as(post, content) or self.dead(post):
-                continue
+        for post in self.matching(content, since):
             pin_id = self.pin_of(post)
             if not pin_id:
                 raise self.unsettled(post)
@@ -177,6 +176,10 @@ class PostingService(Service, ABC):
         if post is None or self.gone(post):
             return  # no post carries this pin any more, or it was unpublished
         self.remove(post, pin_id)
+
+    def matching(self, content: PinContent, since: datetime) -> list[Post]:
+        """The posts since `since` that are this pin as sent, and a pin or becoming one."""
+        return [p for p in self.posts(since) if self.sent_as(p, content) and not self.dead(p)]
 
     def waited(self, published: Published) -> Published:
         """A create's outcome, followed for a while if still pending (see wait_for_publish)."""
@@ -207,11 +210,16 @@ class PostingService(Service, ABC):
         """RemotePin's fields among `keys`, as the post's options show them."""
         return {name: options.get(key) for name, key in self.keys.items() if name in SHOWN}
 
-    def post_keyed(self, path: str, **options: Any) -> httpx.Response:
-        """A create sent under an idempotency key. Retried and still unanswered, it may have
-        been acted on: the intent stays, and the next plan replays it under the same key."""
+    def keyed(self, path: str, key: str, **options: Any) -> httpx.Response:
+        """A POST under an idempotency key: the service answers a repeat as it did the first."""
+        headers = {self.key_header: key, **options.pop("headers", {})}
+        return self.client.request("POST", path, headers=headers, idempotent=True, **options)
+
+    def create_keyed(self, path: str, key: str, **options: Any) -> httpx.Response:
+        """A create under its key. Retried and still unanswered, it may have been acted on: the
+        intent stays, and the next plan replays it under the same key."""
         try:
-            return self.client.request("POST", path, idempotent=True, **options)
+            return self.keyed(path, key, **options)
         except TransientError as exc:
             raise OutcomeUnknown(exc.message, hint="it is not sent again blindly") from None
 

@@ -162,7 +162,7 @@ class PostproxyProvider(posting.PostingService):
         cover = self.media_url(content.cover) if content.cover else None
         if cover:
             pinterest["cover_url"] = cover
-        headers, sent = {"Idempotency-Key": key}, dict[str, Any]()
+        sent: dict[str, Any] = {}
         if media is not None and (content.cover is None or cover is not None):
             body = {"post": post, "profiles": [self.account_id], "media": [media]}
             sent["json"] = body | {"platforms": {"pinterest": pinterest}}
@@ -175,9 +175,9 @@ class PostproxyProvider(posting.PostingService):
             fields |= {} if media is None else {"media[]": [media]}
             if content.cover is not None and cover is None:
                 files.append(("platforms[pinterest][cover_file]", posting.file_part(content.cover)))
-            headers["Content-Type"] = f"multipart/form-data; boundary=pinops-{key}"
-            sent |= {"data": fields, "files": files}
-        return self.client.request("POST", "/posts", headers=headers, idempotent=True, **sent)
+            boundary = {"Content-Type": f"multipart/form-data; boundary=pinops-{key}"}
+            sent |= {"data": fields, "files": files, "headers": boundary}
+        return self.keyed("/posts", key, **sent)
 
 
 def _created(post: Post) -> datetime:

@@ -34,11 +34,11 @@ from reconciler.providers import http, posting, services
 from reconciler.providers.base import Media, PinContent, Published
 from reconciler.providers.http import json_body
 from reconciler.providers.posting import Post
-from reconciler.providers.services import RELAYAPI_RECEIPT_DAYS as RECEIPT_DAYS
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
 PAGE = 100  # the listing's largest page
 IN_PROGRESS_TRIES = 5
+OPTIONS = ("board_id", "title", "link", "alt_text")  # named as PinContent names them
 
 CAPABILITIES = services.RELAYAPI
 NAME = CAPABILITIES.name
@@ -70,9 +70,7 @@ class RelayAPIProvider(posting.PostingService):
     dead_statuses = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
     boards_path = "/v1/accounts/{account}/pinterest-boards"
     matched = ("board_id", "title", "link", "description")
-    keys: ClassVar[dict[str, str]] = {
-        name: name for name in ("board_id", "title", "link", "alt_text")
-    }
+    keys: ClassVar[dict[str, str]] = {name: name for name in OPTIONS}
 
     def create(self, content: PinContent, idempotency_key: str) -> Published:
         body = self._post_body(content, idempotency_key)
@@ -115,12 +113,8 @@ class RelayAPIProvider(posting.PostingService):
         if status == "cancelled":
             return posting.unpublished(post_id, "failed", "the post was unpublished since")
         if target.get("status") == "published" and account.get("platform_post_id"):
-            return Published(
-                pin_id=str(account["platform_post_id"]),
-                post_id=post_id,
-                url=account.get("url"),
-                published_at=post.get("published_at"),
-            )
+            pin_id, url = str(account["platform_post_id"]), account.get("url")
+            return Published(pin_id, post_id, url, published_at=post.get("published_at"))
         if target.get("status") == "failed" or status == "failed":
             problem = target.get("error") or {}
             reason = f"{problem.get('message', status)} ({problem.get('code', 'no code')})"
@@ -155,7 +149,7 @@ class RelayAPIProvider(posting.PostingService):
         if self.discarded(post):
             return
         path, key = f"/v1/posts/{post['id']}/unpublish", f"unpublish.{post['id']}"
-        self._write(path, {"platforms": ["pinterest"]}, key)
+        self.keyed(path, key, json={"platforms": ["pinterest"]})
 
     # The pieces
 
@@ -169,12 +163,8 @@ class RelayAPIProvider(posting.PostingService):
             options["cover_image_key_frame_time"] = round(content.cover_frame or 0)
         item = {"url": self._url(media, f"{key}.media"), "type": media.kind}
         item |= posting.present(mime_type=media.content_type, alt_text=content.alt_text)
-        body: dict[str, Any] = {
-            "targets": [self.account_id],
-            "media": [item],
-            "scheduled_at": "now",
-            "target_options": {"pinterest": options},
-        }
+        body = {"targets": [self.account_id], "media": [item], "scheduled_at": "now"}
+        body |= {"target_options": {"pinterest": options}}
         body |= posting.present(content=content.description)
         if when := posting.scheduled(content):
             body |= {"scheduled_at": when, "timezone": "UTC"}
@@ -189,34 +179,24 @@ class RelayAPIProvider(posting.PostingService):
         assert media.path is not None and media.content_type is not None
         request = {"filename": media.path.name, "content_type": media.content_type}
         for presign_key in (key, uuid.uuid4().hex):
-            target = json_body(self._write("/v1/media/presign", request, presign_key))
+            target = json_body(self.keyed("/v1/media/presign", presign_key, json=request))
             # 412: uploaded by an earlier attempt; 403: its URL expired (confirm then decides).
             # Exactly its upload_headers: the URL is signed over them.
             allow = (403, 412) if presign_key == key else ()
             self.upload(target["upload_url"], media.read(), target["upload_headers"], allow=allow)
             storage_key = urlsplit(target["url"]).path.lstrip("/")
             confirm_key = hashlib.sha256(storage_key.encode()).hexdigest()[:32]
-            confirmed = self._write(
-                "/v1/media/confirm", {"storage_key": storage_key}, confirm_key, allow=(404,)
-            )
+            confirm = {"storage_key": storage_key}
+            confirmed = self.keyed("/v1/media/confirm", confirm_key, json=confirm, allow=(404,))
             if confirmed.status_code != 404:  # else never uploaded: upload a copy of its own
                 return str(json_body(confirmed).get("reference_url") or target["url"])
         raise ProviderError(f"{NAME} did not confirm the upload of {media.path.name}")
-
-    def _write(
-        self, path: str, body: dict[str, Any], key: str, allow: tuple[int, ...] = ()
-    ) -> httpx.Response:
-        headers = {"Idempotency-Key": key}
-        return self.client.request(
-            "POST", path, json=body, headers=headers, idempotent=True, allow=allow
-        )
 
     def _send(self, body: dict[str, Any], key: str) -> tuple[Post, bool] | None:
         """The create's post and whether it was answered from a receipt; None when the key
         cannot tell (its first use failed inside RelayAPI, or sent another body)."""
         for _ in range(IN_PROGRESS_TRIES):
-            headers = {"Idempotency-Key": key}
-            response = self.post_keyed("/v1/posts", json=body, headers=headers, allow=(409,))
+            response = self.create_keyed("/v1/posts", key, json=body, allow=(409,))
             if response.status_code != 409:
                 replayed = response.headers.get("idempotency-replayed") == "true"
                 return json_body(response), replayed
@@ -234,14 +214,12 @@ class RelayAPIProvider(posting.PostingService):
 
     def _settle(self, content: PinContent, body: dict[str, Any]) -> Post | None:
         """The post an earlier use of the key made (same pin, same media URLs), or None."""
-        since = datetime.now(UTC) - timedelta(days=RECEIPT_DAYS)
+        since = datetime.now(UTC) - timedelta(days=services.RELAYAPI_RECEIPT_DAYS)
         sent_media = [item["url"] for item in body["media"]]
         matches = [
             post
-            for post in self.posts(since)
-            if self.sent_as(post, content)
-            and not self.dead(post)
-            and [item.get("url") for item in post.get("media") or []] == sent_media
+            for post in self.matching(content, since)
+            if [item.get("url") for item in post.get("media") or []] == sent_media
         ]
         if len(matches) > 1:
             ids = ", ".join(post["id"] for post in matches)

@@ -49,6 +49,9 @@ CAPPED = (
     "run publishes the rest; `pace: 25/day` on the account plans for it"
 )
 
+# What a pin's version digests, besides its media.
+VERSIONED = ("board_id", "title", "description", "link", "alt_text", "cover_frame")
+
 CAPABILITIES = services.ZERNIO
 NAME = CAPABILITIES.name
 
@@ -77,6 +80,7 @@ class ZernioProvider(PlatformPosting):
     keeps_unpublished = True
     boards_path = "/v1/accounts/{account}/pinterest-boards"
     boards_key = "boards"
+    key_header = "x-request-id"
     dead_statuses = ("draft", "failed", "cancelled")
     keys: ClassVar[dict[str, str]] = {"board_id": "boardId", "title": "title", "link": "link"}
     presign_path = "/v1/media/presign"
@@ -178,14 +182,9 @@ class ZernioProvider(PlatformPosting):
         return body | posting.present(content=content.description)
 
     def _url(self, media: Media, version: str) -> str:
-        """A public URL of the media: as given, under media_base_url, or uploaded to Zernio.
-
-        Zernio's 24-hour duplicate check compares only the description and the media URLs, so a
-        pin whose title, link, board or image bytes changed (a replace) would be refused as the
-        old post made again. A given URL therefore carries the pin's content version as its
-        fragment, which no server receives: the same file is fetched, and each version of a pin
-        is its own post. Each pin uploads its own copy for the same reason.
-        """
+        """A public URL of the media: as given (with the pin's version as its fragment, which no
+        server receives, for the duplicate check: see above), under media_base_url, or uploaded
+        to Zernio, each pin its own copy for the same reason."""
         url = self.media_url(media)
         if url is not None:
             return f"{url.split('#', 1)[0]}#pinops-{version}"
@@ -199,9 +198,8 @@ class ZernioProvider(PlatformPosting):
     ) -> tuple[Post, bool]:
         """The post the create made (or an earlier attempt made), and whether it was a replay."""
         # A repeat carries the same x-request-id; one left unanswered is replayed or found later.
-        headers = {"x-request-id": str(request_id)}
-        response = self.post_keyed(
-            "/v1/posts", json=body, headers=headers, allow=(409,), timeout=PUBLISH_TIMEOUT
+        response = self.create_keyed(
+            "/v1/posts", str(request_id), json=body, allow=(409,), timeout=PUBLISH_TIMEOUT
         )
         answer = json_body(response)
         if response.status_code == 409:
@@ -230,15 +228,7 @@ class ZernioProvider(PlatformPosting):
 def _version(content: PinContent) -> str:
     """A short digest of everything a pin is published with."""
     media = [(m.url, m.path and m.path.name, m.sha256) for m in (content.media, content.cover) if m]
-    sent = [
-        content.board_id,
-        content.title,
-        content.description,
-        content.link,
-        content.alt_text,
-        content.cover_frame,
-        media,
-    ]
+    sent = [getattr(content, name) for name in VERSIONED] + [media]
     return hashlib.sha256(json.dumps(sent, default=str).encode()).hexdigest()[:16]
 
 

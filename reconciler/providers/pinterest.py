@@ -14,6 +14,7 @@ https://api-sandbox.pinterest.com/v5) and `pace`; credentials: see pinterest_oau
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import time
 from collections.abc import Iterator, Mapping
@@ -82,7 +83,7 @@ class PinterestProvider:
             base_url,
             name="Pinterest",
             auth=self.oauth.header,
-            explain=explain,
+            explain=functools.partial(explain, credentials=credentials),
             on_unauthorized=self.oauth.renew,
             request_id_header="x-pinterest-rid",
             pace=(quota,),

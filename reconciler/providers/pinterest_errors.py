@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import AuthError, ProviderError, ProviderRejected, RateLimited, SpamBlocked
 from reconciler.providers.faults import Failure
-from reconciler.providers.pinterest_oauth import REFRESH_HINT, TOKEN_HINT, TOKEN_PATH
+from reconciler.providers.pinterest_oauth import TOKEN_PATH, Credentials
 
 # Pinterest's sandbox API, where apps with Trial access must create their pins.
 SANDBOX_BASE_URL = "https://api-sandbox.pinterest.com/v5"
@@ -29,7 +29,7 @@ class _Known:
 
     when: Callable[[Failure], bool]
     error: type[ProviderError]
-    hint: str
+    hint: str | Callable[[Credentials], str]  # or what to do, from the account's variables
     lead: str = ""  # what was being done, before Pinterest's own words
 
 
@@ -57,10 +57,10 @@ _KNOWN = (
     _Known(
         lambda f: f.path == TOKEN_PATH and f.status in (400, 401, 403),
         AuthError,
-        REFRESH_HINT,
+        Credentials.refresh_hint,
         lead="refreshing the access token failed: ",
     ),
-    _Known(lambda f: f.status == 401, AuthError, TOKEN_HINT),
+    _Known(lambda f: f.status == 401, AuthError, Credentials.token_hint),
     _Known(
         _spam,
         SpamBlocked,
@@ -104,12 +104,14 @@ _KNOWN = (
 )
 
 
-def explain(failure: Failure) -> ProviderError | None:
-    """An actionable error for a known Pinterest failure, None for the default mapping."""
+def explain(failure: Failure, credentials: Credentials) -> ProviderError | None:
+    """An actionable error for a known Pinterest failure, None for the default mapping; hints
+    about credentials name the variables `credentials` come from."""
     known = next((known for known in _KNOWN if known.when(failure)), None)
     if known is None:
         return None
     said = known.lead + failure.describe("Pinterest")
+    hint = known.hint if isinstance(known.hint, str) else known.hint(credentials)
     if known.error is RateLimited:
-        return RateLimited(said, retry_after=failure.retry_after, hint=known.hint)
-    return known.error(said, hint=known.hint)
+        return RateLimited(said, retry_after=failure.retry_after, hint=hint)
+    return known.error(said, hint=hint)

@@ -24,28 +24,11 @@ from reconciler import credentials, redact
 from reconciler.errors import AuthError, ProviderError
 from reconciler.providers.http import HttpClient, json_body
 
-ACCESS_TOKEN = "PINTEREST_ACCESS_TOKEN"
-REFRESH_TOKEN = "PINTEREST_REFRESH_TOKEN"
-CLIENT_ID = "PINTEREST_CLIENT_ID"
-CLIENT_SECRET = "PINTEREST_CLIENT_SECRET"
-TOKEN_FILE = "PINTEREST_TOKEN_FILE"
-REFRESH_VARIABLES = (REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET)
 DEFAULT_NAMES = credentials.DEFAULTS["pinterest"]
 _REFRESH_ROLES = ("refresh_token", "client_id", "client_secret")
 TOKEN_PATH = "/oauth/token"
 
 log = logging.getLogger(__name__)
-
-TOKEN_HINT = (
-    f"set {ACCESS_TOKEN} to a current token of your Pinterest app (scopes boards:read, "
-    f"boards:write, pins:read, pins:write), or set {', '.join(REFRESH_VARIABLES)} so that pinops "
-    "can refresh it; sandbox tokens work only with base_url https://api-sandbox.pinterest.com/v5"
-)
-REFRESH_HINT = (
-    f"the refresh token or the app's id and secret were refused: refresh tokens expire after 60 "
-    f"days unused and change on every refresh; authorize the app again and update "
-    f"{REFRESH_TOKEN} (and {ACCESS_TOKEN})"
-)
 
 
 @dataclass
@@ -84,6 +67,29 @@ class Credentials:
     def variable(self, role: str) -> str:
         """The variable a role is read from, as messages name it."""
         return self.names.get(role) or f"(no variable: accounts.{self.account}.credentials.{role})"
+
+    def token_hint(self) -> str:
+        """What to do about a missing or refused access token, naming the account's variables."""
+        refresh = [self.names.get(role) for role in _REFRESH_ROLES]
+        how = (
+            f"set {', '.join(filter(None, refresh))}"
+            if all(refresh)
+            else f"name {', '.join(_REFRESH_ROLES)} in accounts.{self.account}.credentials"
+        )
+        return (
+            f"set {self.variable('access_token')} to a current token of your Pinterest app "
+            f"(scopes boards:read, boards:write, pins:read, pins:write), or {how} so that pinops "
+            "can refresh it; sandbox tokens work only with base_url "
+            "https://api-sandbox.pinterest.com/v5"
+        )
+
+    def refresh_hint(self) -> str:
+        """What to do about a refused refresh, naming the account's variables."""
+        return (
+            "the refresh token or the app's id and secret were refused: refresh tokens expire "
+            "after 60 days unused and change on every refresh; authorize the app again and "
+            f"update {self.variable('refresh_token')} (and {self.variable('access_token')})"
+        )
 
     @property
     def can_refresh(self) -> bool:
@@ -156,8 +162,8 @@ class OAuth:
                 log.warning(
                     "Pinterest rotated the refresh token: the one in %s will not work again. "
                     "Set %s to save the new tokens (see README, 'Refresh tokens in CI').",
-                    REFRESH_TOKEN,
-                    TOKEN_FILE,
+                    self.credentials.variable("refresh_token"),
+                    self.credentials.variable("token_file"),
                 )
             return
         credentials = self.credentials
@@ -175,43 +181,28 @@ class OAuth:
         except OSError as exc:
             raise ProviderError(
                 f"cannot save the refreshed Pinterest tokens to {path}: {exc.strerror}",
-                hint=f"point {TOKEN_FILE} at a writable file",
+                hint=f"point {self.credentials.variable('token_file')} at a writable file",
             ) from None
 
     def _unset(self) -> AuthError:
         """No access token and no way to refresh one: which variables to set, by name."""
         credentials = self.credentials
-        if credentials.names == DEFAULT_NAMES:
-            missing = [name for name in REFRESH_VARIABLES if not self._is_set(name)]
-            hint = TOKEN_HINT
-            if 0 < len(missing) < len(REFRESH_VARIABLES):
-                hint += f" ({', '.join(missing)} not set)"
-            return AuthError(f"{ACCESS_TOKEN} is not set", hint=hint)
         values = {
             "refresh_token": credentials.refresh_token,
             "client_id": credentials.client_id,
             "client_secret": credentials.client_secret,
         }
         missing = [credentials.variable(role) for role in _REFRESH_ROLES if not values[role]]
-        hint = (
-            f"set {credentials.variable('access_token')} to a current token of the account's "
-            "Pinterest user, or the refresh variables in "
-            f"accounts.{credentials.account}.credentials so that pinops can refresh it"
-        )
+        unset = f"{credentials.variable('access_token')} is not set"
+        if credentials.names == DEFAULT_NAMES:
+            hint = credentials.token_hint()
+        else:
+            unset += f" (the access token of account '{credentials.account}')"
+            hint = (
+                f"set {credentials.variable('access_token')} to a current token of the account's "
+                "Pinterest user, or the refresh variables in "
+                f"accounts.{credentials.account}.credentials so that pinops can refresh it"
+            )
         if 0 < len(missing) < len(_REFRESH_ROLES):
             hint += f" ({', '.join(missing)} not set)"
-        return AuthError(
-            f"{credentials.variable('access_token')} is not set "
-            f"(the access token of account '{credentials.account}')",
-            hint=hint,
-        )
-
-    def _is_set(self, name: str) -> bool:
-        credentials = self.credentials
-        return bool(
-            {
-                REFRESH_TOKEN: credentials.refresh_token,
-                CLIENT_ID: credentials.client_id,
-                CLIENT_SECRET: credentials.client_secret,
-            }[name]
-        )
+        return AuthError(unset, hint=hint)

@@ -93,8 +93,10 @@ def _subject(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
             )
         config = Config(tmp_path, tmp_path / "pins", tmp_path / "pinops.state.json", {})
 
-        def opened(**settings: Any) -> Provider:
-            provider = open_provider(config, account, replace(QUICK, **settings))
+        def opened(variables: dict[str, str] | None = None, **settings: Any) -> Provider:
+            """The provider; `variables` (role: variable) as the account's `credentials:`."""
+            own = replace(account, credentials=tuple(variables.items())) if variables else account
+            provider = open_provider(config, own, replace(QUICK, **settings))
             stack.callback(provider.close)
             return provider
 
@@ -215,6 +217,23 @@ def test_a_wrong_credential_is_an_auth_error_that_never_shows_it(
     with pytest.raises(AuthError) as caught:
         served.open().boards()
     assert wrong not in str(caught.value) + caught.value.hint
+    assert "answered 401" in str(caught.value)
+    assert served.service.variable in caught.value.hint  # what to check, by name
+
+
+def test_a_refused_credential_names_the_variable_the_account_reads(
+    served: Subject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account that names its own variables (credentials:) is told to check those, never
+    the provider's defaults, which it does not read."""
+    assert served.service is not None
+    role = "access_token" if served.name == "pinterest" else "api_key"
+    monkeypatch.setenv("ACME_SECRET", "wrong-" + served.service.key[::-1])
+    with pytest.raises(AuthError) as caught:
+        served.open({role: "ACME_SECRET"}).boards()
+    assert "ACME_SECRET" in caught.value.hint
+    assert served.service.variable not in caught.value.hint
+    assert "PINTEREST_REFRESH_TOKEN" not in caught.value.hint
 
 
 def test_a_refused_create_is_provider_rejected_and_nothing_is_sent_again(
@@ -306,6 +325,25 @@ def test_a_missing_key_is_a_clear_error_and_writes_no_state(
     result = pinops("apply", "--yes")
     assert result.code == 1 and f"{service.variable} is not set" in result.err
     assert not (configured / "pinops.state.json").exists()
+
+
+@pytest.mark.parametrize("service", POSTING, indirect=True)
+def test_a_wrong_key_or_no_account_id_is_a_clear_error_that_never_shows_the_key(
+    configured: Path, pinops: Run, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "wrong-" + service.key[::-1]
+    monkeypatch.setenv(service.variable, wrong)
+    result = pinops("apply", "--yes")
+    assert result.code == 1
+    name = capabilities(service.provider).name
+    assert f"{name} answered 401" in result.err and f"check {service.variable}" in result.err
+    assert wrong not in result.out + result.err
+    monkeypatch.setenv(service.variable, service.key)
+    config = configured / "pinops.yaml"
+    config.write_text(config.read_text().replace(f'    account_id: "{service.account_id}"\n', ""))
+    assert pinops("plan").code == 0  # a plan needs no account: a pull request has no secrets
+    result = pinops("apply", "--yes")
+    assert result.code == 1 and "account 'main' has no account_id" in result.err
 
 
 @pytest.mark.parametrize("service", POSTING, indirect=True)

@@ -347,26 +347,6 @@ def test_a_cover_frame_is_refused_at_plan_time_but_the_first_frame_is_taken(
     assert pinops("plan").code == 0
 
 
-def test_missing_key_and_account_id_are_clear_errors(
-    configured: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("POSTPEER_API_KEY")
-    result = pinops("apply", "--yes")
-    assert result.code == 1
-    assert "POSTPEER_API_KEY is not set" in result.err
-    monkeypatch.setenv("POSTPEER_API_KEY", "pp_wrong_key_0123456789")
-    result = pinops("apply", "--yes")
-    assert result.code == 1
-    assert "PostPeer answered 401" in result.err and "pp_wrong_key_0123456789" not in result.err
-    monkeypatch.setenv("POSTPEER_API_KEY", ACCESS_KEY)
-    text = (configured / "pinops.yaml").read_text().replace(f'    account_id: "{ACCOUNT_ID}"\n', "")
-    (configured / "pinops.yaml").write_text(text)
-    assert pinops("plan").code == 0  # a plan needs no account: a pull request has no secrets
-    result = pinops("apply", "--yes")
-    assert result.code == 1
-    assert "account 'main' has no account_id" in result.err
-
-
 def test_an_unknown_board_is_planned_by_name_and_stops_apply_before_publishing(
     configured: Path, pinops: Run, api: PostPeerEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

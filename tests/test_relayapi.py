@@ -356,12 +356,7 @@ def test_a_pin_never_published_here_is_an_error_to_get(make: Make) -> None:
         make().get("1126100000000000999")
 
 
-def test_errors_are_clear_and_never_show_the_key(
-    pinops: Run,
-    api: RelayAPIEmulator,
-    make: Make,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_validation_error_says_which_field(api: RelayAPIEmulator, make: Make) -> None:
     bad_link = pin(api, link="not a url")
     with pytest.raises(ProviderRejected) as caught:
         make().create(bad_link, "i" * 32)
@@ -369,15 +364,6 @@ def test_errors_are_clear_and_never_show_the_key(
         "RelayAPI answered 400 to POST /v1/posts: link must be a URL "
         "(target_options.pinterest.link) (code VALIDATION_ERROR)"
     ) in str(caught.value)
-    monkeypatch.delenv("RELAYAPI_API_KEY")
-    result = pinops("apply", "--yes")
-    assert result.code == 1 and "RELAYAPI_API_KEY is not set" in result.err
-    wrong = "rlay_test_" + "0" * 32
-    monkeypatch.setenv("RELAYAPI_API_KEY", wrong)
-    result = pinops("apply", "--yes")
-    assert result.code == 1
-    assert "RelayAPI answered 401" in result.err and "check RELAYAPI_API_KEY" in result.err
-    assert wrong not in result.out + result.err
 
 
 def test_media_under_media_base_url_is_not_uploaded(

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
+from reconciler import timestamps
 from reconciler.config import Account, Config
 from reconciler.errors import (
     OutcomeUnknown,

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import timestamps
 from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
 from reconciler.providers import http, posting, services
 from reconciler.providers.base import Media, PinContent, Published

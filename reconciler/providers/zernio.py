@@ -26,6 +26,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
+from reconciler import timestamps
 from reconciler.errors import AuthError, ProviderError, ProviderRejected, RateLimited, Undeletable
 from reconciler.providers import posting, services
 from reconciler.providers.base import Media, PinContent, Published

@@ -1,6 +1,6 @@
 """Each posting service to the letter of its own Pinterest page: `pinops validate` on a repository
-with one account per service reports each probe pin as that service's page says, and README's
-tables are the capabilities the code holds."""
+with one account per service reports each probe pin as that service's page says, and each limit
+names where it comes from (tests/test_docs.py holds the documentation's tables to the code)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from reconciler.cli import main
 from reconciler.providers import capabilities, table
 from tests.mediafiles import write_gif, write_jpeg, write_mp4, write_webp
 
-PROJECT = Path(__file__).resolve().parent.parent
 SERVICES = table.SERVICES
 # Services whose pages list 1:1 among the ratios they take.
 SQUARE = {"crosspostify", "zernio", "relayapi"}
@@ -152,11 +151,3 @@ def test_every_limit_of_every_service_names_where_it_comes_from() -> None:
         keys = {key for key, _, _ in table.ROWS}
         assert set(caps.sources) == keys, service
         assert all(source.strip() for source in caps.sources.values()), service
-
-
-def test_readme_shows_the_tables_the_code_holds() -> None:
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    start = "<!-- provider tables: python -m reconciler.providers.table -->\n"
-    end = "<!-- end of provider tables -->"
-    shown = readme[readme.index(start) + len(start) : readme.index(end)]
-    assert shown == table.markdown(), "run python -m reconciler.providers.table into README.md"

@@ -183,6 +183,15 @@ def test_the_readme_stays_short_and_shows_the_preview() -> None:
     assert "python -m pip install -e . && pinops apply --yes" in readme
 
 
+def test_the_readme_links_to_files_that_are_there() -> None:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if "://" not in t]
+    assert "docs/index.md" in local
+    for target in local:
+        assert (PROJECT / target).exists(), f"README.md links to {target}, which is not there"
+
+
 def nav_pages(entries: object) -> list[str]:
     if isinstance(entries, str):
         return [entries]

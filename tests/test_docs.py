@@ -6,6 +6,7 @@ posting service takes are the ones the code holds."""
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -245,6 +246,49 @@ def test_the_architecture_table_names_every_module() -> None:
     }
     named = table_names(section(page, "## The package: `reconciler/`"))
     compare(named, actual, "docs/architecture.md, reconciler/")
+
+
+def drawn_layers(page: str) -> dict[str, int]:
+    """Each module the layers' drawing names, with its layer (0 on top)."""
+    drawing = section(page, "## Layers").split("```text\n")[1].split("```")[0]
+    layers = re.split(r"\n[\s│]*▼[\s│]*\n", drawing)
+    return {
+        name.removesuffix(".py").removesuffix("/"): index
+        for index, layer in enumerate(layers)
+        for name in re.findall(r"\b[a-z_]+(?:\.py\b|/)", layer)
+    }
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The package's modules a module imports when it runs (not those named for types only)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for branch in node.orelse:
+                visit(branch)
+            return
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reconciler"):
+            parts = (node.module or "").split(".")
+            found.update([parts[1]] if len(parts) > 1 else [a.name for a in node.names])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_the_layers_drawn_are_the_imports_of_the_code() -> None:
+    layer = drawn_layers((DOCS / "architecture.md").read_text(encoding="utf-8"))
+    package = PROJECT / "reconciler"
+    upward = []
+    for path in sorted(package.rglob("*.py")):
+        module = path.relative_to(package).parts[0].removesuffix(".py")
+        for imported in runtime_imports(path) - {module}:
+            if module in layer and imported in layer and layer[imported] < layer[module]:
+                upward.append(f"{path.relative_to(PROJECT)} imports {imported}, drawn above it")
+    assert not upward, "docs/architecture.md, Layers: " + "; ".join(upward)
+    assert {"cli", "commands", "plan", "providers", "errors"} <= set(layer)
 
 
 def test_the_architecture_page_names_every_file_of_the_docs() -> None:

@@ -49,12 +49,10 @@ DEFAULT_BASE_URL = "https://v1.api.crosspostify.com"
 POSTS_PER_MINUTE = Pace(3, "minute")
 
 CAPABILITIES = services.CROSSPOSTIFY
-NAME = CAPABILITIES.name
 
 
 class CrosspostifyProvider(posting.Service):
-    capabilities = CAPABILITIES
-    default_url = DEFAULT_BASE_URL
+    capabilities, default_url = CAPABILITIES, DEFAULT_BASE_URL
     what = "the id of the Pinterest social account (GET /social-accounts)"
     header = "X-API-Key"
 
@@ -97,17 +95,17 @@ class CrosspostifyProvider(posting.Service):
         return [published] * len(contents)
 
     def delete(self, pin_id: str) -> None:
-        raise ProviderRejected(f"{NAME} cannot delete a published pin (pin {pin_id})")
+        raise ProviderRejected(f"{self.name} cannot delete a published pin (pin {pin_id})")
 
     def get(self, pin_id: str) -> RemotePin | None:
         raise ProviderError(
-            f"{NAME} cannot read a post back (pin {pin_id}): it has no such route",
+            f"{self.name} cannot read a post back (pin {pin_id}): it has no such route",
             hint="drift cannot be checked for pins published through Crosspostify",
         )
 
     def find(self, content: PinContent, since: datetime) -> list[RemotePin]:  # noqa: ARG002
         raise ProviderError(
-            f"{NAME} has no post listing to look for the pin in",
+            f"{self.name} has no post listing to look for the pin in",
             hint="check the Crosspostify dashboard for a post to this board since then",
         )
 
@@ -115,7 +113,7 @@ class CrosspostifyProvider(posting.Service):
         """The mediaId of a repository file, uploaded once per run."""
         if media.path is None or media.sha256 is None:
             raise ProviderRejected(
-                f"{NAME} takes uploaded files only, not media URLs ({media.url})",
+                f"{self.name} takes uploaded files only, not media URLs ({media.url})",
                 hint="put the file in the repository and point the pin at its path",
             )
         if media.sha256 not in self._uploaded:

@@ -34,33 +34,29 @@ DEFAULT_BASE_URL = "https://api.postpeer.dev/v1"
 PAGE = 100  # the listing's largest page
 
 CAPABILITIES = services.POSTPEER
-NAME = CAPABILITIES.name
 
 
 def _explain(failure: Failure) -> ProviderError | None:
     if failure.status == 402:
         # Every further post would be refused alike: stop the run, a later one resumes.
         return OutOfCredits(
-            failure.describe(NAME),
+            failure.describe(CAPABILITIES.name),
             hint="add credits to the PostPeer project: each published or scheduled post costs 1",
         )
     # PostPeer's SDK retries reads and deletes on 408 and 409 too; never a POST.
     if failure.status in (408, 409) and failure.method in ("GET", "DELETE"):
-        return TransientError(failure.describe(NAME))
+        return TransientError(failure.describe(CAPABILITIES.name))
     return None
 
 
 class PostPeerProvider(PlatformPosting):
-    capabilities = CAPABILITIES
-    default_url = DEFAULT_BASE_URL
+    capabilities, default_url = CAPABILITIES, DEFAULT_BASE_URL
     what = "the Integration id of the Pinterest account (GET /v1/connect/integrations)"
     header = "x-access-key"
     hooks: ClassVar[dict[str, Any]] = {"explain": _explain, "request_id_header": "x-request-id"}
     spaced = True
-    post_key = "post"
-    id_key = "postId"
-    boards_path = "/pinterest/boards?accountId={account}"
-    boards_key = "boards"
+    post_key, id_key = "post", "postId"
+    boards_path, boards_key = "/pinterest/boards?accountId={account}", "boards"
     dead_statuses = ("failed",)
     keys: ClassVar[dict[str, str]] = {
         "board_id": "boardId",
@@ -88,7 +84,7 @@ class PostPeerProvider(PlatformPosting):
         if status in ("failed", "partial"):
             reasons = [p.get("error") for p in answer.get("platforms", []) if p.get("error")]
             raise ProviderRejected(
-                f"{NAME} could not publish the pin: {'; '.join(reasons) or status}",
+                f"{self.name} could not publish the pin: {'; '.join(reasons) or status}",
                 hint=f"see post {post_id} in the PostPeer dashboard; failed posts cost no credit",
             )
         if status == "scheduled":
@@ -123,7 +119,7 @@ class PostPeerProvider(PlatformPosting):
         sent = _sent(post)
         if sent is None:
             raise ProviderError(
-                f"{NAME} post {post['postId']} does not show what was sent",
+                f"{self.name} post {post['postId']} does not show what was sent",
                 hint="compare the pin with the PostPeer dashboard",
             )
         return sent.get("accountId") == self.account_id and super().sent_as(post, content)
@@ -134,7 +130,7 @@ class PostPeerProvider(PlatformPosting):
         # It was created, but a pin id exists only once it is published, and a state record
         # cannot yet hold a found post without one.
         return ProviderError(
-            f"{NAME} post {post['postId']} matches the pin: it was created, scheduled "
+            f"{self.name} post {post['postId']} matches the pin: it was created, scheduled "
             f"for {post.get('scheduledFor')}",
             hint="resolve it with --published PIN_ID once PostPeer has published it, "
             "or cancel the post in PostPeer and resolve with --not-published",
@@ -151,7 +147,7 @@ class PostPeerProvider(PlatformPosting):
         for result in json_body(response).get("platforms", []):
             if result.get("platform") == "pinterest" and not result.get("success"):
                 why = result.get("errorMessage") or result.get("message") or result.get("status")
-                raise ProviderRejected(f"{NAME} could not delete pin {pin_id}: {why}")
+                raise ProviderRejected(f"{self.name} could not delete pin {pin_id}: {why}")
 
     # The pieces
 

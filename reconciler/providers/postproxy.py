@@ -43,7 +43,6 @@ PAGE = 100
 REPLAY_AGE = 120.0
 
 CAPABILITIES = services.POSTPROXY
-NAME = CAPABILITIES.name
 
 
 def _error_detail(response: httpx.Response) -> tuple[str | None, str]:
@@ -68,18 +67,17 @@ class _Duplicate(ProviderRejected):
 def _explain(failure: Failure) -> ProviderError | None:
     body = failure.body if isinstance(failure.body, dict) else {}
     if failure.status == 409 and body.get("duplicate_post_id"):
-        return _Duplicate(failure.describe(NAME), str(body["duplicate_post_id"]))
+        return _Duplicate(failure.describe(CAPABILITIES.name), str(body["duplicate_post_id"]))
     if failure.status == 409:
         # The same Idempotency-Key is still being handled: its answer can be replayed shortly.
-        return TransientError(failure.describe(NAME))
+        return TransientError(failure.describe(CAPABILITIES.name))
     return None
 
 
 class PostproxyProvider(posting.PostingService):
     """`account_id` is Postproxy's profile id."""
 
-    capabilities = CAPABILITIES
-    default_url = DEFAULT_BASE_URL
+    capabilities, default_url = CAPABILITIES, DEFAULT_BASE_URL
     what = "the id of the Pinterest profile (GET /api/profiles)"
     hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail, "explain": _explain}
     spaced = True

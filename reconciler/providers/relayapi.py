@@ -20,55 +20,35 @@ source, where the document is silent).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from reconciler import timestamps
-from reconciler.errors import OutcomeUnknown, ProviderError, ProviderRejected
-from reconciler.providers import http, posting, services
+from reconciler.errors import ProviderError
+from reconciler.providers import posting, relayapi_receipts, services
 from reconciler.providers.base import Media, PinContent, Published
 from reconciler.providers.http import json_body
 from reconciler.providers.posting import Post
 
 DEFAULT_BASE_URL = "https://api.relayapi.dev"
 PAGE = 100  # the listing's largest page
-IN_PROGRESS_TRIES = 5
 OPTIONS = ("board_id", "title", "link", "alt_text")  # named as PinContent names them
 
 CAPABILITIES = services.RELAYAPI
-NAME = CAPABILITIES.name
-
-
-def _error_detail(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) of `{"error": {code, message, details: {issues}}}`, with where it is."""
-    code, message = http.generic_error(response)
-    try:
-        issues = response.json()["error"]["details"]["issues"]
-        where = [
-            i["path"] if i.get("message") == message else f"{i['path']}: {i['message']}"
-            for i in issues
-        ]
-    except (ValueError, KeyError, TypeError):
-        return code, message
-    return code, f"{message} ({'; '.join(where)})" if where else message
 
 
 class RelayAPIProvider(posting.PostingService):
-    capabilities = CAPABILITIES
-    default_url = DEFAULT_BASE_URL
+    capabilities, default_url = CAPABILITIES, DEFAULT_BASE_URL
     what = "the id of its Pinterest account (acc_…)"
     key_form = "rlay_live_…"
     # `pace` is kept by the plan, which holds back creates beyond it.
-    hooks: ClassVar[dict[str, Any]] = {"error_detail": _error_detail}
+    hooks: ClassVar[dict[str, Any]] = {"error_detail": relayapi_receipts.error_detail}
     post_path = "/v1/posts/{id}"
-    keeps_unpublished = True
-    dead_statuses = ("draft", "failed", "cancelled")  # posts that are not a pin, nor becoming one
+    keeps_unpublished, dead_statuses = True, ("draft", "failed", "cancelled")
     boards_path = "/v1/accounts/{account}/pinterest-boards"
     matched = ("board_id", "title", "link", "description")
     keys: ClassVar[dict[str, str]] = {name: name for name in OPTIONS}
@@ -77,7 +57,8 @@ class RelayAPIProvider(posting.PostingService):
         body = self._post_body(content, idempotency_key)
         key = idempotency_key
         for _ in range(3):
-            sent = self._send(body, key)
+            send = functools.partial(self.create_keyed, "/v1/posts", key, json=body, allow=(409,))
+            sent = relayapi_receipts.answered(send)
             if sent is None:  # the key cannot tell what it did: the listing can
                 post = self._settle(content, body)
                 anew = post is None
@@ -91,7 +72,7 @@ class RelayAPIProvider(posting.PostingService):
             # Nothing was made under the key, or what was made failed or was unpublished since:
             # post anew, under a key derived from the first.
             key = f"{idempotency_key}.{post['id'] if post else 'anew'}"
-        raise ProviderError(f"{NAME} kept answering the create with an earlier post")
+        raise ProviderError(f"{self.name} kept answering the create with an earlier post")
 
     # The hooks of the skeleton
 
@@ -123,7 +104,7 @@ class RelayAPIProvider(posting.PostingService):
         if account.get("delivery_state") == "unknown":
             hint = f"reconcile target {account.get('target_id')} in RelayAPI, then plan again"
             raise ProviderError(
-                f"{NAME} does not know if post {post_id} reached Pinterest", hint=hint
+                f"{self.name} does not know if post {post_id} reached Pinterest", hint=hint
             )
         return posting.waiting(post_id, status)
 
@@ -191,44 +172,12 @@ class RelayAPIProvider(posting.PostingService):
             confirmed = self.keyed("/v1/media/confirm", confirm_key, json=confirm, allow=(404,))
             if confirmed.status_code != 404:  # else never uploaded: upload a copy of its own
                 return str(json_body(confirmed).get("reference_url") or target["url"])
-        raise ProviderError(f"{NAME} did not confirm the upload of {media.path.name}")
-
-    def _send(self, body: dict[str, Any], key: str) -> tuple[Post, bool] | None:
-        """The create's post and whether it was answered from a receipt; None when the key
-        cannot tell (its first use failed inside RelayAPI, or sent another body)."""
-        for _ in range(IN_PROGRESS_TRIES):
-            response = self.create_keyed("/v1/posts", key, json=body, allow=(409,))
-            if response.status_code != 409:
-                replayed = response.headers.get("idempotency-replayed") == "true"
-                return json_body(response), replayed
-            code, message = _error_detail(response)
-            if code in ("IDEMPOTENCY_OUTCOME_UNKNOWN", "IDEMPOTENCY_KEY_REUSED"):
-                return None
-            if code != "IDEMPOTENCY_IN_PROGRESS":
-                raise ProviderRejected(f"{NAME} answered 409 to POST /v1/posts: {message}")
-            wait = http.retry_after(response.headers.get("retry-after"))
-            time.sleep(2.0 if wait is None else wait)
-        raise OutcomeUnknown(
-            f"{NAME} is still working on the create sent under this key",
-            hint="the next plan replays it under the same key",
-        )
+        raise ProviderError(f"{self.name} did not confirm the upload of {media.path.name}")
 
     def _settle(self, content: PinContent, body: dict[str, Any]) -> Post | None:
         """The post an earlier use of the key made (same pin, same media URLs), or None."""
         since = datetime.now(UTC) - timedelta(days=services.RELAYAPI_RECEIPT_DAYS)
-        sent_media = [item["url"] for item in body["media"]]
-        matches = [
-            post
-            for post in self.matching(content, since)
-            if [item.get("url") for item in post.get("media") or []] == sent_media
-        ]
-        if len(matches) > 1:
-            ids = ", ".join(post["id"] for post in matches)
-            raise OutcomeUnknown(
-                f"{NAME} cannot tell which post an earlier attempt made: {ids} match the pin",
-                hint="settle it with `pinops state resolve`",
-            )
-        return matches[0] if matches else None
+        return relayapi_receipts.earlier(self.matching(content, since), body)
 
     def _delivery(self, post: Post) -> Post:
         """The post's delivery to the account: pin id, URL, delivery state."""

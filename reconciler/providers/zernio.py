@@ -11,7 +11,6 @@ Contract: shared/reference/zernio (Zernio's OpenAPI 3.1 document) and AGGREGATOR
   title, link), else refused clearly. A media URL carries the pin's content version as its
   fragment, so a replace (new title, link, board or bytes) is never the old post to that check.
   Older interrupted creates are settled by `find`.
-- Pinterest: 25 posts a day and 25 an hour per account, then 429.
 - A published pin is never edited (`/edit` changes only the description and is refused until
   Pinterest admits Zernio to its pin-update beta, ⚠️): a change is a replace, and `POST
   /v1/posts/{id}/unpublish {"platform": "pinterest"}` deletes the old pin.
@@ -27,12 +26,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from reconciler import timestamps
-from reconciler.errors import AuthError, ProviderError, ProviderRejected, RateLimited, Undeletable
-from reconciler.providers import posting, services
+from reconciler.errors import ProviderError
+from reconciler.providers import posting, services, zernio_errors
 from reconciler.providers.base import Media, PinContent, Published
-from reconciler.providers.http import Failure, json_body
+from reconciler.providers.http import json_body
+from reconciler.providers.pinterest import PIN_URL
 from reconciler.providers.platformposts import PlatformPosting
 from reconciler.providers.posting import Post
+from reconciler.providers.zernio_errors import explain
 
 DEFAULT_BASE_URL = "https://zernio.com/api"
 PAGE = 500  # the listing's largest page
@@ -40,49 +41,23 @@ PAGE = 500  # the listing's largest page
 PUBLISH_TIMEOUT = 300.0
 # Namespace of the x-request-id UUIDs derived from pinops' idempotency keys.
 REQUEST_IDS = uuid.UUID("8a4e2f0c-5b1d-4c8e-9f3a-2d6b7c1e0a95")
-# 403s that stop the run: every pin of the account would fail alike.
-FORBIDDEN = {
-    None: "the account_id in pinops.yaml is not one of this API key's accounts",
-    "ACCOUNT_DISCONNECTED": "reconnect the Pinterest account in Zernio's dashboard",
-}
-CAPPED = (
-    "Zernio publishes at most 25 pins a day and 25 posts an hour per Pinterest account: a later "
-    "run publishes the rest; `pace: 25/day` on the account plans for it"
-)
-
 # What a pin's version digests, besides its media.
 VERSIONED = ("board_id", "title", "description", "link", "alt_text", "cover_frame")
 
 CAPABILITIES = services.ZERNIO
-NAME = CAPABILITIES.name
-
-
-def _explain(failure: Failure) -> ProviderError | None:
-    code = failure.body.get("code") if isinstance(failure.body, dict) else None
-    if failure.status == 403 and code in FORBIDDEN:
-        return AuthError(failure.describe(NAME), hint=FORBIDDEN[code])
-    if failure.status == 429 and (failure.method, failure.path) == ("POST", "/v1/posts"):
-        # The per-account caps; a short Retry-After (the per-minute limit) is waited as usual.
-        return RateLimited(failure.describe(NAME), retry_after=failure.retry_after, hint=CAPPED)
-    return None
 
 
 class ZernioProvider(PlatformPosting):
-    capabilities = CAPABILITIES
-    default_url = DEFAULT_BASE_URL
+    capabilities, default_url = CAPABILITIES, DEFAULT_BASE_URL
     what = "the _id of its Pinterest account"
     key_form = "keys start sk_"
     # `pace` is kept by the plan, which holds back creates beyond it; spacing writes in-process
     # as well would sleep an hour between pins at 25 a day.
-    hooks: ClassVar[dict[str, Any]] = {"explain": _explain, "request_id_header": "x-request-id"}
-    post_path = "/v1/posts/{id}"
-    post_key = "post"
-    id_key = "_id"
-    keeps_unpublished = True
-    boards_path = "/v1/accounts/{account}/pinterest-boards"
-    boards_key = "boards"
+    hooks: ClassVar[dict[str, Any]] = {"explain": explain, "request_id_header": "x-request-id"}
+    post_path, post_key, id_key = "/v1/posts/{id}", "post", "_id"
+    boards_path, boards_key = "/v1/accounts/{account}/pinterest-boards", "boards"
+    keeps_unpublished, dead_statuses = True, ("draft", "failed", "cancelled")
     key_header = "x-request-id"
-    dead_statuses = ("draft", "failed", "cancelled")
     keys: ClassVar[dict[str, str]] = {"board_id": "boardId", "title": "title", "link": "link"}
     presign_path = "/v1/media/presign"
 
@@ -124,7 +99,7 @@ class ZernioProvider(PlatformPosting):
             reason = entry.get("errorMessage") or f"the post is {status}"
             return posting.unpublished(post_id, "failed", reason)
         if status == "draft":
-            raise ProviderError(f"{NAME} saved post {post_id} as a draft: it will not publish")
+            raise ProviderError(f"{self.name} saved post {post_id} as a draft: it will not publish")
         return posting.waiting(post_id, status)
 
     def sent_as(self, post: Post, content: PinContent) -> bool:
@@ -139,9 +114,8 @@ class ZernioProvider(PlatformPosting):
         return post.get("status") == "cancelled" or bool(removed)
 
     def shown(self, post: Post) -> dict[str, Any]:
-        return super().shown(post) | {
-            "alt_text": (post.get("mediaItems") or [{}])[0].get("altText")
-        }
+        alt_text = (post.get("mediaItems") or [{}])[0].get("altText")
+        return super().shown(post) | {"alt_text": alt_text}
 
     def remove(self, post: Post, pin_id: str) -> None:
         if self.discarded(post):
@@ -151,21 +125,11 @@ class ZernioProvider(PlatformPosting):
         response = self.client.request(
             "POST", path, json={"platform": "pinterest"}, idempotent=True, allow=(400,)
         )
-        if response.status_code == 400 and not self.gone(
-            self.read_post(post["_id"]) or {"status": "cancelled"}
-        ):
+        now = self.read_post(post["_id"]) if response.status_code == 400 else None
+        if response.status_code == 400 and not self.gone(now or {"status": "cancelled"}):
             why = json_body(response).get("error", "unpublish refused")
-            url = (
-                posting.pinterest_entry(post).get("platformPostUrl")
-                or f"https://www.pinterest.com/pin/{pin_id}/"
-            )
-            # Its Pinterest page says pins cannot be deleted through Zernio; its API document's
-            # unpublish mostly can. When it cannot, the pin stays: say so, and how to remove it.
-            raise Undeletable(
-                f"{NAME} refused to unpublish pin {pin_id} ({why}): the pin remains on Pinterest "
-                f"at {url}",
-                hint="delete it there yourself: open the pin, then ⋯ → Delete Pin",
-            )
+            url = posting.pinterest_entry(post).get("platformPostUrl") or PIN_URL.format(pin_id)
+            raise zernio_errors.undeletable(pin_id, why, url)
 
     # The pieces
 
@@ -207,7 +171,7 @@ class ZernioProvider(PlatformPosting):
             return self._duplicate(answer, content), True
         post = answer.get("post") or answer.get("existingPost")
         if not isinstance(post, dict):
-            raise ProviderError(f"{NAME} answered the create without its post")
+            raise ProviderError(f"{self.name} answered the create without its post")
         return post, response.status_code == 200
 
     def _duplicate(self, answer: dict[str, Any], content: PinContent) -> Post:
@@ -216,14 +180,7 @@ class ZernioProvider(PlatformPosting):
         post = (self.read_post(existing) if existing else None) or {}
         if post and self.sent_as(post, content):
             return post
-        raise ProviderRejected(
-            f"{NAME} refused the pin as a duplicate of post {existing or '?'}: the same "
-            "description and media went to this account within 24 hours",
-            hint=(
-                "Zernio compares only the description and media URLs, and another post has "
-                "these: give this pin its own description, or publish it after 24 hours"
-            ),
-        )
+        raise zernio_errors.duplicate(existing)
 
 
 def _version(content: PinContent) -> str:

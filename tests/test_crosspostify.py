@@ -179,7 +179,7 @@ def test_a_board_written_as_its_crosspostify_id_is_not_looked_up(
 def test_the_emulator_holds_to_its_page(api: CrosspostifyEmulator, configured: Path) -> None:
     """scheduledDate in UTC with a Z, at least ~10 minutes ahead; JPG or PNG, 200 px wide."""
     cross = provider(configured)
-    media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
+    media_id = cross.media_id(image_pin(api, configured).media or Media(kind="image"))
     board = next(iter(api.boards[ACCOUNT_ID]))
     post = {"mediaId": media_id, "posts": [{"accountId": ACCOUNT_ID, "boardId": board}]}
     for when, said in (
@@ -260,7 +260,7 @@ def test_the_emulator_takes_form_bodies_and_refuses_unknown_fields(
     api: CrosspostifyEmulator, configured: Path
 ) -> None:
     cross = provider(configured)
-    media_id = cross._upload(image_pin(api, configured).media or Media(kind="image"))
+    media_id = cross.media_id(image_pin(api, configured).media or Media(kind="image"))
     board = next(iter(api.boards[ACCOUNT_ID]))
     form = {"mediaId": media_id, "posts[0][accountId]": ACCOUNT_ID, "posts[0][boardId]": board}
     answer = cross.client.request("POST", "/post/image", data=form)

@@ -79,7 +79,7 @@ class CrosspostifyProvider(posting.Service):
             | posting.present(title=each.title, caption=each.description, link=each.link)
             for each in contents
         ]
-        body: dict[str, Any] = {"mediaId": self._upload(media), "posts": posts}
+        body: dict[str, Any] = {"mediaId": self.media_id(media), "posts": posts}
         # "Omit to post immediately": a publish_at already past is published at once.
         scheduled = posting.scheduled(content)
         body |= posting.present(scheduledDate=scheduled)
@@ -109,7 +109,7 @@ class CrosspostifyProvider(posting.Service):
             hint="check the Crosspostify dashboard for a post to this board since then",
         )
 
-    def _upload(self, media: Media) -> str:
+    def media_id(self, media: Media) -> str:
         """The mediaId of a repository file, uploaded once per run."""
         if media.path is None or media.sha256 is None:
             raise ProviderRejected(

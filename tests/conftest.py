@@ -37,6 +37,9 @@ TARGETS = [
     "product-sk-10",
     "summer-salad",
 ]
+# A pin's text to change, for a replace: its key, its file, the text and the text it becomes.
+SALAD = ("summer-salad", "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+BEDROOM = ("calm-bedroom", "pins/home/living-spaces.yaml", "A Calm Bedroom", "A Quiet Bedroom")
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,21 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def replaced(
+    repo: Path, pinops: Run, key: str, file: str, old: str, new: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply the repository, change a pin's text in `file`, see the plan replace it and apply the
+    replace: the pin's state record before and after."""
+    assert pinops("apply", "--yes").code == 0
+    before = state(repo)[key]
+    edit(repo / file, old, new)
+    plan = pinops("plan")
+    assert f"-/+ replace {key}" in plan.out, plan.out
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.err
+    return before, state(repo)[key]
 
 
 def open_main(repo: Path, kind: type[P], **settings: Any) -> P:

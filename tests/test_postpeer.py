@@ -14,10 +14,13 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.postpeer import PostPeerProvider
 from tests.conftest import (
+    BEDROOM,
+    SALAD,
     TARGETS,
     Run,
     edit,
     open_main,
+    replaced,
     state,
 )
 from tests.emulators.openapi import Spec
@@ -120,14 +123,7 @@ def test_media_under_media_base_url_is_not_uploaded(
 def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
     configured: Path, pinops: Run, api: PostPeerEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["summer-salad"]
-    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
-    plan = pinops("plan")
-    assert "-/+ replace summer-salad" in plan.out, plan.out
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.err
-    new = state(configured)["summer-salad"]
+    old, new = replaced(configured, pinops, *SALAD)
     assert new["pin_id"] != old["pin_id"]
     live = {entry["platformPostId"] for entry in api.live_pins()}
     assert new["pin_id"] in live and old["pin_id"] not in live
@@ -140,13 +136,8 @@ def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
 def test_a_changed_scheduled_pin_replaces_its_scheduled_post(
     configured: Path, pinops: Run, api: PostPeerEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["calm-bedroom"]
+    old, new = replaced(configured, pinops, *BEDROOM)
     assert old["status"] == "scheduled" and "pin_id" not in old
-    edit(configured / "pins/home/living-spaces.yaml", "A Calm Bedroom", "A Quiet Bedroom")
-    assert "-/+ replace calm-bedroom" in pinops("plan").out
-    assert pinops("apply", "--yes").code == 0
-    new = state(configured)["calm-bedroom"]
     assert new["status"] == "scheduled" and new["post_id"] != old["post_id"]
     (delete,) = api.requests("DELETE")
     assert delete.path == f"/v1/posts/{old['post_id']}"

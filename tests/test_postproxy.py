@@ -15,10 +15,13 @@ from reconciler.errors import ProviderRejected
 from reconciler.providers.base import Media, PinContent
 from reconciler.providers.postproxy import PostproxyProvider
 from tests.conftest import (
+    BEDROOM,
+    SALAD,
     TARGETS,
     Run,
     edit,
     open_main,
+    replaced,
     state,
 )
 from tests.emulators.posting import form_parts, point_repo_at
@@ -93,12 +96,7 @@ def test_media_under_media_base_url_is_sent_as_urls_in_json(
 def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
     configured: Path, pinops: Run, api: PostproxyEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["summer-salad"]
-    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
-    assert "-/+ replace summer-salad" in pinops("plan").out
-    assert pinops("apply", "--yes").code == 0
-    new = state(configured)["summer-salad"]
+    old, new = replaced(configured, pinops, *SALAD)
     live = {entry["post_id"] for entry in api.live_pins()}
     assert new["pin_id"] in live and old["pin_id"] not in live
     (delete,) = api.requests("DELETE")
@@ -110,13 +108,8 @@ def test_a_changed_pin_is_replaced_and_the_old_pin_deleted(
 def test_a_changed_scheduled_pin_replaces_its_scheduled_post(
     configured: Path, pinops: Run, api: PostproxyEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["calm-bedroom"]
+    old, new = replaced(configured, pinops, *BEDROOM)
     assert old["status"] == "scheduled" and "pin_id" not in old
-    edit(configured / "pins/home/living-spaces.yaml", "A Calm Bedroom", "A Quiet Bedroom")
-    assert "-/+ replace calm-bedroom" in pinops("plan").out
-    assert pinops("apply", "--yes").code == 0
-    new = state(configured)["calm-bedroom"]
     assert new["status"] == "scheduled" and new["post_id"] != old["post_id"]
     (delete,) = api.requests("DELETE")
     assert delete.path == f"/api/posts/{old['post_id']}"

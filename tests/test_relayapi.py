@@ -19,9 +19,11 @@ from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import Retry
 from reconciler.providers.relayapi import RelayAPIProvider
 from tests.conftest import (
+    SALAD,
     TARGETS,
     Run,
     edit,
+    replaced,
     state,
 )
 from tests.emulators.openapi import REFERENCE, Spec
@@ -199,13 +201,7 @@ def test_a_pin_due_within_30_days_is_scheduled_and_replaced_before_its_time(
 def test_a_changed_pin_is_replaced_and_the_old_pin_unpublished(
     configured: Path, pinops: Run, api: RelayAPIEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["summer-salad"]
-    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
-    assert "-/+ replace summer-salad" in pinops("plan").out
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.err
-    new = state(configured)["summer-salad"]
+    old, new = replaced(configured, pinops, *SALAD)
     assert new["pin_id"] in api.pins and old["pin_id"] not in api.pins
     (unpublish,) = api.requests("POST", f"{POSTS}/{old['post_id']}/unpublish")
     assert unpublish.json == {"platforms": ["pinterest"]}

@@ -19,9 +19,11 @@ from reconciler.providers.base import Media, PinContent
 from reconciler.providers.http import Retry
 from reconciler.providers.zernio import ZernioProvider
 from tests.conftest import (
+    SALAD,
     TARGETS,
     Run,
     edit,
+    replaced,
     state,
 )
 from tests.emulators.openapi import REFERENCE, Spec
@@ -234,14 +236,7 @@ def test_a_title_only_change_under_media_base_url_is_published(
 def test_a_changed_pin_is_replaced_and_the_old_pin_unpublished(
     configured: Path, pinops: Run, api: ZernioEmulator
 ) -> None:
-    assert pinops("apply", "--yes").code == 0
-    old = state(configured)["summer-salad"]
-    edit(configured / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
-    plan = pinops("plan")
-    assert "-/+ replace summer-salad" in plan.out, plan.out
-    result = pinops("apply", "--yes")
-    assert result.code == 0, result.err
-    new = state(configured)["summer-salad"]
+    old, new = replaced(configured, pinops, *SALAD)
     assert new["pin_id"] != old["pin_id"]
     assert new["pin_id"] in api.pins and old["pin_id"] not in api.pins
     (unpublish,) = api.requests("POST", f"{POSTS}/{old['post_id']}/unpublish")

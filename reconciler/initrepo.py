@@ -11,11 +11,11 @@ never overwrites a file: if one exists, nothing is written. The templates ship i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from reconciler import schema
+from reconciler import config, credentials, schema
 from reconciler.errors import InputError
 from reconciler.installation import Install
 
@@ -31,6 +31,11 @@ WORKFLOWS = ("pinops-plan.yml", "pinops-apply.yml")
 # `init --matrix`: the apply workflow as one job per account, written as pinops-apply.yml.
 MATRIX = "pinops-apply-matrix.yml"
 MAX_PARALLEL = 4
+# The providers whose default variables the single apply workflow passes: the sandbox account of
+# the new pinops.yaml makes way for Pinterest (as its comment says). A matrix passes every one.
+SUGGESTED = ("pinterest",)
+# A role a workflow passes no secret for: a path on the machine that runs pinops.
+_LOCAL_ROLES = frozenset({"token_file"})
 
 
 @dataclass(frozen=True)
@@ -40,27 +45,48 @@ class Options:
     command: str = "pinops"  # how the workflows run pinops, global options included
     matrix: bool = False  # apply in one job per account
     max_parallel: int = MAX_PARALLEL  # how many of those jobs run at once
+    # The pinops.yaml written, whose accounts' variables the apply workflow passes.
+    config: bytes = field(default_factory=lambda: _template("pinops.yaml"))
 
 
 def _template(name: str) -> bytes:
     return resources.files("reconciler").joinpath("init_templates", name).read_bytes()
 
 
+def secret_variables(text: bytes, *, matrix: bool) -> list[str]:
+    """The variables the apply workflow passes from the environment's secrets: the defaults of
+    the suggested providers (every provider's for a matrix) and of each account of the pinops.yaml
+    `text`, and every variable an account names in its `credentials:` (names the schema keeps to
+    letters, digits and underscores). From credentials.DEFAULTS, the table pinops reads them by."""
+    accounts = config.parse(Path(), text).accounts.values()
+    providers = list(credentials.DEFAULTS) if matrix else list(SUGGESTED)
+    roles = [credentials.DEFAULTS[p] for p in providers] + [a.variables for a in accounts]
+    found = [v for each in roles for role, v in each.items() if role not in _LOCAL_ROLES]
+    return list(dict.fromkeys(found))
+
+
+def _secrets_env(names: list[str]) -> str:
+    """The env lines of the apply step that pass the secrets named, and only those."""
+    return "".join(f"          {name}: ${{{{ secrets.{name} }}}}\n" for name in names)
+
+
 def workflow(name: str, options: Options) -> str:
     """A workflow template with its placeholders filled in."""
     text = _template(name).decode("utf-8")
+    secrets = _secrets_env(secret_variables(options.config, matrix=name == MATRIX))
     return (
         text.replace("@INSTALL@", options.install.step())
         .replace("@PINOPS@", options.command)
         .replace("@BRANCH@", options.branch)
         .replace("@MAX_PARALLEL@", str(options.max_parallel))
+        .replace("          @SECRETS@\n", secrets)
     )
 
 
 def files(options: Options) -> dict[str, bytes]:
     """Every file `pinops init` writes, by path relative to the new repository."""
     written = {
-        "pinops.yaml": _template("pinops.yaml"),
+        "pinops.yaml": options.config,
         "pins/example.yaml": _template("example-pin.yaml"),
         "pins/media/example.png": _template("example.png"),
         f"schemas/{schema.PIN_FILE}": schema.schema_text(schema.PIN_FILE).encode("utf-8"),

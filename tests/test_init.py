@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler import initrepo, installation
+from reconciler import credentials, initrepo, installation
 from reconciler.cli import main
 from tests.conftest import PROJECT, Result
 from tests.gitrepos import git, isolate_git
@@ -330,3 +330,60 @@ def test_the_matrix_reports_every_account_in_one_comment(tmp_path: Path) -> None
     posted = (tmp_path / "posted.md").read_text(encoding="utf-8")
     assert posted.startswith("<!-- pinops-apply -->\n### Account acme\n\nacme: 3 created\n")
     assert "### Account globex\n\n**The apply failed before pinops could run**" in posted
+
+
+def _passed_secrets(workflow: str) -> dict[str, str]:
+    """The apply step's env entries that come from secrets."""
+    jobs = yaml.safe_load(workflow)["jobs"]
+    step = next(s for s in jobs["apply"]["steps"] if s["name"] == "Apply and commit the state")
+    return {k: v for k, v in step["env"].items() if "secrets." in v}
+
+
+@pytest.mark.parametrize("matrix", [False, True])
+def test_the_apply_workflow_passes_the_default_variables_from_one_table(matrix: bool) -> None:
+    options = initrepo.Options(install=installation.requested("."), branch="main", matrix=matrix)
+    providers = credentials.DEFAULTS if matrix else initrepo.SUGGESTED
+    expected = [
+        variable
+        for provider in providers
+        for role, variable in credentials.DEFAULTS[provider].items()
+        if role != "token_file"  # a path on the runner, not a secret
+    ]
+    name = initrepo.MATRIX if matrix else "pinops-apply.yml"
+    passed = _passed_secrets(initrepo.workflow(name, options))
+    assert passed == {v: f"${{{{ secrets.{v} }}}}" for v in expected}
+
+
+@pytest.mark.parametrize("matrix", [False, True])
+def test_the_apply_workflow_passes_the_variables_each_account_names(
+    tmp_path: Path, matrix: bool
+) -> None:
+    config = (
+        b"pins: pins/\nstate: pinops.state.json\naccounts:\n"
+        b"  acme:\n    provider: pinterest\n    credentials:\n"
+        b"      access_token: ACME_PINTEREST_TOKEN\n      token_file: ACME_TOKEN_FILE\n"
+        b"  globex:\n    provider: zernio\n    credentials: {api_key: GLOBEX_ZERNIO_KEY}\n"
+        b"  initech:\n    provider: postproxy\n"
+    )
+    options = initrepo.Options(
+        install=installation.requested("."), branch="main", matrix=matrix, config=config
+    )
+    written = initrepo.init(tmp_path, options)
+    assert "pinops.yaml" in written
+    assert (tmp_path / "pinops.yaml").read_bytes() == config
+    apply = (tmp_path / ".github/workflows/pinops-apply.yml").read_text(encoding="utf-8")
+    passed = _passed_secrets(apply)
+    for variable in ("ACME_PINTEREST_TOKEN", "GLOBEX_ZERNIO_KEY", "POSTPROXY_API_KEY"):
+        assert passed[variable] == f"${{{{ secrets.{variable} }}}}"
+    assert "ACME_TOKEN_FILE" not in apply  # a path on the runner: no secret holds it
+    assert "PINTEREST_ACCESS_TOKEN" in passed  # the defaults stay for accounts added later
+    assert "secrets." not in (tmp_path / ".github/workflows/pinops-plan.yml").read_text("utf-8")
+
+
+def test_init_says_which_secrets_the_apply_workflow_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = run(capsys, "init", str(tmp_path / "pins")).out
+    assert "The apply workflow passes the secrets PINTEREST_ACCESS_TOKEN," in said
+    assert "`credentials:` in pinops.yaml" in " ".join(said.split())
+    assert "as `NAME: ${{ secrets.NAME }}`" in " ".join(said.split())

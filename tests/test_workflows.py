@@ -119,6 +119,42 @@ def test_zizmor_finds_nothing_of_medium_severity_or_above(generated: list[Path])
     assert done.returncode == 0, done.stderr
 
 
+# A pinops.yaml whose accounts name their own variables: the apply workflows pass them too.
+OWN_VARIABLES = (
+    b"pins: pins/\nstate: pinops.state.json\naccounts:\n"
+    b"  acme:\n    provider: pinterest\n    credentials: {access_token: ACME_PINTEREST_TOKEN}\n"
+    b"  globex:\n    provider: zernio\n    credentials: {api_key: GLOBEX_ZERNIO_KEY}\n"
+)
+
+
+@needs("check-jsonschema")
+@needs("zizmor")
+def test_workflows_for_accounts_with_their_own_variables_are_valid_and_clean(
+    tmp_path: Path,
+) -> None:
+    found = []
+    for matrix in (False, True):
+        folder = tmp_path / f"matrix-{matrix}"
+        options = initrepo.Options(
+            install=INSTALLS[0], branch="main", matrix=matrix, config=OWN_VARIABLES
+        )
+        initrepo.init(folder, options)
+        apply = folder / ".github" / "workflows" / "pinops-apply.yml"
+        text = apply.read_text(encoding="utf-8")
+        for variable in ("ACME_PINTEREST_TOKEN", "GLOBEX_ZERNIO_KEY"):
+            assert f"          {variable}: ${{{{ secrets.{variable} }}}}\n" in text
+        found.append(str(apply))
+    schema = ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", *found]
+    checked = subprocess.run(schema, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    audit = ["zizmor", "--offline", "--no-config", "--no-ignores", "--min-severity", "medium"]
+    done = subprocess.run(
+        [*audit, "--format", "json", *found], capture_output=True, text=True, check=False
+    )
+    assert json.loads(done.stdout or "null") == [], done.stdout
+    assert done.returncode == 0, done.stderr
+
+
 def test_actions_are_pinned_by_commit_and_permissions_are_explicit(
     generated: list[Path],
 ) -> None:

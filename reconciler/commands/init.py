@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,17 @@ class Started:
             "GitHub,\ncreate an environment named `pinops` holding the provider's secrets, push, "
             "and open a\npull request: it is planned there, and merging into "
             f"{self.options.branch} publishes it;\nthe state is kept on the pinops-state branch."
+        )
+        passed = initrepo.secret_variables(self.options.config, matrix=self.options.matrix)
+        lines.append(
+            "\n"
+            + textwrap.fill(
+                f"The apply workflow passes the secrets {', '.join(passed)}. An account that "
+                "names its own variables (`credentials:` in pinops.yaml) reads only those: add "
+                "each to the env of the workflow's apply step, as `NAME: ${{ secrets.NAME }}`.",
+                width=90,
+                break_on_hyphens=False,
+            )
         )
         if self.options.matrix:
             lines.append(

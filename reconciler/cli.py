@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
-from reconciler import arguments, credentials, exitcodes, ghactions, redact
+from reconciler import arguments, credentials, exitcodes, logline, redact
 from reconciler.errors import ConfirmationRefused, PinopsError, ValidationFailed
 from reconciler.ghreporter import Reporter
 
@@ -72,7 +72,7 @@ def _guarded(args: argparse.Namespace, reporter: Reporter) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return exitcodes.ERROR
     except Exception as exc:  # the boundary: no traceback for users unless they ask
-        message = f"internal error: {type(exc).__name__}: {ghactions.escape(str(exc))}"
+        message = f"internal error: {type(exc).__name__}: {logline.escape(str(exc))}"
         reporter.failure(args.command, PinopsError(message, hint="run with --debug for details"))
         said = redact.redact(message) + " (run with --debug for details)\n"
         sys.stderr.write(traceback.format_exc() if args.debug else said)

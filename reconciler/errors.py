@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler import exitcodes
-from reconciler.ghactions import escape
+from reconciler.logline import escape
 
 
 @dataclass(frozen=True, order=True)

@@ -9,10 +9,8 @@ error alike; pinops writes them to standard error, so that standard output stays
 a workflow may save. The summary and outputs are files the runner names in GITHUB_STEP_SUMMARY
 and GITHUB_OUTPUT.
 
-`escape` is the one place that makes text from the repository, the state or a provider safe to
-print on a log line: the runner takes a line that starts (after blanks) with `::`, or holds `##[`
-anywhere, for a workflow command. Errors, plans and apply lines go through it; an annotation is
-itself a command, whose properties and message carry the runner's own %-escapes instead.
+Text printed on a log line is made safe for the runner by logline.escape; an annotation is itself
+a command, whose properties and message carry the runner's own %-escapes instead.
 """
 
 from __future__ import annotations
@@ -23,37 +21,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from reconciler import redact
-
-if TYPE_CHECKING:
-    from reconciler.errors import PinopsError, Problem
-
-# Characters that would end the line, move the cursor or hide text: C0 and C1 controls, DEL and
-# Unicode's own line and paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escaped(found: re.Match[str]) -> str:
-    char = found.group()
-    return _NAMED.get(char) or f"\\u{ord(char):04x}"
-
-
-def escape(text: str) -> str:
-    """`text` as one log line may show it: control characters (a newline above all) written as
-    escapes, and nothing the runner would read as a workflow command, wherever on the line the
-    text lands: `::` at its start becomes `\\::`, and `##[` becomes `#\\u0023[`. The escapes are
-    JSON's, so a JSON string stays a JSON string of the same value."""
-    text = _CONTROL.sub(_escaped, text)
-    if "##[" in text:
-        text = text.replace("##[", "#\\u0023[")
-    stripped = text.lstrip()
-    if stripped.startswith("::"):
-        text = text[: len(text) - len(stripped)] + "\\" + stripped
-    return text
+from reconciler.errors import PinopsError, Problem
 
 
 def active() -> bool:
@@ -66,12 +37,6 @@ def _data(text: str) -> str:
 
 def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def escape_lines(text: str) -> str:
-    """`text` with its own line breaks kept and each line escaped: for JSON (whose escapes these
-    are, so that it stays the same JSON) and other text laid out over several lines."""
-    return "\n".join(escape(line) for line in text.split("\n"))
 
 
 def workspace_prefix(root: Path) -> str:
@@ -102,8 +67,6 @@ def annotation(problem: Problem, prefix: str = "") -> str:
 
 def error_annotation(error: PinopsError, prefix: str = "") -> str:
     """`::error …::message (hint)` for an error that stopped a command, at its line if known."""
-    from reconciler.errors import Problem  # errors.py imports this module
-
     if error.location is not None:
         return annotation(Problem(error.location, error.message, error.hint), prefix)
     message = error.message + (f" ({error.hint})" if error.hint else "")

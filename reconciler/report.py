@@ -12,7 +12,7 @@ import yaml
 
 from reconciler import advice
 from reconciler.errors import Problem
-from reconciler.ghactions import escape, escape_lines
+from reconciler.logline import escape, escape_lines
 from reconciler.manifest import Pin
 from reconciler.outcome import Outcome
 from reconciler.pinfields import FIELD_ORDER
@@ -251,7 +251,7 @@ def summary(plan: Plan) -> str:
 
 
 def json_text(document: Any, *, sort_keys: bool = False, ensure_ascii: bool = False) -> str:
-    """A JSON document as printed: indented, each line escaped (see ghactions.escape_lines)."""
+    """A JSON document as printed: indented, each line escaped (see logline.escape_lines)."""
     text = json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
     return escape_lines(text) + "\n"
 

@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from reconciler import report
-from reconciler.ghactions import escape
+from reconciler.logline import escape
 
 if TYPE_CHECKING:
     from reconciler.outcome import Outcome, Step

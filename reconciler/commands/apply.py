@@ -11,8 +11,8 @@ from reconciler import exitcodes, review
 from reconciler.cancellation import Cancellation
 from reconciler.commands.plan import read_checksum
 from reconciler.errors import SafetyBlocked
-from reconciler.ghactions import escape
 from reconciler.gitstate import Pushed
+from reconciler.logline import escape
 from reconciler.outcome import Outcome, Progress
 from reconciler.review import Difference
 from reconciler.workspace import Planned, Workspace

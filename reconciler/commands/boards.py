@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import report
-from reconciler.ghactions import escape
+from reconciler.logline import escape
 from reconciler.workspace import Workspace
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from reconciler import boards, pinfields, recovery, report
 from reconciler.errors import PlanError, StateError
-from reconciler.ghactions import escape
+from reconciler.logline import escape
 from reconciler.state import Record, State
 from reconciler.statefile import StateFile
 from reconciler.workspace import Workspace

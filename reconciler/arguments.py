@@ -12,10 +12,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from reconciler import exitcodes
 
-# apply --parallel: accounts applied at once. Each waits on its own account's budget, so a worker
-# costs a thread, not another account's speed; more accounts queue for a worker (docs/agencies.md).
-DEFAULT_PARALLEL = 8
-
 DESCRIPTION = """\
 Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
 against the state file of what was published, and only what is new or changed is published.
@@ -35,6 +31,21 @@ examples:
 exit codes: {exitcodes.OK} ok, {exitcodes.ERROR} error, {exitcodes.CHANGES} changes to make (plan \
 --detailed-exitcode), {exitcodes.BLOCKED} blocked by a safety check
 """
+
+
+# In help, the library's default for `apply --parallel` (workers.DEFAULT_PARALLEL), read only when
+# help is shown: workers.py imports the planner, too much for every start.
+_PARALLEL = "@PARALLEL@"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def _expand_help(self, action: argparse.Action) -> str:
+        text = super()._expand_help(action)
+        if _PARALLEL in text:
+            from reconciler.workers import DEFAULT_PARALLEL
+
+            text = text.replace(_PARALLEL, str(DEFAULT_PARALLEL))
+        return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,7 +111,7 @@ def _global_options(parser: argparse.ArgumentParser, *, inherited: bool) -> None
 
 def parser() -> argparse.ArgumentParser:
     """The whole grammar: global options, commands, their options, help and examples."""
-    fmt = argparse.RawDescriptionHelpFormatter
+    fmt = _Formatter
     parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     _global_options(parser, inherited=False)
@@ -250,10 +261,10 @@ def parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--parallel",
         type=_workers,
-        default=DEFAULT_PARALLEL,
+        default=argparse.SUPPRESS,  # absent: the apply request's own default
         metavar="N",
         help="apply at most N accounts at once, one worker each, with its own pacing "
-        f"(default: {DEFAULT_PARALLEL}; 1 applies one account after another)",
+        f"(default: {_PARALLEL}; 1 applies one account after another)",
     )
 
     command(

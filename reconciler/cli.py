@@ -92,19 +92,19 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
 
         sys.stdout.write(init.run(arguments.request(init.Request, args)).text())
         return exitcodes.OK
-    from reconciler.commands import prepare, remembered
+    from reconciler.commands import authoring, prepare, remembered
 
-    kept = remembered.lookup(args.directory, vars(args)) if args.command == "plan" else None
+    kept = remembered.lookup(args.directory, args.command, vars(args))
     if kept is not None and (answer := kept.get()) is not None:
         sys.stdout.write(answer.out)
         sys.stderr.write(answer.err)
         return answer.code
     from reconciler.workspace import Workspace
 
-    authoring = args.command in ("render", "new")  # the manifests alone: no state, no secrets
-    branch = None if authoring else args.state_branch
+    manifests_only = authoring(args.command)
+    branch = None if manifests_only else args.state_branch
     with Workspace(args.directory, state_branch=branch) as workspace:
-        if not authoring:
+        if not manifests_only:
             reporter.mask(list(credentials.values(workspace.config.secret_variables)))
             base, commit = getattr(args, "base", None), getattr(args, "commit", False)
             if pulled := prepare(workspace, args.command, base=base, commit=commit):
@@ -119,25 +119,15 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
             case "apply":
                 return _apply(workspace, args, reporter)
             case "validate":
-                return _validate(workspace, args, reporter)
+                from reconciler.commands import validate
+
+                checked = validate.run(workspace, as_json=args.json)
+                sys.stdout.write(checked.text)
+                reporter.problems(checked.annotated)
+                return checked.code
             case _:
                 sys.stdout.write(_answer(workspace, args))
                 return exitcodes.OK
-
-
-def _validate(workspace: Workspace, args: argparse.Namespace, reporter: Reporter) -> int:
-    from reconciler import report
-    from reconciler.commands import validate
-
-    if args.json:  # problems are in the answer, not raised
-        answer, code = validate.as_json(workspace)
-        sys.stdout.write(answer)
-        return code
-    wanted = workspace.load_desired()
-    sys.stdout.write(report.problems_text(wanted.warnings))
-    reporter.problems(wanted.warnings)
-    print(validate.summary(wanted))
-    return exitcodes.OK
 
 
 def _plan(

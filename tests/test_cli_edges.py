@@ -109,3 +109,30 @@ def test_yes_at_the_prompt_applies(repo: Path) -> None:
     assert session.code == 0, session.screen
     assert "Apply complete: 8 created" in session.screen
     assert len(state(repo)) == 8
+
+
+def test_apply_parallel_defaults_to_the_librarys_number(capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler import workers
+    from reconciler.commands import apply
+
+    args = arguments.parser().parse_args(["apply"])
+    assert arguments.request(apply.Request, args).parallel == workers.DEFAULT_PARALLEL
+    args = arguments.parser().parse_args(["apply", "--parallel", "3"])
+    assert arguments.request(apply.Request, args).parallel == 3
+    with pytest.raises(SystemExit):
+        main(["apply", "--help"])
+    assert f"(default: {workers.DEFAULT_PARALLEL}; 1 applies" in capsys.readouterr().out
+
+
+def test_validate_prints_what_its_use_case_answers(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.commands import validate
+    from reconciler.workspace import Workspace
+
+    for as_json in (False, True):
+        with Workspace(repo) as workspace:
+            checked = validate.run(workspace, as_json=as_json)
+        flag = ["--json"] if as_json else []
+        assert main(["-C", str(repo), "validate", *flag]) == checked.code == 0
+        assert capsys.readouterr().out == checked.text

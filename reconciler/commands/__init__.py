@@ -15,8 +15,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from reconciler.workspace import Workspace
 
-# The commands that act on the configuration and manifests alone, never on the state.
-_STATELESS = ("validate", "boards", "sandbox", "accounts")
+# What each command reads beyond the configuration and manifests: the one table of it.
+# Authoring reads neither the state (nor its branch) nor the accounts' secrets; the stateless
+# commands open the accounts but never pull the state; init and schema open no repository.
+_AUTHORING = ("render", "new")
+_STATELESS = (*_AUTHORING, "validate", "boards", "sandbox", "accounts")
+_NO_REPOSITORY = ("init", "schema")
+
+
+def authoring(command: str) -> bool:
+    """Whether `command` works from the manifests alone: no state branch, no secrets to mask."""
+    return command in _AUTHORING
+
+
+def takes_state_branch(command: str) -> bool:
+    """Whether `--state-branch` means anything to `command`."""
+    return command not in _AUTHORING and command not in _NO_REPOSITORY
 
 
 def prepare(workspace: Workspace, command: str, *, base: str | None, commit: bool) -> str | None:

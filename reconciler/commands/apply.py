@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import exitcodes, review
+from reconciler import exitcodes, review, workers
 from reconciler.cancellation import Cancellation
 from reconciler.commands.plan import read_checksum
 from reconciler.errors import SafetyBlocked
@@ -73,7 +73,6 @@ class Applied:
 class Request:
     """What `pinops apply` is asked (its options of the same names)."""
 
-    parallel: int  # accounts applied at once (workers.py)
     planfile: Path | None = None
     yes: bool = False
     refresh: bool = False
@@ -83,6 +82,7 @@ class Request:
     base: str | None = None
     on_plan_drift: str | None = None
     accounts: list[str] | None = None
+    parallel: int = workers.DEFAULT_PARALLEL  # accounts applied at once
 
 
 class Run:

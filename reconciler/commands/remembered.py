@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from reconciler.workspace import Planned, Workspace
 
 
-def lookup(directory: Path, options: dict[str, Any]) -> Remembered | None:
+def lookup(directory: Path, command: str, options: dict[str, Any]) -> Remembered | None:
     """The plan's answer as a run with the same `options` on the same files gave it; None for
-    the plans that read more than the files: a state branch, git changes or a base branch, a
-    refresh, GitHub's outputs, a file written."""
+    every other command, and for the plans that read more than the files: a state branch, git
+    changes or a base branch, a refresh, GitHub's outputs, a file written."""
     from reconciler import config, results
 
+    if command != "plan":
+        return None
     if any(options[name] for name in ("state_branch", "changed", "base", "refresh", "out")):
         return None
     if ghactions.active():

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from reconciler import exitcodes, report
 from reconciler.desired import Desired
 from reconciler.errors import Problem, ValidationFailed
 from reconciler.workspace import Workspace
 
 
-def as_json(workspace: Workspace) -> tuple[str, int]:
-    """The answer of `validate --json`, and its exit code: problems are in it, not raised."""
+@dataclass(frozen=True)
+class Checked:
+    """What `pinops validate` answers: the text to print, its exit code, and the warnings that a
+    GitHub Actions job also shows on their lines (none for --json: its answer holds them)."""
+
+    text: str
+    code: int = exitcodes.OK
+    annotated: list[Problem] = field(default_factory=list)
+
+
+def run(workspace: Workspace, *, as_json: bool) -> Checked:
+    """Check every manifest. Problems are raised (ValidationFailed), except with `as_json`, whose
+    answer holds them."""
     try:
         wanted = workspace.load_desired()
     except ValidationFailed as exc:
-        return document(exc.problems, valid=False), exitcodes.ERROR
-    return document(wanted.warnings, valid=True), exitcodes.OK
+        if not as_json:
+            raise
+        return Checked(document(exc.problems, valid=False), exitcodes.ERROR)
+    if as_json:
+        return Checked(document(wanted.warnings, valid=True))
+    text = report.problems_text(wanted.warnings) + summary(wanted) + "\n"
+    return Checked(text, annotated=wanted.warnings)
 
 
 def document(problems: list[Problem], *, valid: bool) -> str:

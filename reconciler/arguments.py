@@ -10,12 +10,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from reconciler import exitcodes
+from reconciler import commands, exitcodes
 
 DESCRIPTION = """\
 Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
 against the state file of what was published, and only what is new or changed is published.
 """
+
+EXIT_CODES = f"""\
+exit codes: {exitcodes.OK} ok, {exitcodes.ERROR} error, {exitcodes.CHANGES} changes to make (plan \
+--detailed-exitcode), {exitcodes.BLOCKED} blocked by a safety check
+"""
+# The commands whose exit code a script or workflow reads: their help says what it means.
+_EXIT_CODES_SHOWN = ("plan", "apply", "validate")
 
 EPILOG = f"""\
 examples:
@@ -28,9 +35,7 @@ examples:
   pinops init my-pins             start a content repository with GitHub workflows
   pinops plan -C path/to/repo     work on another repository (global options go anywhere)
 
-exit codes: {exitcodes.OK} ok, {exitcodes.ERROR} error, {exitcodes.CHANGES} changes to make (plan \
---detailed-exitcode), {exitcodes.BLOCKED} blocked by a safety check
-"""
+{EXIT_CODES}"""
 
 
 # In help, the library's default for `apply --parallel` (workers.DEFAULT_PARALLEL), read only when
@@ -68,6 +73,23 @@ def request(kind: type[Request], args: argparse.Namespace) -> Request:
     return kind(**given)
 
 
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, parsed; an option the command does not know is refused with that
+    command's usage (argparse's own would show the top level's)."""
+    grammar = parser()
+    found, unknown = grammar.parse_known_args(argv)
+    if unknown:
+        where: argparse.ArgumentParser = grammar
+        for dest in ("command", "state_command"):
+            chosen = getattr(found, dest, None)
+            groups = [a for a in where._actions if isinstance(a, argparse._SubParsersAction)]
+            if chosen is None or not groups:
+                break
+            where = groups[0].choices[chosen]
+        where.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return found
+
+
 def version() -> str:
     try:
         return metadata.version("pinops")
@@ -85,9 +107,12 @@ def _workers(text: str) -> int:
     return number
 
 
-def _global_options(parser: argparse.ArgumentParser, *, inherited: bool) -> None:
-    """Options every command takes, before or after its name. Where they are inherited, absent
-    means "as given before the command" (SUPPRESS leaves the value set there alone)."""
+def _global_options(
+    parser: argparse.ArgumentParser, *, inherited: bool, command: str | None = None
+) -> None:
+    """Options every command takes, before or after its name; after it, only those that mean
+    something to that command (commands/ says which). Where they are inherited, absent means "as
+    given before the command" (SUPPRESS leaves the value set there alone)."""
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if inherited else value
@@ -98,9 +123,13 @@ def _global_options(parser: argparse.ArgumentParser, *, inherited: bool) -> None
         default=default(False),
         help="show debug logs and tracebacks",
     )
+    if command is not None and not commands.opens_directory(command):
+        return
     parser.add_argument(
         "-C", dest="directory", type=Path, default=default(Path()), metavar="DIR", help="run in DIR"
     )
+    if command is not None and not commands.takes_state_branch(command):
+        return
     parser.add_argument(
         "--state-branch",
         metavar="BRANCH",
@@ -115,18 +144,20 @@ def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     _global_options(parser, inherited=False)
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, inherited=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    named = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(
-        name: str, summary: str, example: str, group: argparse._SubParsersAction[Any] = commands
+        name: str, summary: str, example: str, group: argparse._SubParsersAction[Any] = named
     ) -> argparse.ArgumentParser:
+        top = name if group is named else "state"
+        common = argparse.ArgumentParser(add_help=False)
+        _global_options(common, inherited=True, command=top)
+        codes = f"\n{EXIT_CODES}" if name in _EXIT_CODES_SHOWN and group is named else ""
         return group.add_parser(  # type: ignore[no-any-return]
             name,
             help=summary,
             description=summary,
-            epilog=f"example:\n  {example}",
+            epilog=f"example:\n  {example}\n{codes}",
             formatter_class=fmt,
             parents=[common],
         )

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         # the like instead of a crash halfway through the output.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
-    args = arguments.parser().parse_args(argv)
+    args = arguments.parse(argv)
     reporter = Reporter(args.directory)
     reporter.mask([os.environ.get(name) for name in redact.CREDENTIAL_VARIABLES])
     stdout, stderr = sys.stdout, sys.stderr

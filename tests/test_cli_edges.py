@@ -136,3 +136,43 @@ def test_validate_prints_what_its_use_case_answers(
         flag = ["--json"] if as_json else []
         assert main(["-C", str(repo), "validate", *flag]) == checked.code == 0
         assert capsys.readouterr().out == checked.text
+
+
+def _help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_each_command_shows_only_the_global_options_it_reads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in (["plan"], ["apply"], ["validate"], ["state", "list"], ["boards"]):
+        assert "--state-branch" in _help(capsys, *command), command
+    for command in (["init"], ["schema"], ["render"], ["new"]):
+        assert "--state-branch" not in _help(capsys, *command), command
+    assert "-C DIR" not in _help(capsys, "schema")
+    assert "-C DIR" in _help(capsys, "render")
+    assert "--debug" in _help(capsys, "schema")
+
+
+def test_the_commands_a_script_checks_say_their_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in ("plan", "apply", "validate"):
+        assert arguments.EXIT_CODES in _help(capsys, command), command
+    assert "exit codes:" not in _help(capsys, "render")
+    assert arguments.EXIT_CODES in _help(capsys)
+
+
+def test_an_unknown_option_shows_the_usage_of_its_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in (["plan"], ["state", "list"]):
+        with pytest.raises(SystemExit) as exited:
+            main([*command, "--frobnicate"])
+        assert exited.value.code == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: pinops {' '.join(command)} [-h]"), err
+        assert err.endswith("error: unrecognized arguments: --frobnicate\n")

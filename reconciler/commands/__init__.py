@@ -28,6 +28,11 @@ def authoring(command: str) -> bool:
     return command in _AUTHORING
 
 
+def opens_directory(command: str) -> bool:
+    """Whether `-C DIR` means anything to `command` (schema prints what pinops holds)."""
+    return command != "schema"
+
+
 def takes_state_branch(command: str) -> bool:
     """Whether `--state-branch` means anything to `command`."""
     return command not in _AUTHORING and command not in _NO_REPOSITORY

@@ -8,7 +8,6 @@ why: a URL is never fetched), when it goes out, and the advice on it.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler import repofiles, timestamps
+from reconciler import repofiles, timestamps, worddiff
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
@@ -31,7 +30,6 @@ MEDIA_FOLDER = "media"
 LABELS = {"noop": "unchanged"}
 _TEXT_FIELDS = ("title", "description", "link", "alt_text", "board", "section", "dominant_color")
 _DUE = re.compile(r"due about (\S+)")
-_WORDS = re.compile(r"\s+|[^\s]+")
 
 
 @dataclass(frozen=True)
@@ -117,20 +115,9 @@ def domain(link: str) -> str:
 
 def word_diff(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Both texts as runs of words marked `same`, `del` (only in old) or `ins` (only in new)."""
-    a, b = _WORDS.findall(old), _WORDS.findall(new)
-    before: list[tuple[str, str]] = []
-    after: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            before.append(("same", "".join(a[i1:i2])))
-            after.append(("same", "".join(b[j1:j2])))
-            continue
-        if i2 > i1:
-            before.append(("del", "".join(a[i1:i2])))
-        if j2 > j1:
-            after.append(("ins", "".join(b[j1:j2])))
-    return before, after
+    found = worddiff.runs(old, new)
+    before = [run for run in found if run[0] != worddiff.INSERTED]
+    return before, [run for run in found if run[0] != worddiff.DELETED]
 
 
 class _Media:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from collections import Counter
 from typing import Any
 
 import yaml
 
-from reconciler import advice
+from reconciler import advice, worddiff
 from reconciler.errors import Problem
 from reconciler.logline import escape, escape_lines
 from reconciler.manifest import Pin
@@ -69,24 +67,19 @@ def _same_media(before: Any, after: Any) -> bool:
 def word_diff(old: str, new: str) -> Line:
     """What changed between two long strings, word by word: removed words as [-…-], added as
     {+…+} (as git's --word-diff writes them), with a few unchanged words around each change."""
-    before = _WORDS.findall(json.dumps(old, ensure_ascii=False)[1:-1])
-    after = _WORDS.findall(json.dumps(new, ensure_ascii=False)[1:-1])
-    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    before, after = (json.dumps(text, ensure_ascii=False)[1:-1] for text in (old, new))
+    found = worddiff.runs(before, after)
     line: Line = [('"', "")]
-    for number, (op, i1, i2, j1, j2) in enumerate(opcodes):
-        if op == "equal":
-            first, last = number == 0, number == len(opcodes) - 1
-            same = _context(before[i1:i2], keep_head=not first, keep_tail=not last)
+    for number, (kind, text) in enumerate(found):
+        if kind == worddiff.SAME:
+            first, last = number == 0, number == len(found) - 1
+            same = _context(worddiff.words(text), keep_head=not first, keep_tail=not last)
             line.append((escape(same), ""))
-            continue
-        if i2 > i1:
-            line.append(("[-" + escape("".join(before[i1:i2])) + "-]", "removed"))
-        if j2 > j1:
-            line.append(("{+" + escape("".join(after[j1:j2])) + "+}", "added"))
+        elif kind == worddiff.DELETED:
+            line.append(("[-" + escape(text) + "-]", "removed"))
+        else:
+            line.append(("{+" + escape(text) + "+}", "added"))
     return [*line, ('"', "")]
-
-
-_WORDS = re.compile(r"\s+|\S+")
 
 
 def _context(tokens: list[str], *, keep_head: bool, keep_tail: bool) -> str:

@@ -119,3 +119,14 @@ def test_drift_in_a_long_value_is_shown_word_by_word(repo: Path, pinops: Run) ->
         '  ~ summer-salad: description since published: "… A side for every '
         '[-barbecue.-]{+picnic.+}"\n'
     ) in pinops("refresh").out
+
+
+def test_the_word_runs_give_both_texts_back() -> None:
+    from reconciler import worddiff
+
+    old, new = "Easy pasta  for two, in ten minutes", "Easy pasta for four, in ten minutes!"
+    found = worddiff.runs(old, new)
+    assert "".join(t for k, t in found if k != worddiff.INSERTED) == old
+    assert "".join(t for k, t in found if k != worddiff.DELETED) == new
+    assert (worddiff.DELETED, "two,") in found and (worddiff.INSERTED, "four,") in found
+    assert found[0] == (worddiff.SAME, "Easy pasta")

@@ -233,14 +233,19 @@ def _not_allowed(error: ValidationError, doc: Document, path: JsonPath, field: s
     )
 
 
-def _no_shape(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem | None:  # noqa: ARG001
-    if path:
-        return None
-    return Problem(
-        doc.location(path),
-        "a manifest holds one pin (a mapping with `id`) or a `pins:` list",
-        "add `id:` to describe one pin, or put pins under `pins:`",
-    )
+def _no_match(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
+    """A value none of a field's alternatives takes (anyOf, oneOf): said in words, with what the
+    field takes. At the top of a manifest: neither one pin nor a list of them."""
+    if not path:
+        return Problem(
+            doc.location(path),
+            "a manifest holds one pin (a mapping with `id`) or a `pins:` list",
+            "add `id:` to describe one pin, or put pins under `pins:`",
+        )
+    alternatives: Any = error.validator_value
+    kinds = [_article(str(s["type"])) for s in alternatives if isinstance(s.get("type"), str)]
+    hint = _pattern_hint(field) or (f"use {' or '.join(kinds)}" if kinds else "")
+    return Problem(doc.location(path), f"{field} {error.instance!r} is not valid", hint)
 
 
 def _out_of_range(error: ValidationError, doc: Document, path: JsonPath, field: str) -> Problem:
@@ -258,7 +263,8 @@ _EXPLAINED: dict[str, _Explain] = {
     "pattern": _invalid,
     "not": _taken,
     "enum": _not_allowed,
-    "oneOf": _no_shape,
+    "oneOf": _no_match,
+    "anyOf": _no_match,
     "minimum": _out_of_range,
     "maximum": _out_of_range,
 }

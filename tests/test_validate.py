@@ -151,3 +151,14 @@ def test_a_sandbox_board_typo_is_reported_where_it_is_written(pinops: Run, repo:
         "'main' (did you mean 'Recipes'? boards there: Home Decor, Recipes, Weeknight Dinners)\n"
         "error: 1 problem found\n"
     )
+
+
+def test_a_value_no_alternative_takes_is_said_in_words(pinops: Run, repo: Path) -> None:
+    edit(repo / "pinops.yaml", "max_deletes: 25%", "max_deletes: lots")
+    result = pinops("validate")
+    assert result.code == 1
+    assert result.err.startswith(
+        "pinops.yaml:11:16: error: max_deletes 'lots' is not valid "
+        "(a count, or a percentage such as 25%)\n"
+    ), result.err
+    assert "given schemas" not in result.err

@@ -70,6 +70,13 @@ class PinopsError(Exception):
         text = f"{self.location}: {message}" if self.location else message
         return f"{text} ({escape(self.hint)})" if self.hint else text
 
+    def line(self) -> str:
+        """The error as standard error shows it, in the form of a problem's line when it has a
+        location (`FILE:LINE:COLUMN: error: message (hint)`), else `error: message (hint)`."""
+        if self.location is None:
+            return f"error: {self}"
+        return str(Problem(self.location, self.message, self.hint))
+
 
 class InputError(PinopsError):
     pass

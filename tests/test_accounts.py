@@ -141,12 +141,12 @@ def test_a_posting_service_account_reads_its_own_api_key(
     [
         (
             "api_key: ACME_KEY",
-            "pinops.yaml:5:7: accounts.acme.credentials.api_key: the pinterest provider has no "
-            "credential 'api_key'",
+            "pinops.yaml:5:7: error: accounts.acme.credentials.api_key: the pinterest provider has "
+            "no credential 'api_key'",
         ),
         (
             "access_token: GITHUB_TOKEN",
-            "pinops.yaml:5:7: accounts.acme.credentials.access_token names GITHUB_TOKEN, a "
+            "pinops.yaml:5:7: error: accounts.acme.credentials.access_token names GITHUB_TOKEN, a "
             "variable of the runner or of pinops",
         ),
         ("access_token: acme-token", "pinops.yaml:5:21"),

@@ -280,7 +280,7 @@ def test_a_pins_folder_linked_outside_is_an_error_not_zero_pins(
     config = repo / "pinops.yaml"
     config.write_text(config.read_text().replace("pins: pins/", "pins: linked/"))
     (repo / "linked").symlink_to(target)
-    refused(pinops, "error: pinops.yaml:3:7: pins path 'linked/' is a symlink to ")
+    refused(pinops, "pinops.yaml:3:7: error: pins path 'linked/' is a symlink to ")
 
 
 @pytest.mark.usefixtures("published")
@@ -291,7 +291,7 @@ def test_the_default_pins_folder_linked_to_etc_is_an_error(pinops: Run, repo: Pa
     (repo / "pins").symlink_to("/etc")
     result = pinops("plan")
     assert result.code == 1
-    assert "error: pinops.yaml: pins path 'pins/' is a symlink to /etc, outside" in result.err
+    assert "pinops.yaml: error: pins path 'pins/' is a symlink to /etc, outside" in result.err
     (repo / "pins").unlink()
     (repo / "real-pins").rename(repo / "pins")
 
@@ -302,7 +302,7 @@ def test_pinops_yaml_linked_outside_is_refused(pinops: Run, repo: Path) -> None:
     (repo / "pinops.yaml").symlink_to(outside)
     result = pinops("validate")
     assert result.code == 1
-    assert "pinops.yaml: pinops.yaml is a symlink to " in result.err
+    assert "pinops.yaml: error: pinops.yaml is a symlink to " in result.err
     assert "Traceback" not in result.err
 
 

@@ -39,7 +39,7 @@ def test_base_url_outside_the_documented_hosts_is_a_located_error(
         result = pinops(*command)
         assert result.code == 1, result
         assert "Traceback" not in result.err
-        assert "error: pinops.yaml:8:15: accounts.main.base_url " in result.err, result.err
+        assert "pinops.yaml:8:15: error: accounts.main.base_url " in result.err, result.err
     assert not (repo / "pinops.state.json").exists()
 
 

@@ -350,7 +350,7 @@ def test_an_unknown_board_is_planned_by_name_and_stops_apply_before_publishing(
     result = pinops("apply", "--yes")
     assert result.code == 1
     assert result.err == (
-        "error: pins/home/living-spaces.yaml:3:10: board 'Home Dekor' does not exist in account "
+        "pins/home/living-spaces.yaml:3:10: error: board 'Home Dekor' does not exist in account "
         "'main' (pin 'calm-bedroom'); nothing was published (did you mean 'Home Decor'? "
         "boards there: Home Decor, Recipes, Weeknight Dinners)\n"
     )

@@ -151,7 +151,7 @@ def test_credentials_redirected_by_a_pull_request_are_named_in_the_comment_and_r
     assert comment.out.startswith("<!-- pinops-plan -->\n## pinops plan\n")
     assert "<code>pinops.yaml:8:15</code>" in comment.out
     assert "sends the pinterest credentials to evil.example" in comment.out
-    assert "pinops.yaml:8:15: accounts.main.base_url sends the pinterest credentials" in text.err
+    assert "pinops.yaml:8:15: error: accounts.main.base_url sends the pinterest" in text.err
     before = published(runner)
     merged = merge_run(capsys, runner, "redirect", reviewed)
     assert merged.code == 1

@@ -459,7 +459,7 @@ def test_a_disk_full_at_the_final_state_write_loses_nothing(
         _, err = process.communicate(timeout=60)
         text = err.decode()
         assert process.returncode == 1, text
-        assert f"error: {STATE}: cannot write the state file: File too large" in text
+        assert f"{STATE}: error: cannot write the state file: File too large" in text
         assert "a re-run is safe" in text
         assert runner.made() == 24
         # The state reached the remote all the same.

@@ -162,3 +162,14 @@ def test_a_value_no_alternative_takes_is_said_in_words(pinops: Run, repo: Path) 
         "(a count, or a percentage such as 25%)\n"
     ), result.err
     assert "given schemas" not in result.err
+
+
+def test_an_error_at_a_place_reads_as_a_problem_does(pinops: Run, repo: Path) -> None:
+    edit(repo / "pinops.yaml", "max_deletes: 25%", "max_deletes: 25%\n  max_deletes: 3")
+    duplicate = pinops("validate")  # an error raised alone, not a list of problems
+    assert duplicate.code == 1
+    assert duplicate.err.startswith("pinops.yaml:12:3: error: duplicate key 'max_deletes'")
+    edit(repo / "pinops.yaml", "\n  max_deletes: 3", "")
+    unplaced = pinops("apply", "nowhere.json")  # no file to point at: the error comes first
+    assert unplaced.code == 1
+    assert unplaced.err.startswith("error: "), unplaced.err

@@ -19,7 +19,7 @@ def text(error: PinopsError) -> str:
 
     if isinstance(error, ValidationFailed):
         return report.problems_text(error.problems) + f"error: {error.message}\n"
-    return f"error: {redact.redact(str(error))}\n"
+    return redact.redact(error.line()) + "\n"
 
 
 def interrupted(command: str) -> str:

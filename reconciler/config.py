@@ -153,7 +153,6 @@ class Config:
                 known = ", ".join(self.accounts)
                 raise InputError(
                     f"--account {name}: there is no account '{name}' in {CONFIG_FILE}",
-                    location=Location(CONFIG_FILE),
                     hint=(f"did you mean '{close[0]}'? " if close else "")
                     + f"the accounts are: {known}",
                 )

@@ -47,6 +47,11 @@ def load(path: Path) -> dict[str, Any] | None:
         raise PlanError(
             f"{path} is not a plan saved by pinops", hint="save one with: pinops plan --out FILE"
         )
+    if "format_version" not in data:
+        raise PlanError(
+            f"{path} is not a plan saved by pinops: it has no format_version",
+            hint="save one with: pinops plan --out FILE",
+        )
     if data.get("format_version") != FORMAT_VERSION:
         raise PlanError(
             f"{path} was saved by another version of pinops (plan format "

@@ -308,7 +308,7 @@ class _Builder:
         if key in parent.data:
             first_line, _ = self.doc.keys[path]
             raise self.refuse(
-                f"duplicate key {key!r} (first set on line {first_line})",
+                f"duplicate key {key!r}, first set on line {first_line}",
                 mark,
                 "keep only one of them",
             )

@@ -65,7 +65,7 @@ def test_duplicate_keys(pinops: Run, repo: Path) -> None:
     (repo / "pins/dupe.yaml").write_text(
         "id: a\nlink: https://example.com/\nlink: https://evil.example/\n"
     )
-    refused(pinops, "pins/dupe.yaml:3:1: error: duplicate key 'link' (first set on line 2)")
+    refused(pinops, "pins/dupe.yaml:3:1: error: duplicate key 'link', first set on line 2 (keep")
 
 
 @pytest.mark.usefixtures("published")

@@ -203,3 +203,56 @@ def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
 def test_outside_a_content_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(tmp_path), "plan"]) == 1
     assert "no pinops.yaml found" in capsys.readouterr().err
+
+
+def test_render_says_when_no_pin_matches(pinops: Run) -> None:
+    result = pinops("render", "zzz*")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err == (
+        "error: no pin matches zzz* (give pin ids (* and ? match); pinops render alone shows "
+        "every pin)\n"
+    )
+    assert pinops("render", "easy-*").code == 0
+
+
+def test_an_unknown_account_on_the_command_line_has_no_file_location(pinops: Run) -> None:
+    result = pinops("plan", "--account", "mian")
+    assert result.code == 1
+    assert result.err.startswith(
+        "error: --account mian: there is no account 'mian' in pinops.yaml (did you mean 'main'?"
+    ), result.err
+
+
+def test_hints_are_never_in_doubled_parentheses(pinops: Run) -> None:
+    result = pinops("import", "no-such-pin", "999")
+    assert result.code == 1
+    assert "))" not in result.err and ") (" not in result.err, result.err
+    assert "(declare the pin first; name it by its id, or id@board" in result.err
+
+
+def test_a_json_file_that_is_no_plan_is_said_to_be_none(pinops: Run, repo: Path) -> None:
+    (repo / "other.json").write_text('{"changes": []}', encoding="utf-8")
+    result = pinops("apply", "--reviewed", str(repo / "other.json"), "--yes")
+    assert result.code == 1
+    assert "other.json is not a plan saved by pinops" in result.err
+    assert "None" not in result.err
+
+
+def test_a_preview_of_one_pin_says_pin(pinops: Run, repo: Path, tmp_path: Path) -> None:
+    for manifest in (PASTA, "pins/home/living-spaces.yaml", "pins/shop/products.yaml"):
+        (repo / manifest).unlink()
+    result = pinops("preview", "--out", str(tmp_path / "page"))
+    assert result.code == 0, result.err
+    assert "Wrote the preview of 1 pin (" in result.out
+
+
+def test_accounts_name_an_environment_only_for_secrets(pinops: Run, repo: Path) -> None:
+    edit(
+        repo / "pinops.yaml",
+        "accounts:\n",
+        "accounts:\n  brand:\n    provider: zernio\n    environment: pinops-brand\n",
+    )
+    assert pinops("accounts").out == (
+        "brand: zernio, secrets in environment pinops-brand\nmain: sandbox, no secrets\n"
+    )

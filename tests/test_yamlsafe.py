@@ -43,7 +43,7 @@ def test_billion_laughs_is_refused_before_expanding() -> None:
 def test_duplicate_keys_are_reported_at_the_second() -> None:
     error = error_of("id: a\ntitle: One\ntitle: Two\n")
     assert str(error) == (
-        "pins/x.yaml:3:1: duplicate key 'title' (first set on line 2) (keep only one of them)"
+        "pins/x.yaml:3:1: duplicate key 'title', first set on line 2 (keep only one of them)"
     )
 
 

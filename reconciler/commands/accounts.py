@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.config import Config
+from reconciler import credentials
+from reconciler.config import Account, Config
 
 
 def listing(config: Config, *, as_json: bool) -> str:
@@ -16,6 +17,11 @@ def listing(config: Config, *, as_json: bool) -> str:
             {"name": a.name, "provider": a.provider, "environment": a.environment} for a in accounts
         ]
         return json.dumps(found, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return "".join(
-        f"{a.name}: {a.provider}, secrets in environment {a.environment}\n" for a in accounts
-    )
+    return "".join(f"{a.name}: {a.provider}, {_secrets(a)}\n" for a in accounts)
+
+
+def _secrets(account: Account) -> str:
+    """Where the account's secrets are kept, for an account that has any."""
+    if not credentials.secret_variables(account.variables):
+        return "no secrets"
+    return f"secrets in environment {account.environment}"

@@ -11,7 +11,6 @@ from reconciler.workspace import Workspace
 def run(workspace: Workspace, out: Path, *, planfile: Path | None, everything: bool) -> str:
     """Write the page; what to tell whoever asked for it."""
     written = preview.of_workspace(workspace, out, planfile=planfile, everything=everything)
-    return (
-        f"Wrote the preview of {written.cards} pins ({written.thumbnails} thumbnails) to "
-        f"{written.index}; open it in a browser.\n"
-    )
+    pins = f"{written.cards} pin{'' if written.cards == 1 else 's'}"
+    thumbnails = f"{written.thumbnails} thumbnail{'' if written.thumbnails == 1 else 's'}"
+    return f"Wrote the preview of {pins} ({thumbnails}) to {written.index}; open it in a browser.\n"

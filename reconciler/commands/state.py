@@ -132,7 +132,7 @@ class StateEditor:
             if target is None:
                 raise PlanError(
                     f"'{key}' is not declared in the manifests",
-                    hint="declare the pin first (its id, or id@board for a pin on several boards)",
+                    hint="declare the pin first; name it by its id, or id@board on several boards",
                 )
             state = self.store.read()
             if key in state.pins:

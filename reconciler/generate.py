@@ -102,8 +102,8 @@ def _text(content: bytes, name: str) -> str:
         # utf-8-sig: spreadsheets often save CSV with a byte order mark.
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        message = f"the data file is not valid UTF-8 (byte {exc.start})"
-        raise _Refused(Location(name), message, "save it as UTF-8") from None
+        where = yamlsafe.undecodable(exc, name)
+        raise _Refused(where, "the data file is not valid UTF-8", "save it as UTF-8") from None
 
 
 def _csv_rows(content: bytes, name: str) -> list[Row]:
@@ -150,7 +150,12 @@ def _csv_rows(content: bytes, name: str) -> list[Row]:
                     )
             rows.append(Row(len(rows) + 1, dict(zip(columns, record, strict=True))))
     except csv.Error as exc:
-        raise _Refused(Location(name, reader.line_num, 1), f"invalid CSV: {exc}") from None
+        raise _Refused(
+            Location(name, reader.line_num, 1),
+            f"invalid CSV: {exc}",
+            "put a cell holding commas, quotes or line breaks in double quotes, and double each "
+            'quote inside it: "Say ""cheese"", please"',
+        ) from None
     return rows
 
 

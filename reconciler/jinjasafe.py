@@ -28,7 +28,7 @@ from jinja2 import (
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from reconciler.jinjabounds import (
     BUDGET_VAR,
@@ -306,6 +306,9 @@ def render(source: str, context: dict[str, Any], field: str) -> str:
     except UndefinedError as exc:
         raise TemplateFailure(str(exc), _undefined_hint(str(exc))) from None
     except (SecurityError, OverflowError) as exc:
+        if "MAX_RANGE" in str(exc):  # the sandbox's own words name its constant
+            said = f"range() may count at most {MAX_RANGE:,} numbers"
+            raise TemplateFailure(f"template refused: {said}", "use a smaller range") from None
         raise TemplateFailure(
             f"template refused: {exc}", "templates may read vars, pin and row and use filters"
         ) from None

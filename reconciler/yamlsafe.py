@@ -93,6 +93,13 @@ def _location(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+def undecodable(error: UnicodeDecodeError, file: str) -> Location:
+    """Where the bytes that are not UTF-8 stop being it: the line, and the column in characters."""
+    before = error.object[: error.start]
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1
+    return Location(file, before.count(b"\n") + 1, column)
+
+
 def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
     """Parse one YAML document; raise InputError with a location for anything unsafe or broken.
 
@@ -110,8 +117,8 @@ def load(text: str | bytes, file: str, *, libyaml: bool = LIBYAML) -> Document:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"the file is not valid UTF-8 (byte {exc.start})",
-                location=Location(file),
+                "the file is not valid UTF-8",
+                location=undecodable(exc, file),
                 hint="save it as UTF-8",
             ) from None
     try:

@@ -179,7 +179,7 @@ def test_an_id_that_is_not_valid_after_expansion(pinops: Run, repo: Path) -> Non
         ("sku,,price\n", "products.csv:1:1", "column 2 has no name"),
         ("sku,name\nA1,Pan\nB2,Pot,extra\n", "products.csv:3:1", "this row has 3 cells"),
         ('sku,name\nA1,"unclosed\n', "products.csv:2:1", "invalid CSV"),
-        (b"sku,name\nA1,\xff\n", "products.csv", "the data file is not valid UTF-8"),
+        (b"sku,name\nA1,\xff\n", "products.csv:2:4", "the data file is not valid UTF-8"),
     ],
 )
 def test_bad_csv_files_are_located(

@@ -173,3 +173,21 @@ def test_an_error_at_a_place_reads_as_a_problem_does(pinops: Run, repo: Path) ->
     unplaced = pinops("apply", "nowhere.json")  # no file to point at: the error comes first
     assert unplaced.code == 1
     assert unplaced.err.startswith("error: "), unplaced.err
+
+
+def test_a_file_that_is_not_utf8_is_located_at_its_first_bad_byte(pinops: Run, repo: Path) -> None:
+    (repo / "pins" / "latin1.yaml").write_bytes(b"id: latin\ntitle: Cr\xe8me br\xfbl\xe9e\n")
+    result = pinops("validate")
+    assert result.code == 1
+    assert result.err.startswith(
+        "pins/latin1.yaml:2:10: error: the file is not valid UTF-8 (save it as UTF-8)\n"
+    ), result.err
+
+
+def test_a_csv_file_that_cannot_be_read_says_how_to_quote(pinops: Run, repo: Path) -> None:
+    data = repo / "pins/shop/products.csv"
+    data.write_text(data.read_text(encoding="utf-8") + 'XX-1,"unclosed\n', encoding="utf-8")
+    result = pinops("validate")
+    assert result.code == 1
+    assert "error: invalid CSV: " in result.err
+    assert "in double quotes, and double each quote inside it" in result.err

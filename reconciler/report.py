@@ -202,10 +202,6 @@ def text(lines: list[Line]) -> str:
     return "".join("".join(part for part, _style in line) + "\n" for line in lines)
 
 
-def plan_text(plan: Plan) -> str:
-    return text(plan_lines(plan))
-
-
 def _drift_lines(plan: Plan) -> list[Line]:
     if not plan.drift:
         return []

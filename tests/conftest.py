@@ -142,6 +142,15 @@ def _private_cache(
 
 
 @pytest.fixture
+def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """git reads no configuration of this machine's user (tests.gitrepos.isolate_git); a module
+    whose tests all run git takes it with `pytestmark = pytest.mark.usefixtures(...)`."""
+    from tests.gitrepos import isolate_git  # gitrepos imports this module
+
+    isolate_git(monkeypatch, tmp_path)
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A fresh copy of the example content repository (pinops.yaml and pins/)."""
     root = tmp_path / "content"

@@ -12,15 +12,13 @@ from reconciler import gitrepo, gitstate
 from reconciler.cli import main
 from reconciler.errors import StateError
 from tests.conftest import Result, edit
-from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
+from tests.gitrepos import Origin, commit_all, git, origin_with_content
 
 STATE = "pinops.state.json"
 SALAD = "pins/recipes/summer-salad.yaml"
 
 
-@pytest.fixture(autouse=True)
-def _git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ import pytest
 from reconciler import commitmessage
 from reconciler.cli import main
 from tests.conftest import Result, Run, edit
-from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
+from tests.gitrepos import Origin, commit_all, git, origin_with_content
 from tests.test_cli import published
 
 STATE = "pinops.state.json"
 SALAD = "pins/recipes/summer-salad.yaml"
 
 
-@pytest.fixture(autouse=True)
-def _git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 Runner = tuple[Origin, Path]

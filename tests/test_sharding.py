@@ -23,7 +23,7 @@ from reconciler.providers import sandbox
 from tests import mediafiles
 from tests.conftest import PROJECT, sandbox_pins
 from tests.emulators import postproxy
-from tests.gitrepos import GITIGNORE, Origin, commit_all, git, isolate_git
+from tests.gitrepos import GITIGNORE, Origin, commit_all, git
 
 STATE = "pinops.state.json"
 BRANCH = "pinops-state"
@@ -31,9 +31,7 @@ ACCOUNTS = ("acme", "globex", "initech", "umbrella")
 PINS_EACH = 6
 
 
-@pytest.fixture(autouse=True)
-def _git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def agency(folder: Path, accounts: tuple[str, ...] = ACCOUNTS) -> Origin:

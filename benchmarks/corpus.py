@@ -256,7 +256,7 @@ def write_state(root: Path) -> int:
     )
     for number, (key, target) in enumerate(sorted(wanted.targets.items())):
         medium = target.fields.medium
-        pin_id = str(sandbox.FIRST_PIN_ID + number)
+        pin_id = sandbox.pin_id(account, number + 1)
         state.pins[key] = Record(
             provider=config.accounts[target.account].provider,
             account=target.account,

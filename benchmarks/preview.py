@@ -107,7 +107,7 @@ def make(root: Path) -> None:
             provider="sandbox",
             account="main",
             content_hash=pinfields.content_hash(fields),
-            pin_id=str(sandbox.FIRST_PIN_ID + number),
+            pin_id=sandbox.pin_id("main", number + 1),
             board=target.board,
             board_id=sandbox.board_id(target.board),
             fields=fields,

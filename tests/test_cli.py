@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.providers.sandbox import pin_id
 from tests.conftest import Run, edit, sandbox_pins
 
 PASTA = "pins/recipes/pasta.yaml"
@@ -22,7 +23,7 @@ def test_apply_publishes_the_example_then_has_nothing_to_do(pinops: Run, repo: P
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
     assert "Plan: 8 to create, 0 to update, 0 to replace, 0 to delete. (1 waiting)" in result.out
-    assert "[1/8] + cozy-living-room: created (pin 1000000000000000001)" in result.out
+    assert f"[1/8] + cozy-living-room: created (pin {pin_id('main', 1)})" in result.out
     assert result.out.endswith("Apply complete: 8 created, 0 updated, 0 replaced, 0 deleted.\n")
     assert len(published(repo)) == 8
     state = json.loads((repo / "pinops.state.json").read_text())

@@ -11,6 +11,7 @@ import pytest
 from reconciler import gitrepo, gitstate
 from reconciler.cli import main
 from reconciler.errors import StateError
+from reconciler.providers.sandbox import pin_id
 from tests.conftest import Result, edit
 from tests.gitrepos import Origin, commit_all, git, origin_with_content
 
@@ -71,7 +72,7 @@ def test_apply_commit_pushes_the_state_with_what_was_published(
     assert git(origin.bare, "diff", "--name-only", source, pushed) == STATE
     message = git(origin.bare, "log", "-1", "--format=%B", "main")
     assert message.splitlines()[0] == f"pinops: state after 8 published changes from {source[:12]}"
-    assert "+ cozy-living-room (pin 1000000000000000001)" in message
+    assert f"+ cozy-living-room (pin {pin_id('main', 1)})" in message
     assert f"Source-Commit: {source}" in message
     committed = json.loads(git(origin.bare, "show", f"main:{STATE}"))
     assert committed == state(clone)

@@ -14,7 +14,7 @@ from reconciler import boards
 from reconciler.config import load as load_config
 from reconciler.content import content, idempotency_key
 from reconciler.providers.base import PinContent, Published
-from reconciler.providers.sandbox import SandboxProvider
+from reconciler.providers.sandbox import SandboxProvider, pin_id
 from reconciler.state import Record
 from reconciler.statefile import StateFile
 from reconciler.timestamps import utcnow
@@ -70,11 +70,11 @@ def test_a_create_that_reached_the_provider_is_adopted_not_reposted(
     interrupt_create(repo, "summer-salad", reached_provider=True)
     plan = pinops("plan")
     assert "  = adopt summer-salad  (pins/recipes/summer-salad.yaml:3)\n" in plan.out
-    assert "      # found as pin 1000000000000000001\n" in plan.out
+    assert f"      # found as pin {pin_id('main', 1)}\n" in plan.out
     result = pinops("apply", "--yes")
     assert result.code == 0, result.err
     assert "+ summer-salad" not in result.out
-    assert "= summer-salad: adopted (pin 1000000000000000001)" in result.out
+    assert f"= summer-salad: adopted (pin {pin_id('main', 1)})" in result.out
     salads = [p for p in sandbox_pins(repo).values() if "salad" in str(p["link"])]
     assert len(salads) == 1
     assert "No changes" in pinops("apply", "--yes").out
@@ -94,15 +94,14 @@ def test_an_ambiguous_create_waits_for_a_person(pinops: Run, repo: Path) -> None
     interrupt_create(repo, "summer-salad", reached_provider=True, copies=2)
     plan = pinops("plan")
     assert "  ? unresolved summer-salad" in plan.out
-    assert "several pins match it: 1000000000000000001, 1000000000000000002" in plan.out
+    first, second = pin_id("main", 1), pin_id("main", 2)
+    assert f"several pins match it: {first}, {second}" in plan.out
     assert "pinops state resolve summer-salad --published PIN_ID" in plan.out
     applied = pinops("apply", "--yes")
     assert "summer-salad" not in applied.out.split("Plan:")[1]  # skipped by apply
-    assert (
-        pinops("state", "resolve", "summer-salad", "--published", "1000000000000000002").code == 0
-    )
+    assert pinops("state", "resolve", "summer-salad", "--published", second).code == 0
     record = json.loads(pinops("state", "show", "summer-salad").out)
-    assert record["pin_id"] == "1000000000000000002" and "intent" not in record
+    assert record["pin_id"] == second and "intent" not in record
     assert "summer-salad" not in pinops("plan").out
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.providers.base import PinContent
-from reconciler.providers.sandbox import FIRST_PIN_ID, SandboxProvider, board_id
+from reconciler.providers.sandbox import SandboxProvider, board_id, pin_id
 from tests.conftest import Run, edit, sandbox_pins, state
 
 BOARDS = ("Recipes", "Home Decor")
@@ -45,7 +45,8 @@ def test_many_pins_get_distinct_ids_and_stay_findable(tmp_path: Path) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
     sandbox = SandboxProvider(tmp_path, "main", BOARDS)
     ids = [str(sandbox.create(pin(n), "unused").pin_id) for n in range(3000)]
-    assert ids == [str(FIRST_PIN_ID + n) for n in range(3000)]
+    assert ids == [pin_id("main", n) for n in range(1, 3001)]
+    assert len(set(ids)) == 3000 and all(len(i) == 19 and i.isdigit() for i in ids)
     sandbox.update(ids[10], pin(10, description="Now with basil"), frozenset({"description"}))
     sandbox.delete(ids[20])
     sandbox.close()
@@ -59,7 +60,7 @@ def test_many_pins_get_distinct_ids_and_stay_findable(tmp_path: Path) -> None:
         found = again.get(ids[10])
         assert found is not None and found.description == "Now with basil"
         assert [p.pin_id for p in again.find(pin(2999), since)] == [ids[2999]]
-        assert again.create(pin(3000), "unused").pin_id == str(FIRST_PIN_ID + 3000)
+        assert again.create(pin(3000), "unused").pin_id == pin_id("main", 3001)
     finally:
         again.close()
     assert len(sandbox_pins(tmp_path)) == 3000
@@ -89,17 +90,46 @@ def test_an_account_kept_as_json_moves_into_the_database(tmp_path: Path) -> None
         "media": {"kind": "image", "url": None, "sha256": "ab" * 32},
         "created_at": "2026-01-15T09:30:00Z",
     }
-    legacy.write_text(json.dumps({"next_id": FIRST_PIN_ID + 9, "pins": {old["id"]: old}}))
+    legacy.write_text(json.dumps({"next_id": 1000000000000000009, "pins": {old["id"]: old}}))
     sandbox = SandboxProvider(tmp_path, "main", BOARDS)
     try:
         moved = sandbox.get("1000000000000000007")
         assert moved is not None and moved.title == "Old pasta"
         assert moved.created_at == "2026-01-15T09:30:00Z"
-        assert sandbox.create(pin(1), "unused").pin_id == str(FIRST_PIN_ID + 9)
+        assert sandbox.create(pin(1), "unused").pin_id == pin_id("main", 1)
     finally:
         sandbox.close()
     assert not legacy.exists()
     assert sandbox_pins(tmp_path)["1000000000000000007"]["media_sha256"] == "ab" * 32
+
+
+def test_a_database_from_before_account_digits_keeps_its_pins_ids(tmp_path: Path) -> None:
+    """A state file records the ids an earlier sandbox gave; they still name the same pins, and
+    the pins published from now on take ids none of them has."""
+    path = tmp_path / ".pinops/sandbox/main.sqlite3"
+    path.parent.mkdir(parents=True)
+    earlier = "1000000000000000001"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE account (next_id INTEGER NOT NULL)")
+        db.execute("INSERT INTO account VALUES (1000000000000000002)")
+        db.execute(
+            "CREATE TABLE pins (id TEXT PRIMARY KEY, board_id TEXT NOT NULL, board_section_id"
+            " TEXT, title TEXT, description TEXT, link TEXT, alt_text TEXT, dominant_color TEXT,"
+            " media_kind TEXT, media_url TEXT, media_sha256 TEXT, created_at TEXT NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO pins (id, board_id, title, created_at) VALUES (?, ?, 'Old pasta', ?)",
+            (earlier, RECIPES, "2026-01-15T09:30:00Z"),
+        )
+        db.commit()
+    sandbox = SandboxProvider(tmp_path, "main", BOARDS)
+    try:
+        found = sandbox.get(earlier)
+        assert found is not None and found.title == "Old pasta"
+        assert sandbox.create(pin(1), "unused").pin_id == pin_id("main", 1)
+    finally:
+        sandbox.close()
+    assert list(sandbox_pins(tmp_path)) == [earlier, pin_id("main", 1)]
 
 
 def test_pinops_sandbox_lists_boards_and_pins(pinops: Run, repo: Path) -> None:
@@ -110,7 +140,7 @@ def test_pinops_sandbox_lists_boards_and_pins(pinops: Run, repo: Path) -> None:
     assert lines[0] == "main: 8 pins in .pinops/sandbox/main.sqlite3"
     assert f"  Home Decor (board {board_id('Home Decor')})" in lines
     assert (
-        "    1000000000000000001  Cozy Living Room Ideas for Small Spaces  "
+        f"    {pin_id('main', 1)}  Cozy Living Room Ideas for Small Spaces  "
         "https://example.com/home/cozy-living-room"
     ) in lines
     shown = json.loads(pinops("sandbox", "--json").out)
@@ -198,3 +228,32 @@ def test_sigkill_mid_apply_keeps_the_account_whole_and_each_pin_once(
     records = state(repo)
     assert {r["pin_id"] for r in records.values()} == set(pins)
     assert all("intent" not in r for r in records.values())
+
+
+def test_two_sandbox_accounts_publish_with_distinct_ids(pinops: Run, repo: Path) -> None:
+    """Pinterest's pin ids are unique across users; two sandbox accounts' must be too, or the
+    second account's pins would be refused as ids another record already holds."""
+    edit(
+        repo / "pinops.yaml",
+        "policy:",
+        "  brand:\n    provider: sandbox\n    boards: [Home Decor]\npolicy:",
+    )
+    edit(
+        repo / "pins/home/living-spaces.yaml",
+        "  board: Home Decor\n",
+        "  board: Home Decor\n  account: brand\n",
+    )
+    result = pinops("apply", "--yes")
+    assert result.code == 0, result.out + result.err
+    main_pins, brand_pins = sandbox_pins(repo, "main"), sandbox_pins(repo, "brand")
+    assert main_pins and brand_pins
+    assert not set(main_pins) & set(brand_pins)
+    records = state(repo)
+    for account, published in (("main", main_pins), ("brand", brand_pins)):
+        ours = [
+            r["pin_id"] for r in records.values() if r["account"] == account and r.get("pin_id")
+        ]
+        assert sorted(ours) == sorted(published)
+    assert all("intent" not in record for record in records.values())
+    again = pinops("plan", "--detailed-exitcode")
+    assert again.code == 0, again.out + again.err

@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ import pytest
 from reconciler import gitstate
 from reconciler.cli import main
 from reconciler.errors import StateError
-from reconciler.providers import sandbox
 from tests import mediafiles
 from tests.conftest import PROJECT, sandbox_pins
 from tests.emulators import postproxy
@@ -65,18 +62,6 @@ def agency(folder: Path, accounts: tuple[str, ...] = ACCOUNTS) -> Origin:
     return Origin(bare, folder)
 
 
-def number_apart(clone: Path, account: str) -> None:
-    """Pinterest's pin ids are unique across users; each job's local sandbox starts its own count,
-    so each brand's sandbox here counts from a block of its own."""
-    path = sandbox.database(clone, account)
-    path.parent.mkdir(parents=True)
-    with closing(sqlite3.connect(path)) as db:
-        db.executescript(sandbox.SCHEMA)
-        offset = 1_000 * (1 + ACCOUNTS.index(account))
-        db.execute("INSERT INTO account VALUES (?)", (sandbox.FIRST_PIN_ID + offset,))
-        db.commit()
-
-
 def remote_state(origin: Origin) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(git(origin.bare, "show", f"{BRANCH}:{STATE}"))
     return data
@@ -87,8 +72,6 @@ def test_four_jobs_for_four_accounts_commit_at_once_and_every_record_lands(
 ) -> None:
     origin = agency(tmp_path)
     clones = {name: origin.clone(f"job-{name}") for name in ACCOUNTS}
-    for name, clone in clones.items():
-        number_apart(clone, name)
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     jobs = {
         name: subprocess.Popen(

@@ -4,6 +4,11 @@ It needs no credentials and no network, and behaves like Pinterest where pinops 
 digit strings, the same field limits apply, unknown boards are rejected, and the same fields can
 be updated in place. Its boards are the ones pinops.yaml declares for the account.
 
+Pin ids are unique across accounts, as Pinterest's are across users: an id is twelve digits drawn
+from the account's name, then the account's own count of its pins. So two accounts' ids never
+meet, whether they publish from one checkout or from a matrix job each. Pins published before ids
+had the account's digits keep the ids they were given (`1000000000000000001` onwards).
+
 Each account is one database, `.pinops/sandbox/<account>.sqlite3`: a create is one small
 transaction, so it costs the same however many pins the account holds, and a process killed at
 any point leaves either the whole pin or none of it. The database is plain SQLite, readable with
@@ -37,7 +42,11 @@ from reconciler.providers.base import (
 from reconciler.timestamps import iso, utcnow
 
 FOLDER = ".pinops/sandbox"
-FIRST_PIN_ID = 1_000_000_000_000_000_001
+ACCOUNT_DIGITS = 12
+COUNT_DIGITS = 7
+# The first twelve digits of the ids an earlier sandbox gave (its first ten million, from
+# 1000000000000000001): no account's digits are these, so no new id is one of those.
+_EARLIER = 10 ** (ACCOUNT_DIGITS - 1)
 
 CAPABILITIES = Capabilities(
     updatable=frozenset({"title", "description", "link", "alt_text", "board", "section"}),
@@ -60,7 +69,7 @@ COLUMNS = (
     "created_at",
 )
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS account (next_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pin_count (next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pins (
     id TEXT PRIMARY KEY,
     board_id TEXT NOT NULL,
@@ -87,6 +96,13 @@ def board_id(name: str) -> str:
     return str(int(hashlib.sha256(name.encode()).hexdigest()[:15], 16))
 
 
+def pin_id(account: str, number: int) -> str:
+    """The id of the `number`th pin (from 1) published to the sandbox account `account`."""
+    digest = int(hashlib.sha256(account.encode()).hexdigest(), 16)
+    prefix = _EARLIER + 1 + digest % (10**ACCOUNT_DIGITS - _EARLIER - 1)
+    return f"{prefix}{number:0{COUNT_DIGITS}d}"
+
+
 def database(root: Path, account: str) -> Path:
     return root / FOLDER / f"{account}.sqlite3"
 
@@ -96,6 +112,7 @@ class SandboxProvider:
 
     def __init__(self, root: Path, account: str, boards: tuple[str, ...]) -> None:
         self.path = database(root, account)
+        self.account = account
         self._legacy = root / FOLDER / f"{account}.json"
         self._boards = {board_id(name): name for name in boards}
         self._connection: sqlite3.Connection | None = None
@@ -155,11 +172,11 @@ class SandboxProvider:
         assert db is not None
         created_at = utcnow()
         with _transaction(db):
-            (number,) = db.execute("SELECT next_id FROM account").fetchone()
-            db.execute("UPDATE account SET next_id = ?", (number + 1,))
-            pin_id = str(number)
-            db.execute(_INSERT, _row(content, pin_id, created_at))
-        return Published(pin_id=pin_id, published_at=created_at)
+            (number,) = db.execute("SELECT next FROM pin_count").fetchone()
+            db.execute("UPDATE pin_count SET next = ?", (number + 1,))
+            new_id = pin_id(self.account, number)
+            db.execute(_INSERT, _row(content, new_id, created_at))
+        return Published(pin_id=new_id, published_at=created_at)
 
     def update(self, pin_id: str, content: PinContent, changed: frozenset[str]) -> Published:  # noqa: ARG002
         self._check(content)
@@ -233,8 +250,8 @@ def _create_schema(db: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
-    if db.execute("SELECT count(*) FROM account").fetchone()[0] == 0:
-        db.execute("INSERT INTO account VALUES (?)", (FIRST_PIN_ID,))
+    if db.execute("SELECT count(*) FROM pin_count").fetchone()[0] == 0:
+        db.execute("INSERT INTO pin_count VALUES (1)")
 
 
 def _migrate(db: sqlite3.Connection, data: dict[str, Any]) -> None:
@@ -249,7 +266,6 @@ def _migrate(db: sqlite3.Connection, data: dict[str, Any]) -> None:
             pin.get("created_at"),
         )
         db.execute(_INSERT.replace("INSERT", "INSERT OR IGNORE"), row)
-    db.execute("UPDATE account SET next_id = max(next_id, ?)", (data.get("next_id", FIRST_PIN_ID),))
 
 
 def _row(content: PinContent, pin_id: str, created_at: str) -> tuple[str | None, ...]:

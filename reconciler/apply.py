@@ -62,6 +62,7 @@ class Applier:
         self.parallel = parallel
         self.writes = workers.Writes()
         self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
+        self._unread: dict[str, str] = {}  # why an account's boards could not be read, by account
 
     def run(self, plan: Plan, progress: Progress | None = None) -> list[Outcome]:
         """Carry out a plan whose boards are resolved (boards.resolve), recording its board maps."""
@@ -69,8 +70,10 @@ class Applier:
             (c for c in plan.changes if c.action in CHANGE_ACTIONS),
             key=lambda c: CHANGE_ACTIONS.index(c.action),
         )
-        batches = self._batches(todo)
-        creates = [c for c in todo if c.action in ("create", "replace")]
+        self._unread = plan.unread
+        makeable = [c for c in todo if not self._unplaced(c)]
+        batches = self._batches(makeable)
+        creates = [c for c in makeable if c.action in ("create", "replace")]
         self._keys = {c.key: replayed_key(c.record, c.target) or idempotency_key() for c in creates}
         for group in batches.values():  # one call, one key
             self._keys.update((c.key, self._keys[group[0].key]) for c in group)
@@ -86,6 +89,13 @@ class Applier:
             return run.run(todo, batches)
         finally:
             self.checkpoints.finish()
+
+    def _unplaced(self, change: Change) -> str | None:
+        """Why a change cannot be made: it publishes to a board whose id its account's provider
+        could not give (boards.resolve)."""
+        if change.publishes and change.board_id is None:
+            return self._unread.get(change.account)
+        return None
 
     def _blind(self, change: Change) -> bool:
         """A create whose outcome, if lost, could be neither replayed nor looked for."""
@@ -104,6 +114,8 @@ class Applier:
         """Carry out one change (or the batch it leads); a rate limit pauses the run, then the
         same change is tried again (a 429 means the provider did nothing, and the record was
         restored)."""
+        if unplaced := self._unplaced(change):
+            return Outcome(change, error=unplaced)
         rounds = 0
         while True:
             try:

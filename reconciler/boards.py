@@ -5,6 +5,8 @@ Plans need no credentials: a change carries the ids of its board and section fro
 A name not in the cache yet is resolved at apply, in one step before anything is published
 (`resolve`): it asks the provider only for accounts whose map lacks a name, returns the plan with
 the ids and the refreshed maps (which apply writes to the state), and stops on an unknown name.
+An account whose provider cannot be asked (a refused token, an outage) stops nothing else: its
+changes that lack an id fail at apply, and the other accounts publish.
 A section is cached as "Board/Section".
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, ProviderError
 from reconciler.providers.base import Provider
 
 if TYPE_CHECKING:
@@ -57,17 +59,33 @@ def ids(target: Target, maps: Mapping[str, Mapping[str, str]]) -> tuple[str | No
 def resolve(
     made: Plan, cached: Mapping[str, dict[str, str]], open_provider: Callable[[str], Provider]
 ) -> Plan:
-    """The plan with every change that publishes holding its ids, and the maps refreshed for them
-    as its `boards`. The provider is asked only for accounts whose cached map lacks a name.
+    """The plan with every change that publishes holding its ids, the maps refreshed for them as
+    its `boards`, and the accounts whose provider could not be asked as its `unread` (why, by
+    account). The provider is asked only for accounts whose cached map lacks a name.
 
-    Raises PlanError naming the boards that exist when a name is unknown to the provider.
+    Raises PlanError naming the boards that exist when a name is unknown to the provider, and
+    the provider's error when no account of the plan could be asked (nothing would publish).
     """
-    refreshed = refresh([c.target for c in made.changes if c.publishes], cached, open_provider)
-    if not refreshed:
+    from reconciler.plan import CHANGE_ACTIONS
+
+    refreshed: dict[str, dict[str, str]] = {}
+    failed: dict[str, ProviderError] = {}
+    for account, wanted in _lacking(made.changes, cached).items():
+        try:
+            refreshed[account] = _read(account, wanted, open_provider)
+        except ProviderError as exc:
+            failed[account] = exc
+    if failed and failed.keys() >= {c.account for c in made.changes if c.action in CHANGE_ACTIONS}:
+        raise next(iter(failed.values()))  # no account would publish: the error, as it was
+    if not refreshed and not failed:
         return made  # the plan's ids, from the cache, are complete
     maps = {**cached, **refreshed}
     changes = tuple(placed(change, maps) for change in made.changes)
-    return replace(made, changes=changes, boards=refreshed)
+    unread = {
+        account: f"could not read the boards of account '{account}': {exc}"
+        for account, exc in failed.items()
+    }
+    return replace(made, changes=changes, boards=refreshed, unread=unread)
 
 
 def placed(change: Change, maps: Mapping[str, Mapping[str, str]]) -> Change:
@@ -88,32 +106,53 @@ def refresh(
 
     Raises PlanError naming the boards that exist when a name is unknown to the provider.
     """
+    return {
+        account: _read(account, wanted, open_provider)
+        for account, wanted in _needed(targets, cached).items()
+    }
+
+
+def _lacking(
+    changes: Iterable[Change], cached: Mapping[str, dict[str, str]]
+) -> dict[str, dict[str, Target]]:
+    return _needed((c.target for c in changes if c.publishes), cached)
+
+
+def _needed(
+    targets: Iterable[Target | None], cached: Mapping[str, dict[str, str]]
+) -> dict[str, dict[str, Target]]:
+    """The names (with a target that uses each) of every account whose cached map lacks one."""
     needed: dict[str, dict[str, Target]] = {}
     for target in filter(None, targets):
         for name in names(target):
             if not name.rsplit("/", 1)[-1].isdigit():
                 needed.setdefault(target.account, {}).setdefault(name, target)
-    refreshed: dict[str, dict[str, str]] = {}
-    for account, wanted in needed.items():
-        known = cached.get(account, {})
-        if all(name in known for name in wanted):
-            continue
-        provider = open_provider(account)
-        fresh: dict[str, str] = {}
-        for board in provider.boards():
-            fresh[board.name] = board.id
-            for section, section_id in board.sections.items():
-                fresh[f"{board.name}/{section}"] = section_id
-        unknown = [name for name in wanted if name not in fresh]
-        if unknown:
-            target = wanted[unknown[0]]
-            message, hint = unknown_board(
-                unknown[0], account, (name for name in fresh if "/" not in name)
-            )
-            raise PlanError(
-                f"{message} (pin '{target.pin}'); nothing was published",
-                location=target.board_location or target.location,
-                hint=hint,
-            )
-        refreshed[account] = fresh
-    return refreshed
+    return {
+        account: wanted
+        for account, wanted in needed.items()
+        if not all(name in cached.get(account, {}) for name in wanted)
+    }
+
+
+def _read(
+    account: str, wanted: dict[str, Target], open_provider: Callable[[str], Provider]
+) -> dict[str, str]:
+    """The account's boards and sections, name to id, from its provider."""
+    provider = open_provider(account)
+    fresh: dict[str, str] = {}
+    for board in provider.boards():
+        fresh[board.name] = board.id
+        for section, section_id in board.sections.items():
+            fresh[f"{board.name}/{section}"] = section_id
+    unknown = [name for name in wanted if name not in fresh]
+    if unknown:
+        target = wanted[unknown[0]]
+        message, hint = unknown_board(
+            unknown[0], account, (name for name in fresh if "/" not in name)
+        )
+        raise PlanError(
+            f"{message} (pin '{target.pin}'); nothing was published",
+            location=target.board_location or target.location,
+            hint=hint,
+        )
+    return fresh

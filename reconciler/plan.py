@@ -115,6 +115,8 @@ class Plan:
     several_accounts: bool = False
     # Board maps fetched from providers for this plan's names (boards.resolve): apply records them.
     boards: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Accounts whose boards could not be read then, with why: their changes without ids fail.
+    unread: dict[str, str] = field(default_factory=dict)
 
     @property
     def counts(self) -> Counter[str]:

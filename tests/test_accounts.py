@@ -90,19 +90,20 @@ def test_two_users_publish_each_with_its_own_token(
     assert GLOBEX_TOKEN not in result.out + result.err
 
 
-@pytest.mark.usefixtures("agency")
 def test_an_unset_variable_is_named_with_its_account_and_no_default_stands_in(
-    pinops: Run, monkeypatch: pytest.MonkeyPatch
+    agency: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GLOBEX_PINTEREST_TOKEN")
     # The default variable holds another user's token: an account that names its own must not
     # fall back to it.
     monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", ACME_TOKEN)
     result = pinops("apply", "--yes")
-    assert result.code != 0
-    assert "GLOBEX_PINTEREST_TOKEN is not set" in result.err
-    assert "account 'globex'" in result.err
+    assert result.code == 1
+    assert "globex-pin: failed: could not read the boards of account 'globex'" in result.out
+    assert "GLOBEX_PINTEREST_TOKEN is not set" in result.out
     assert ACME_TOKEN not in result.out + result.err
+    # The other account does not wait for it.
+    assert list(state(agency)) == ["acme-pin"]
 
 
 def test_every_configured_variable_is_masked_even_of_accounts_the_run_never_opens(

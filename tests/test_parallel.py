@@ -3,6 +3,7 @@ the summary name the account, and a pin that moves between accounts is made by o
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -94,6 +95,38 @@ def test_a_run_of_one_account_at_a_time_says_the_same(
         "initech-0",
     ]
     assert "  acme: 2 created\n  globex: 2 created\n  initech: 2 failed\n" in result.out
+
+
+def test_an_account_whose_boards_cannot_be_read_fails_alone(
+    api: PinterestEmulator, repo: Path, pinops: Run
+) -> None:
+    """The board lookup at the start of apply (nothing cached yet) is refused for one account:
+    that account's pins fail, nothing of it is recorded, and the others publish."""
+    api.expire_token(TOKENS["initech"])
+    three_brands(repo, api.base_url, 2)
+    result = pinops("apply", "--yes", "--parallel", "3")
+    assert result.code == 1, result.out + result.err
+    records = state(repo)
+    assert sorted(records) == ["acme-0", "acme-1", "globex-0", "globex-1"]
+    with api.lock:
+        assert sorted(pin["title"] for pin in api.pins.values()) == [
+            "Pin 0 of acme",
+            "Pin 0 of globex",
+            "Pin 1 of acme",
+            "Pin 1 of globex",
+        ]
+    assert re.search(
+        r"initech \[1/2\] \+ initech-0: failed: could not read the boards of account 'initech': "
+        r".*Authentication",
+        result.out,
+    )
+    assert "  acme: 2 created\n  globex: 2 created\n  initech: 2 failed\n" in result.out
+    # The boards read are kept; the next run, with the token renewed, asks only initech's.
+    assert set(json.loads((repo / "pinops.state.json").read_text())["boards"]) == {"acme", "globex"}
+    api.access_tokens.add(TOKENS["initech"])
+    again = pinops("apply", "--yes", "--parallel", "3")
+    assert again.code == 0, again.out + again.err
+    assert sorted(state(repo)) == [f"{name}-{n}" for name in NAMES for n in range(2)]
 
 
 def test_a_pin_moved_to_another_account_is_replaced_by_one_worker(

@@ -112,7 +112,13 @@ class Reporter:
         else:
             result = report.summary(made) if made.has_changes else "No changes to make now."
         line = applied.commit_line
-        notes = [markdown.escape(line)] if line is not None else []
+        # A line per account when there are several, as on the terminal; then the commit.
+        notes = [
+            f"- {markdown.code(account)}: {markdown.escape(counts)}"
+            for account, counts in report.per_account(outcomes)
+        ]
+        if line is not None:
+            notes += ["", markdown.escape(line)] if notes else [markdown.escape(line)]
         footer = markdown_results.provenance(ghactions.current_run(), "Applied")
         ghactions.append_summary(markdown_results.apply(outcomes, result, notes, footer=footer))
         ghactions.set_outputs(

@@ -277,7 +277,12 @@ def apply_summary(outcomes: list[Outcome]) -> str:
 
 
 def _per_account(outcomes: list[Outcome]) -> list[str]:
-    """A line per account, when the run applied several: each went at its own pace."""
+    return [f"  {escape(account)}: {counts}" for account, counts in per_account(outcomes)]
+
+
+def per_account(outcomes: list[Outcome]) -> list[tuple[str, str]]:
+    """Each account with what became of its changes (created, …, failed, left), when the run
+    applied several: each went at its own pace, and one may have stopped alone."""
     by_account: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_account.setdefault(outcome.change.account, []).append(outcome)
@@ -286,9 +291,10 @@ def _per_account(outcomes: list[Outcome]) -> list[str]:
     lines = []
     for account, mine in sorted(by_account.items()):
         done = Counter(_VERBS[o.change.action] for o in mine if o.ok)
-        counts = [f"{count} {verb}" for verb, count in done.items()]
-        counts += [f"{n} failed" for n in [sum(o.error is not None for o in mine)] if n]
-        lines.append(f"  {escape(account)}: {', '.join(counts) or 'nothing done'}")
+        done["failed"] = sum(o.error is not None and not o.skipped for o in mine)
+        done["left"] = sum(o.skipped for o in mine)
+        counts = [f"{count} {what}" for what, count in done.items() if count]
+        lines.append((account, ", ".join(counts) or "nothing done"))
     return lines
 
 

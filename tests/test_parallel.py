@@ -63,9 +63,13 @@ def three_brands(repo: Path, base_url: str, per_account: int) -> None:
 
 
 def test_an_account_whose_token_is_refused_stops_alone(
-    api: PinterestEmulator, repo: Path, pinops: Run
+    api: PinterestEmulator, repo: Path, pinops: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     revoked_later(api, repo, pinops, 4)
+    summary = repo / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(repo / "outputs"))
     result = pinops("apply", "--yes", "--parallel", "3")
     assert result.code == 1
     records = state(repo)
@@ -75,7 +79,12 @@ def test_an_account_whose_token_is_refused_stops_alone(
     assert "acme [4/4] + acme-4: created" in result.out
     assert re.search(r"initech \[1/4\] \+ initech-1: failed: .*Authentication", result.out)
     assert "initech [4/4] + initech-4: skipped (not attempted: " in result.out
-    assert "  acme: 4 created\n  globex: 4 created\n  initech: 4 failed\n" in result.out
+    assert "  acme: 4 created\n  globex: 4 created\n  initech: 1 failed, 3 left\n" in result.out
+    # So does the job summary, under its result line.
+    assert (
+        "\n- <code>acme</code>: 4 created\n- <code>globex</code>: 4 created\n"
+        "- <code>initech</code>: 1 failed, 3 left\n"
+    ) in summary.read_text(encoding="utf-8")
 
 
 def test_a_run_of_one_account_at_a_time_says_the_same(
@@ -94,7 +103,7 @@ def test_a_run_of_one_account_at_a_time_says_the_same(
         "globex-2",
         "initech-0",
     ]
-    assert "  acme: 2 created\n  globex: 2 created\n  initech: 2 failed\n" in result.out
+    assert "  acme: 2 created\n  globex: 2 created\n  initech: 1 failed, 1 left\n" in result.out
 
 
 def test_an_account_whose_boards_cannot_be_read_fails_alone(

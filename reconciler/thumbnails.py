@@ -6,7 +6,8 @@ long-pin ratio (1:2.1, the tallest Pinterest documents) is cut at the bottom. Th
 at 1.5 times the feed's column width (sharp enough on most screens, and about 15 kB each), as
 JPEG, once per distinct file (named by its SHA-256), so a plan of thousands of pins stays small.
 A made thumbnail is kept in the cache folder (see cache.py) under a key of the file's SHA-256, this
-module's code and Pillow's version, so a later preview of the same file does not decode it again.
+module's code and the versions of Pillow and its JPEG library, so a later preview of the same file
+does not decode it again.
 Bytes that are not an image Pillow can read, or that would decode to more pixels than a pin may
 have, give no thumbnail and a reason instead, never an error.
 """
@@ -21,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 import PIL
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, features
 
 from reconciler.cache import Cache
 
@@ -105,8 +106,7 @@ class Maker:
                 with Image.open(io.BytesIO(data)) as image:
                     if image.width * image.height > MAX_PIXELS:
                         return "the image is too large to preview"
-                    # JPEG decodes straight at a fraction of its size: much faster.
-                    image.draft("RGB", (WIDTH, round(WIDTH * TALLEST)))
+                    _draft(image)
                     small = _shrink(image)
                     width, height, cropped = feed_size(small.width, small.height)
                     if cropped:
@@ -122,6 +122,15 @@ class Maker:
         except (OSError, ValueError, SyntaxError):
             return "the image could not be decoded"
         return encoded.getvalue(), Thumbnail(None, small.width, small.height, cropped)
+
+
+def _draft(image: Image.Image) -> None:
+    """Have a JPEG decoded straight at the smallest fraction (1/2, 1/4 or 1/8) that still fills
+    the thumbnail's width, which is much faster than decoding it whole. Only the width counts:
+    the height follows from it, and the feed cuts a tall pin anyway. A picture that stands turned
+    (EXIF orientation 5 to 8) is as wide as it is tall in the file."""
+    turned = image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+    image.draft("RGB", (1, WIDTH) if turned else (WIDTH, 1))
 
 
 def _shrink(image: Image.Image) -> Image.Image:
@@ -149,6 +158,7 @@ def _shrink(image: Image.Image) -> Image.Image:
 
 @cache
 def _code() -> str:
-    """What a kept thumbnail depends on besides its image: how it is made (this module) and
-    by which Pillow."""
-    return f"{PIL.__version__} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
+    """What a kept thumbnail depends on besides its image: how it is made (this module), by which
+    Pillow, and which JPEG library decodes and encodes for it (a Pillow built on the system's)."""
+    jpeg = features.version("libjpeg_turbo") or features.version("jpg")
+    return f"{PIL.__version__} {jpeg} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"

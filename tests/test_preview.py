@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image, ImageStat
 from playwright.sync_api import Browser
 
 from reconciler import thumbnails
@@ -290,6 +291,41 @@ def test_tall_images_are_cut_where_the_feed_cuts_them(tmp_path: Path) -> None:
     write_png(wide, 900, 300)
     made = maker.from_bytes(wide.read_bytes())
     assert not made.cropped and (made.width, made.height) == (thumbnails.WIDTH, 118)
+
+
+def _stripes(width: int, height: int) -> Image.Image:
+    """Upright stripes two pixels wide, across the picture: fine detail that a JPEG decoded at
+    too small a fraction of its size loses."""
+    row = bytes(255 * (x // 2 % 2) for x in range(width))
+    return Image.frombytes("L", (width, height), row * height).convert("RGB")
+
+
+def _contrast(folder: Path, made: thumbnails.Thumbnail) -> float:
+    assert made.name is not None
+    with Image.open(folder / made.name) as image:
+        return float(ImageStat.Stat(image.convert("L")).stddev[0])
+
+
+def test_a_photo_that_stands_turned_keeps_its_detail(tmp_path: Path) -> None:
+    """A JPEG is decoded at a fraction of its size that still fills the thumbnail's width; a
+    photo stored on its side (EXIF orientation 6) is as wide as the file is tall."""
+    maker = thumbnails.Maker(tmp_path)
+    upright = _stripes(1000, 1500)
+    stored = io.BytesIO()
+    upright.save(stored, "JPEG", quality=95)
+    plain = maker.from_bytes(stored.getvalue())
+    turned = io.BytesIO()
+    orientation = Image.Exif()
+    orientation[ExifTags.Base.Orientation] = 6  # shown turned a quarter clockwise
+    upright.transpose(Image.Transpose.ROTATE_90).save(turned, "JPEG", quality=95, exif=orientation)
+    made = maker.from_bytes(turned.getvalue())
+    assert (made.width, made.height) == (plain.width, plain.height) == (thumbnails.WIDTH, 531)
+    assert _contrast(tmp_path, plain) > 60
+    assert _contrast(tmp_path, made) > 60
+    wide = io.BytesIO()
+    _stripes(3000, 600).save(wide, "JPEG")
+    made = maker.from_bytes(wide.getvalue())
+    assert (made.width, made.height, made.cropped) == (thumbnails.WIDTH, 71, False)
 
 
 def _centre(folder: Path, made: thumbnails.Thumbnail) -> tuple[int, ...]:

@@ -132,6 +132,8 @@ class Workers:
             # Abandon only calls: a worker outside one is a moment from its next write.
             if self.cancellation.abandoned and all(map(self.cancellation.in_call, alive)):
                 with self.writes:  # no worker writes (or leaves its lane) meanwhile
+                    if not all(map(self.cancellation.in_call, alive)):
+                        continue  # a call answered meanwhile: its worker is about to record it
                     self.writes.shut()
                     for lane in all_lanes:
                         for place, change, error, skipped in _left(lane):

@@ -220,6 +220,10 @@ class Runner:
         while self.made() < creates and process.poll() is None:
             assert time.monotonic() < deadline, "the apply made no progress"
             time.sleep(0.002)
+        if self.made() < creates:  # it ended on its own: what it said is the test's failure
+            assert process.stderr is not None
+            said = process.stderr.read().decode(errors="replace")
+            pytest.fail(f"the apply ended ({process.returncode}) before {creates} creates:\n{said}")
 
     def apply(self, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         capsys.readouterr()

@@ -66,8 +66,6 @@ def resolve(
     Raises PlanError naming the boards that exist when a name is unknown to the provider, and
     the provider's error when no account of the plan could be asked (nothing would publish).
     """
-    from reconciler.plan import CHANGE_ACTIONS
-
     refreshed: dict[str, dict[str, str]] = {}
     failed: dict[str, ProviderError] = {}
     for account, wanted in _lacking(made.changes, cached).items():
@@ -75,7 +73,7 @@ def resolve(
             refreshed[account] = _read(account, wanted, open_provider)
         except ProviderError as exc:
             failed[account] = exc
-    if failed and failed.keys() >= {c.account for c in made.changes if c.action in CHANGE_ACTIONS}:
+    if failed and failed.keys() >= {c.account for c in made.changes if c.makes}:
         raise next(iter(failed.values()))  # no account would publish: the error, as it was
     if not refreshed and not failed:
         return made  # the plan's ids, from the cache, are complete

@@ -57,8 +57,13 @@ class Change:
     section_id: str | None = None
 
     @property
+    def makes(self) -> bool:
+        """Whether apply acts on it: not a wait, an undecided create, or a pin kept as it is."""
+        return self.action in CHANGE_ACTIONS
+
+    @property
     def publishes(self) -> bool:
-        return self.target is not None and self.action in CHANGE_ACTIONS
+        return self.target is not None and self.makes
 
     @property
     def account(self) -> str:

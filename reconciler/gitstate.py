@@ -89,9 +89,6 @@ class StateInGit:
         self.branch = ""
         self.tip: str | None = None  # the commit whose state this run started from
         self.base_blob: str | None = None  # that state's blob id (None: git had no state)
-        # The accounts this run applies (`--account`): the branch's records of every other account
-        # are merged into what it commits (statemerge.py). None: all of them, and nothing merged.
-        self.accounts: frozenset[str] | None = None
         self.known_blob: str | None = None  # this run's own state when it last met the branch
 
     def _rel(self, repo: git.Repo) -> str:
@@ -189,11 +186,19 @@ class StateInGit:
         return f"read the state from {source}"
 
     def push(
-        self, message: str, attempts: int | None = None, data: bytes | None = None
+        self,
+        message: str,
+        attempts: int | None = None,
+        data: bytes | None = None,
+        *,
+        accounts: frozenset[str] | None = None,
     ) -> Pushed | None:
         """Commit the state file (or `data` as the state file: a checkpoint) when it changed, and
-        push it; None when there was nothing new. The next push builds on this one. When other
-        accounts' records were merged in, the state file (not a checkpoint) takes them too."""
+        push it; None when there was nothing new. The next push builds on this one.
+
+        `accounts`: those the run applies (`--account`); the branch's records of every other
+        account are merged into what it commits (statemerge.py), and the state file (not a
+        checkpoint) takes them too. None: all of them, and nothing merged."""
         if not self.branch:
             raise StateError("the state was not read from git before this commit")
         with open_repo(self.root) as repo:
@@ -207,20 +212,26 @@ class StateInGit:
             if blob == self.known_blob:
                 return None
             if attempts is None:
-                attempts = PUSH_ATTEMPTS if self.accounts is None else MERGE_ATTEMPTS
-            pushed, committed = self._publish(repo, rel, blob, message, attempts)
+                attempts = PUSH_ATTEMPTS if accounts is None else MERGE_ATTEMPTS
+            pushed, committed = self._publish(repo, rel, blob, message, attempts, accounts)
             self.tip, self.base_blob, self.known_blob = pushed.commit, committed, blob
             if data is None and committed != blob:
                 _write_atomically(self.state_path, _read_blob(repo, committed) or b"")
             return pushed
 
     def _publish(
-        self, repo: git.Repo, rel: str, blob: str, message: str, attempts: int
+        self,
+        repo: git.Repo,
+        rel: str,
+        blob: str,
+        message: str,
+        attempts: int,
+        accounts: frozenset[str] | None,
     ) -> tuple[Pushed, str]:
         """Commit and push `blob` as the state; the pushed commit and the state blob it holds."""
         env = _identity(repo)
         start = self._start(repo)
-        state = self._merged(repo, self._blob(repo, start, rel), blob)
+        state = self._merged(repo, self._blob(repo, start, rel), blob, accounts)
         commit = self._commit(repo, start, rel, state, message, env)
         self._move(repo, commit, start, state, rel)
         if not self._has_remote(repo):
@@ -233,7 +244,7 @@ class StateInGit:
                 break
             tip = self._fetch(repo, self.branch)
             theirs = self._blob(repo, tip, rel)
-            if theirs != self.base_blob and self.accounts is None:
+            if theirs != self.base_blob and accounts is None:
                 raise StateError(
                     f"the state on {REMOTE}/{self.branch} changed while this apply ran: "
                     "another apply published too",
@@ -248,10 +259,10 @@ class StateInGit:
                     hint=f"push or rebase them first; the state is committed as {commit[:12]}",
                 )
             log.info("push rejected: %s moved; retrying on %s", self.branch, tip)
-            if self.accounts is not None:
+            if accounts is not None:
                 # Jobs of one matrix push at once: a random pause keeps them from meeting again.
                 time.sleep(random.uniform(0, min(2.0, 0.1 * 2**attempt)))
-            state = self._merged(repo, theirs, blob, commit)
+            state = self._merged(repo, theirs, blob, accounts, commit)
             commit = self._commit(repo, tip, rel, state, message, env)
             if self.state_branch:
                 self._move(repo, commit, tip, state, rel)
@@ -261,10 +272,17 @@ class StateInGit:
             hint="run the same command again; the state file is up to date locally",
         )
 
-    def _merged(self, repo: git.Repo, theirs: str | None, blob: str, commit: str = "") -> str:
+    def _merged(
+        self,
+        repo: git.Repo,
+        theirs: str | None,
+        blob: str,
+        accounts: frozenset[str] | None,
+        commit: str = "",
+    ) -> str:
         """The state to commit on a branch whose state is `theirs`: `blob`, with the records of
-        the accounts this run does not apply merged in from the branch."""
-        if self.accounts is None:
+        the accounts other than `accounts` merged in from the branch."""
+        if accounts is None:
             return blob
         try:
             merged = statemerge.merge(
@@ -272,7 +290,7 @@ class StateInGit:
                 _read_blob(repo, self.known_blob),
                 _read_blob(repo, blob) or b"",
                 _read_blob(repo, theirs),
-                self.accounts,
+                accounts,
             )
         except StateError as exc:
             kept = f"; the state is committed locally as {commit[:12]}" if commit else ""

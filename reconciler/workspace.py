@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -160,8 +161,11 @@ class Workspace:
             base,
         )
 
-    def commit_state(self, outcomes: list[Outcome]) -> gitstate.Pushed | None:
-        """Commit the state file with what was published and push it; None if nothing changed."""
+    def commit_state(
+        self, outcomes: list[Outcome], accounts: frozenset[str] | None = None
+    ) -> gitstate.Pushed | None:
+        """Commit the state file with what was published and push it; None if nothing changed.
+        A run for some `accounts` merges the other accounts' records from git into it."""
         from reconciler import commitmessage, gitrepo
 
         if self._git_state is None:
@@ -174,13 +178,13 @@ class Workspace:
         source = self._source or gitrepo.head_commit(self.config.root)
         message = commitmessage.commit_message(published, source)
         with self.store.lock("commit state"):
-            return self._git_state.push(message)
+            return self._git_state.push(message, accounts=accounts)
 
-    def _checkpoint(self, data: bytes, message: str) -> None:
+    def _checkpoint(self, data: bytes, message: str, accounts: frozenset[str] | None) -> None:
         if self._git_state is None:
             self.pull_state(for_commit=True)
         assert self._git_state is not None
-        self._git_state.push(message, data=data)
+        self._git_state.push(message, data=data, accounts=accounts)
 
     def __enter__(self) -> Workspace:
         return self
@@ -263,11 +267,8 @@ class Workspace:
         With `commit`, the state is checkpointed to git while the apply runs, and a run for some
         `accounts` merges the other accounts' records from git into what it commits; `parallel`:
         how many accounts are applied at once (workers.py)."""
-        if commit:
-            if self._git_state is None:
-                self.pull_state(for_commit=True)
-            assert self._git_state is not None
-            self._git_state.accounts = accounts
+        if commit and self._git_state is None:
+            self.pull_state(for_commit=True)
         with self.store.lock("apply"):
             planned = self.plan(
                 allow_destroy=allow_destroy, refresh=refresh, base=base, accounts=accounts
@@ -294,7 +295,9 @@ class Workspace:
                 self.provider,
                 self.provider_name,
                 commit=self._source,
-                checkpoints=Checkpoints(self._checkpoint) if commit else None,
+                checkpoints=Checkpoints(partial(self._checkpoint, accounts=accounts))
+                if commit
+                else None,
                 cancellation=cancellation,
                 parallel=parallel,
             )

@@ -129,8 +129,7 @@ def test_a_job_whose_push_lost_the_race_keeps_the_winners_records(tmp_path: Path
     assert main(["-C", str(theirs), "apply", "--yes", "--commit", "--account", "globex"]) == 0
     winner = remote_state(origin)
 
-    store.accounts = frozenset({"acme"})
-    pushed = store.push("pinops: state\n")
+    pushed = store.push("pinops: state\n", accounts=frozenset({"acme"}))
     assert pushed is not None and pushed.pushed and pushed.attempts >= 2
     final = remote_state(origin)
     globex = {k: r for k, r in final["pins"].items() if r["account"] == "globex"}
@@ -153,9 +152,8 @@ def test_two_jobs_for_one_account_at_once_stop_and_say_so(tmp_path: Path) -> Non
     assert main(["-C", str(ours), "apply", "--yes", "--account", "acme"]) == 0
     assert main(["-C", str(theirs), "apply", "--yes", "--commit", "--account", "acme"]) == 0
     their_commit = git(origin.bare, "rev-parse", BRANCH)
-    store.accounts = frozenset({"acme"})
     with pytest.raises(StateError, match="of account 'acme', which this run applies") as raised:
-        store.push("pinops: state\n")
+        store.push("pinops: state\n", accounts=frozenset({"acme"}))
     assert "concurrency group per account" in raised.value.hint
     assert git(origin.bare, "rev-parse", BRANCH) == their_commit  # never forced
 

@@ -146,7 +146,9 @@ class Run:
 
     def commit(self, outcomes: list[Outcome]) -> Pushed | None:
         """With --commit, the state committed and pushed (None: it did not change)."""
-        return self.workspace.commit_state(outcomes) if self.request.commit else None
+        if not self.request.commit:
+            return None
+        return self.workspace.commit_state(outcomes, self.accounts)
 
     def applied(self, planned: Planned, outcomes: list[Outcome], pushed: Pushed | None) -> Applied:
         return Applied(planned, outcomes, pushed, committed=self.request.commit)

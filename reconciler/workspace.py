@@ -32,7 +32,7 @@ from reconciler.cancellation import Cancellation
 from reconciler.checkpoint import Checkpoints
 from reconciler.errors import InputError, PlanError, SafetyBlocked
 from reconciler.outcome import Outcome, Progress
-from reconciler.providers.base import Capabilities, Provider
+from reconciler.providers.base import Capabilities, Connection, Provider
 from reconciler.settings import Setting
 from reconciler.state import State
 from reconciler.statefile import StateFile
@@ -204,7 +204,7 @@ class Workspace:
     def provider(self, account: str) -> Provider:
         if account not in self._providers:
             self._providers[account] = providers.open_provider(
-                self.config, self.config.accounts[account]
+                self.config.accounts[account], Connection(folder=self.config.root)
             )
         return self._providers[account]
 

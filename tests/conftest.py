@@ -259,6 +259,6 @@ def open_main(repo: Path, kind: type[P], **settings: Any) -> P:
     retries and a short timeout unless `settings` (Connection's fields) say otherwise."""
     config = load_config(repo)
     connection = Connection(**{"retry": Retry(backoff=0.01), "timeout": 2.0, **settings})
-    provider = open_provider(config, config.accounts["main"], connection)
+    provider = open_provider(config.accounts["main"], connection)
     assert isinstance(provider, kind)
     return provider

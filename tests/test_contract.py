@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from reconciler.answers import checked
-from reconciler.config import Account, Config, Pace
+from reconciler.config import Account, Pace
 from reconciler.errors import (
     AuthError,
     OutcomeUnknown,
@@ -91,12 +91,11 @@ def _subject(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
                 base_url=api.base_url,
                 pace=Pace(100, "second"),  # faster than any test goes
             )
-        config = Config(tmp_path, tmp_path / "pins", tmp_path / "pinops.state.json", {})
 
         def opened(variables: dict[str, str] | None = None, **settings: Any) -> Provider:
             """The provider; `variables` (role: variable) as the account's `credentials:`."""
             own = replace(account, credentials=tuple(variables.items())) if variables else account
-            provider = open_provider(config, own, replace(QUICK, **settings))
+            provider = open_provider(own, replace(QUICK, folder=tmp_path, **settings))
             stack.callback(provider.close)
             return provider
 

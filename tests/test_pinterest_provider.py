@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Account, Config, Pace
+from reconciler.config import Account, Pace
 from reconciler.errors import (
     AuthError,
     InputError,
@@ -417,10 +417,9 @@ def test_capabilities_take_only_jpeg_and_png_inline() -> None:
     assert caps.updatable == {"title", "description", "link", "alt_text", "board", "section"}
 
 
-def test_plain_http_is_refused_except_to_this_machine(tmp_path: Path) -> None:
-    config = Config(tmp_path, tmp_path / "pins", tmp_path / "state.json", {})
+def test_plain_http_is_refused_except_to_this_machine() -> None:
     remote = Account("main", "pinterest", base_url="http://api.pinterest.com/v5")
     with pytest.raises(InputError, match="not https"):
-        open_provider(config, remote)
+        open_provider(remote)
     local = Account("main", "pinterest", base_url="http://127.0.0.1:9/v5", pace=Pace(2, "minute"))
-    open_provider(config, local).close()
+    open_provider(local).close()

@@ -1,5 +1,5 @@
 """The provider registry: each provider module exposes CAPABILITIES and
-open_provider(config, account, connection).
+open_provider(account, connection).
 
 Modules are imported only when their provider is used, so a plan imports no HTTP stack.
 """
@@ -10,7 +10,7 @@ import importlib
 from functools import cache
 from types import ModuleType
 
-from reconciler.config import Account, Config
+from reconciler.config import Account
 from reconciler.errors import InputError
 from reconciler.providers.base import OWN_CONNECTION, Capabilities, Connection, Provider
 
@@ -40,9 +40,7 @@ def capabilities(name: str) -> Capabilities:
     return caps
 
 
-def open_provider(
-    config: Config, account: Account, connection: Connection = OWN_CONNECTION
-) -> Provider:
+def open_provider(account: Account, connection: Connection = OWN_CONNECTION) -> Provider:
     """The account's provider, reaching its service as `connection` says (retries, timeouts)."""
-    provider: Provider = _module(account.provider).open_provider(config, account, connection)
+    provider: Provider = _module(account.provider).open_provider(account, connection)
     return provider

@@ -117,6 +117,8 @@ class Connection:
     connect_timeout: float = 10.0
     poll_interval: float | None = None
     publish_wait: float | None = None
+    # The repository's folder, under which a local provider (the sandbox) keeps its accounts.
+    folder: Path | None = None
 
 
 OWN_CONNECTION = Connection()  # every provider's own settings

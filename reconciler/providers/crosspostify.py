@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from reconciler.config import Account, Config, Pace
+from reconciler.config import Account, Pace
 from reconciler.errors import ProviderError, ProviderRejected
 from reconciler.providers import posting, services
 from reconciler.providers.base import (
@@ -125,7 +125,6 @@ class CrosspostifyProvider(posting.Service):
 
 
 def open_provider(
-    config: Config,  # noqa: ARG001
     account: Account,
     connection: Connection = OWN_CONNECTION,
 ) -> CrosspostifyProvider:

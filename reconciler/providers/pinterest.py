@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler import timestamps
-from reconciler.config import Account, Config, Pace
+from reconciler.config import Account, Pace
 from reconciler.errors import InputError, ProviderError, ProviderRejected, TransientError
 from reconciler.media import PINTEREST_LIMITS
 from reconciler.providers.base import (
@@ -342,7 +342,6 @@ def _check_base_url(base_url: str) -> None:
 
 
 def open_provider(
-    config: Config,  # noqa: ARG001
     account: Account,
     connection: Connection = OWN_CONNECTION,
 ) -> PinterestProvider:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 import httpx
 
 from reconciler import timestamps
-from reconciler.config import Account, Config
+from reconciler.config import Account
 from reconciler.errors import (
     OutcomeUnknown,
     ProviderError,
@@ -34,7 +34,6 @@ POLL_CAP = 2.0
 UPLOAD_TIMEOUT = 300.0  # seconds for a file sent to a presigned URL
 
 Post = dict[str, Any]  # a post as the service's JSON shows it
-MediaUrl = Callable[[Media], str | None]
 SHOWN = frozenset(field.name for field in dataclasses.fields(base.RemotePin))
 
 
@@ -126,11 +125,9 @@ class PostingService(Service, ABC):
         self,
         client: HttpClient,
         account_id: str,
-        media_url: MediaUrl,
         connection: Connection = base.OWN_CONNECTION,
     ) -> None:
         super().__init__(client, account_id)
-        self.media_url = media_url
         wait, interval = connection.publish_wait, connection.poll_interval
         self.publish_wait = PUBLISH_WAIT if wait is None else wait
         self.poll_interval = POLL_INTERVAL if interval is None else interval
@@ -138,13 +135,12 @@ class PostingService(Service, ABC):
     @classmethod
     def open(
         cls,
-        config: Config,  # noqa: ARG003
         account: Account,
         connection: Connection = base.OWN_CONNECTION,
     ) -> Self:
         """The adapter of `account` (the module's open_provider)."""
         client, account_id = cls.connect(account, connection)
-        return cls(client, account_id, public_url, connection)
+        return cls(client, account_id, connection)
 
     # The skeleton
 
@@ -337,12 +333,6 @@ def scheduled(content: PinContent) -> str | None:
     if content.publish_at is None or content.publish_at <= datetime.now(UTC):
         return None
     return timestamps.iso_utc(content.publish_at)
-
-
-def public_url(media: Media) -> str | None:
-    """Where a service can fetch `media`: its own https URL, or the repository file under
-    media_base_url (resolved once, in desired); None when the file must be uploaded instead."""
-    return media.public_url
 
 
 def wait_for_publish(

@@ -153,7 +153,7 @@ class PostPeerProvider(PlatformPosting):
 
     def _url(self, media: Media) -> str:
         """A public URL of the media: as given, under media_base_url, or uploaded to PostPeer."""
-        url = self.media_url(media) or self._uploaded.get(media.sha256 or "")
+        url = media.public_url or self._uploaded.get(media.sha256 or "")
         if url is not None:
             return url
         assert media.path is not None and media.content_type is not None and media.sha256

@@ -156,8 +156,8 @@ class PostproxyProvider(posting.PostingService):
             pinterest["thumb_offset"] = round(content.cover_frame)  # an integer on its page
         post = {"body": content.description or ""}
         post |= posting.present(scheduled_at=posting.scheduled(content))
-        media = self.media_url(medium)
-        cover = self.media_url(content.cover) if content.cover else None
+        media = medium.public_url
+        cover = content.cover.public_url if content.cover else None
         if cover:
             pinterest["cover_url"] = cover
         sent: dict[str, Any] = {}

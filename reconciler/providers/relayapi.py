@@ -155,7 +155,7 @@ class RelayAPIProvider(posting.PostingService):
     def _url(self, media: Media, key: str) -> str:
         """The media's URL: as given, under media_base_url, or uploaded under the create's key, so
         that a create sent again carries the same `reference_url` and is replayed."""
-        url = self.media_url(media)
+        url = media.public_url
         if url is not None:
             return url
         assert media.path is not None and media.content_type is not None

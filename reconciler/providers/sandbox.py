@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import Account, Config
+from reconciler.config import Account
 from reconciler.errors import ProviderRejected
 from reconciler.providers.base import (
     OWN_CONNECTION,
@@ -301,8 +301,9 @@ def _remote(row: tuple[Any, ...]) -> RemotePin:
 
 
 def open_provider(
-    config: Config,
     account: Account,
-    connection: Connection = OWN_CONNECTION,  # noqa: ARG001 (no network to reach)
+    connection: Connection = OWN_CONNECTION,
 ) -> SandboxProvider:
-    return SandboxProvider(config.root, account.name, account.boards)
+    if connection.folder is None:
+        raise ValueError("the sandbox keeps its accounts in the repository's folder: pass it")
+    return SandboxProvider(connection.folder, account.name, account.boards)

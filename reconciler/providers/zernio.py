@@ -150,7 +150,7 @@ class ZernioProvider(PlatformPosting):
         """A public URL of the media: as given (with the pin's version as its fragment, which no
         server receives, for the duplicate check: see above), under media_base_url, or uploaded
         to Zernio, each pin its own copy for the same reason."""
-        url = self.media_url(media)
+        url = media.public_url
         if url is not None:
             return f"{url.split('#', 1)[0]}#pinops-{version}"
         assert media.path is not None and media.content_type is not None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,13 +41,15 @@ MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """A made thumbnail (file name under the preview's media folder and its size), or why not."""
+    """A made thumbnail (file name under the preview's media folder and its size), or why not;
+    `note` says what a made one shows where it is not simply the file (a video's frame)."""
 
     name: str | None
     width: int = 0
     height: int = 0
     cropped: bool = False
     problem: str = ""
+    note: str = ""
 
 
 def feed_size(width: int, height: int) -> tuple[int, int, bool]:
@@ -69,32 +72,45 @@ class Maker:
     def from_bytes(self, data: bytes) -> Thumbnail:
         # Hashed here, not taken from the caller: the key must be of these very bytes.
         digest = hashlib.sha256(data).hexdigest()
+        return self.made_once(digest, lambda: self._make(data))
+
+    def made_once(
+        self, digest: str, make: Callable[[], tuple[bytes, Thumbnail] | str], *depends: str
+    ) -> Thumbnail:
+        """The thumbnail named by `digest` (a SHA-256 of what it shows), made by `make` once a
+        run, and kept across runs under `digest`, this module's code and what else it `depends`
+        on."""
         found = self.made.get(digest)
         if found is None:
-            found = self.made[digest] = self._cached(data, digest)
+            found = self.made[digest] = self._cached(digest, make, depends)
         return found
 
-    def _cached(self, data: bytes, digest: str) -> Thumbnail:
-        key = self.store.key("thumbnail", _code(), digest)
+    def _cached(
+        self,
+        digest: str,
+        make: Callable[[], tuple[bytes, Thumbnail] | str],
+        depends: tuple[str, ...],
+    ) -> Thumbnail:
+        key = self.store.key("thumbnail", _code(), *depends, digest)
         kept = self.store.get(key)
-        if isinstance(kept, tuple) and len(kept) == 4 and isinstance(kept[0], bytes):
-            encoded, width, height, cropped = kept
-            return self._write(digest, encoded, Thumbnail(None, width, height, cropped))
+        if isinstance(kept, tuple) and len(kept) == 5 and isinstance(kept[0], bytes):
+            encoded, width, height, cropped, note = kept
+            return self._write(digest, encoded, Thumbnail(None, width, height, cropped, note=note))
         if isinstance(kept, str):
             return Thumbnail(None, problem=kept)
-        made = self._make(data)
+        made = make()
         if isinstance(made, str):
             self.store.put(key, made)
             return Thumbnail(None, problem=made)
         encoded, shown = made
-        self.store.put(key, (encoded, shown.width, shown.height, shown.cropped))
+        self.store.put(key, (encoded, shown.width, shown.height, shown.cropped, shown.note))
         return self._write(digest, encoded, shown)
 
     def _write(self, digest: str, encoded: bytes, shown: Thumbnail) -> Thumbnail:
         name = f"{digest[:32]}.jpg"
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / name).write_bytes(encoded)
-        return Thumbnail(name, shown.width, shown.height, shown.cropped)
+        return Thumbnail(name, shown.width, shown.height, shown.cropped, note=shown.note)
 
     @staticmethod
     def _make(data: bytes) -> tuple[bytes, Thumbnail] | str:
@@ -107,12 +123,7 @@ class Maker:
                     if image.width * image.height > MAX_PIXELS:
                         return "the image is too large to preview"
                     _draft(image)
-                    small = _shrink(image)
-                    width, height, cropped = feed_size(small.width, small.height)
-                    if cropped:
-                        small = small.crop((0, 0, width, height))
-                    encoded = io.BytesIO()
-                    small.save(encoded, "JPEG", quality=QUALITY)
+                    return as_fed(image)
         except (
             UnidentifiedImageError,
             Image.DecompressionBombError,
@@ -121,7 +132,17 @@ class Maker:
             return "not an image that can be previewed"
         except (OSError, ValueError, SyntaxError):
             return "the image could not be decoded"
-        return encoded.getvalue(), Thumbnail(None, small.width, small.height, cropped)
+
+
+def as_fed(image: Image.Image) -> tuple[bytes, Thumbnail]:
+    """The thumbnail of `image` as the feed shows it: its JPEG bytes and size."""
+    small = _shrink(image)
+    width, height, cropped = feed_size(small.width, small.height)
+    if cropped:
+        small = small.crop((0, 0, width, height))
+    encoded = io.BytesIO()
+    small.save(encoded, "JPEG", quality=QUALITY)
+    return encoded.getvalue(), Thumbnail(None, small.width, small.height, cropped)
 
 
 def _draft(image: Image.Image) -> None:

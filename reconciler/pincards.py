@@ -2,13 +2,15 @@
 
 Changes come in the form a saved plan holds (`Change.to_json()`), so a live plan and a plan file
 make the same cards. A card holds the pin before and after (for updates and replaces, with the
-changed words marked), its picture (a thumbnail of the repository file, else a placeholder saying
-why: a URL is never fetched), when it goes out, and the advice on it.
+changed words marked), its picture (a thumbnail of the repository file, or of the video's cover
+frame, else a placeholder saying why: a URL is never fetched), when it goes out, and the advice on
+it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 from collections import defaultdict
@@ -16,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from reconciler import repofiles, timestamps, worddiff
+from reconciler import repofiles, timestamps, videoframes, worddiff
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
@@ -126,25 +128,31 @@ class _Media:
     def __init__(self, root: Path, maker: Maker) -> None:
         self.root = root
         self.maker = maker
-        self.pictures: dict[tuple[str, str], Picture] = {}
+        self.pictures: dict[tuple[str, str, int | None], Picture] = {}
 
     @staticmethod
-    def _medium(fields: dict[str, Any]) -> tuple[Any, str]:
-        """The medium a card shows (a video's cover), and the pin's kind."""
-        kind = "video" if "video" in fields else "image"
-        return fields.get("cover") if kind == "video" else fields.get("image"), kind
+    def _medium(fields: dict[str, Any]) -> tuple[Any, int | None, str]:
+        """The medium a card shows, the second of it when that is a video's frame (a video
+        without a cover image), and the pin's kind."""
+        if "video" not in fields:
+            return fields.get("image"), None, "image"
+        if fields.get("cover") is not None:
+            return fields["cover"], None, "video"
+        return fields["video"], videoframes.cover_second(fields.get("cover_frame")), "video"
 
     def prepare(self, changes: list[dict[str, Any]]) -> None:
         """Make the thumbnails of every repository file the changes show, on every core: Pillow
         decodes and encodes without holding Python's lock."""
-        wanted: dict[str, str] = {}  # one file per distinct content
+        wanted: dict[tuple[str, int | None], str] = {}  # one file per distinct content
         for change in changes:
             for side in ("before", "after"):
-                shown, _kind = self._medium(change.get(side) or {})
+                shown, second, _kind = self._medium(change.get(side) or {})
                 if isinstance(shown, dict) and isinstance(shown.get("file"), str):
-                    wanted.setdefault(str(shown.get("sha256", "")), shown["file"])
+                    wanted.setdefault((str(shown.get("sha256", "")), second), shown["file"])
         jobs = [
-            (file, digest) for digest, file in wanted.items() if (file, digest) not in self.pictures
+            (file, digest, second)
+            for (digest, second), file in wanted.items()
+            if (file, digest, second) not in self.pictures
         ]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             for job, made in zip(
@@ -154,36 +162,61 @@ class _Media:
 
     def picture(self, fields: dict[str, Any]) -> tuple[Picture, str]:
         alt = str(fields.get("alt_text") or "")
-        shown, kind = self._medium(fields)
-        if kind == "video" and shown is None:
-            frame = fields.get("cover_frame")
-            note = (
-                f"video cover: the frame at {frame} s (frames are not extracted for the preview)"
-                if frame is not None
-                else "video without a cover"
-            )
-            return Picture(note=note, alt=alt), kind
+        shown, second, kind = self._medium(fields)
         if not isinstance(shown, dict):
             return Picture(note="no medium", alt=alt), kind
         url = shown.get("url")
         if isinstance(url, str):
             return Picture(url=url, note="shown by URL: not fetched for the preview", alt=alt), kind
         file, digest = str(shown.get("file", "")), str(shown.get("sha256", ""))
-        found = self.pictures.get((file, digest))
+        found = self.pictures.get((file, digest, second))
         if found is None:
-            found = self.pictures[file, digest] = self._thumbnail(file, digest)
-        return Picture(
-            found.src, found.width, found.height, found.cropped, None, found.note, alt
-        ), kind
+            found = self.pictures[file, digest, second] = self._thumbnail(file, digest, second)
+        note = found.note
+        if found.src and second is not None and not note:
+            note = videoframes.caption(second, fields.get("cover_frame"))
+        return Picture(found.src, found.width, found.height, found.cropped, None, note, alt), kind
 
-    def _thumbnail(self, file: str, digest: str) -> Picture:
+    def _thumbnail(self, file: str, digest: str, second: int | None) -> Picture:
+        if second is not None:
+            video = self._video(file, digest)
+            if isinstance(video, str):
+                return Picture(note=f"{file}: {video}")
+            with video[0]:
+                made = videoframes.thumbnail(self.maker, video[0], video[1], second)
+            return self._made(file, made)
         data = self._bytes(file, digest)
         if isinstance(data, str):
             return Picture(note=f"{file}: {data}")
-        made: Thumbnail = self.maker.from_bytes(data)
+        return self._made(file, self.maker.from_bytes(data))
+
+    @staticmethod
+    def _made(file: str, made: Thumbnail) -> Picture:
         if made.name is None:
             return Picture(note=f"{file}: {made.problem}")
-        return Picture(f"{MEDIA_FOLDER}/{made.name}", made.width, made.height, made.cropped)
+        return Picture(
+            f"{MEDIA_FOLDER}/{made.name}", made.width, made.height, made.cropped, note=made.note
+        )
+
+    def _video(self, file: str, digest: str) -> tuple[BinaryIO, str] | str:
+        """The video as planned, open, and its SHA-256; or why there is none. The work tree's
+        file is read as it is decoded, not into memory: a video may be far larger than an image."""
+        video: io.BufferedReader | None
+        try:
+            path = repofiles.resolve_repo_file(self.root, self.root / "pinops.yaml", file)
+            video = os.fdopen(repofiles.open_regular(self.root, path), "rb")
+        except repofiles.Unreadable as exc:
+            return exc.message
+        except (repofiles.MediaPathError, repofiles.OutsideRepository, OSError):
+            video = None
+        if video is not None:
+            found = hashlib.file_digest(video, "sha256").hexdigest()
+            if not digest or found == digest:
+                video.seek(0)
+                return video, found
+            video.close()
+        past = self._past(file, digest)
+        return past if isinstance(past, str) else (io.BytesIO(past), digest)
 
     def _bytes(self, file: str, digest: str) -> bytes | str:
         """The file's bytes as planned, or why there are none."""
@@ -197,6 +230,10 @@ class _Media:
             data = None
         if data is not None and (not digest or hashlib.sha256(data).hexdigest() == digest):
             return data
+        return self._past(file, digest)
+
+    def _past(self, file: str, digest: str) -> bytes | str:
+        """The version of the file planned, from git: the work tree holds another, or none."""
         missing = "this version of the file is not in the repository"
         if not digest:
             return missing

@@ -1,7 +1,10 @@
-"""Small but real media files for tests: Pillow images and hand-built ISO BMFF (MP4/MOV) files.
+"""Small but real media files for tests: Pillow images, hand-built ISO BMFF (MP4/MOV) files, and
+videos encoded with PyAV.
 
-The video files carry a movie header, one video track and an empty sample table: enough for
-mutagen to read their length, and for any ISO BMFF parser to walk them, without encoding frames.
+The hand-built video files carry a movie header, one video track and an empty sample table:
+enough for mutagen to read their length, and for any ISO BMFF parser to walk them, without
+encoding frames. `write_colour_video` encodes real frames, a solid colour a second, for tests that
+decode them.
 """
 
 from __future__ import annotations
@@ -45,6 +48,27 @@ def write_mp4(path: Path, seconds: float, *, width: int = 240, height: int = 360
 
 def write_mov(path: Path, seconds: float, *, width: int = 240, height: int = 360) -> Path:
     path.write_bytes(_movie(b"qt  ", (b"qt  ",), seconds, width, height))
+    return path
+
+
+def write_colour_video(
+    path: Path, colours: list[Colour], *, width: int = 120, height: int = 180, fps: int = 10
+) -> Path:
+    """An MP4 of one second of each colour, in turn, with key frames 0.7 s apart: reaching the
+    frame at a whole second means seeking to the key frame before it and decoding on from there."""
+    import av
+
+    with av.open(str(path), "w", format="mp4") as container:
+        # No key frame at a change of colour: only every 0.7 s.
+        stream = container.add_stream("mpeg4", rate=fps, options={"sc_threshold": "1000000000"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = round(fps * 0.7)
+        for colour in colours:
+            solid = Image.new("RGB", (width, height), colour)
+            frame = av.VideoFrame.from_image(solid)  # type: ignore[no-untyped-call]
+            for _ in range(fps):
+                container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
     return path
 
 

@@ -6,6 +6,10 @@ code that derived them (pinops' version, the parsing and checking modules, the s
 version). A changed file gets a new key, so it is always read again, and an entry is never used
 by another version of pinops.
 
+What a manifest file derives to (its pins' targets and warnings: see `Derived`) is kept too, so
+that a run redoes only the files that changed and those whose `_defaults.yaml`, data file or media
+changed.
+
 Entries live outside the repository, in $PINOPS_CACHE_DIR, else $XDG_CACHE_HOME/pinops, else
 ~/.cache/pinops (an empty PINOPS_CACHE_DIR turns the cache off): nothing a pull request commits can
 plant an entry. Each entry is written to a temporary file and renamed, and is read back only when
@@ -15,20 +19,25 @@ its checksum holds; anything wrong with an entry makes it a miss, never an error
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import logging
 import marshal
 import os
 import stat
 import sys
 import tempfile
-from dataclasses import astuple, fields
+from collections.abc import Callable, Mapping
+from dataclasses import astuple, dataclass, fields
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from reconciler.config import Config
     from reconciler.mediaprobe import MediaInfo
+    from reconciler.providers.base import Capabilities
 
 log = logging.getLogger(__name__)
 
@@ -167,3 +176,137 @@ def file_identity(found: os.stat_result) -> str:
         f"{found.st_dev} {found.st_ino} {found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} "
         f"{stat.S_IFMT(found.st_mode)}"
     )
+
+
+# A dependency of a file's derivation found while deriving it: the file `declaring` (a name in
+# the repository) writes `value`, which resolved to the real path `real`, whose content was
+# `content` (a data file: the SHA-256 of its bytes; a medium: its file_identity).
+Dependency = tuple[str, str, str, str]
+
+
+@dataclass
+class Derivation:
+    """What one manifest file derived to (`records`: plain data, see desired.py), with the data
+    files and media it was derived from besides its own bytes and its defaults'."""
+
+    data_files: list[Dependency] = dataclasses.field(default_factory=list)
+    media: list[Dependency] = dataclasses.field(default_factory=list)
+    records: Any = None
+    # What its templates spent of the run's budget: loop iterations, characters.
+    spent: tuple[int, int] = (0, 0)
+
+
+class Derived:
+    """What each manifest file derived to in an earlier run, and whether it still holds.
+
+    An entry's key holds what is known before the file is read: its name and bytes, the names and
+    bytes of the `_defaults.yaml` files above it, the settings (pinops.yaml as read, and what
+    each account's provider accepts) and the code (every file of pinops and the libraries it
+    uses). What the file itself leads to is recorded in the entry and checked before the entry is
+    used: each data file by the real path its name resolves to now and that file's bytes, each
+    medium by its real path and its size, inode and times. Only files that derived no error are
+    kept, so an error is always found afresh."""
+
+    def __init__(
+        self, config: Config, capabilities: Callable[[str], Capabilities], store: Cache
+    ) -> None:
+        from reconciler.results import code_stamp
+
+        self.config = config
+        self.store = store
+        providers = {name: capabilities(a.provider) for name, a in config.accounts.items()}
+        self.settings = json.dumps([code_stamp(), _plain(config), _plain(providers)])
+        self._resolved: dict[tuple[Path, str, str], str | None] = {}
+        self._contents: dict[tuple[str, str], str | None] = {}
+
+    @classmethod
+    def default(cls, config: Config, capabilities: Callable[[str], Capabilities]) -> Derived:
+        return cls(config, capabilities, Cache.default("derived"))
+
+    def key(self, name: str, raw: bytes, defaults: list[tuple[str, bytes | None]]) -> str:
+        parts: list[bytes | str] = [self.settings, name, raw]
+        for file, content in defaults:
+            parts += [file, b"-" if content is None else b"+" + content]
+        return self.store.key(*parts)
+
+    def get(self, key: str) -> Derivation | None:
+        """The entry under `key`, if its data files and media are still as they were."""
+        found = self.store.get(key)
+        if not (isinstance(found, tuple) and len(found) == 4):
+            return None
+        data_files, media, records, spent = found
+        try:
+            steps, characters = spent
+            for dependency in data_files:
+                if not self._holds(dependency, "data"):
+                    return None
+            for dependency in media:
+                if not self._holds(dependency, "media"):
+                    return None
+        except (TypeError, ValueError):  # not the shape written
+            return None
+        return Derivation(list(data_files), list(media), records, (int(steps), int(characters)))
+
+    def put(self, key: str, derivation: Derivation) -> None:
+        self.store.put(
+            key,
+            (
+                tuple(derivation.data_files),
+                tuple(derivation.media),
+                derivation.records,
+                derivation.spent,
+            ),
+        )
+
+    def _holds(self, dependency: Dependency, kind: str) -> bool:
+        declaring, value, real, content = dependency
+        return self.resolve(declaring, value, kind) == real and self.content(real, kind) == content
+
+    def resolve(self, declaring: str, value: str, kind: str) -> str | None:
+        """The real path `value`, written in the file `declaring`, names now; None if none."""
+        from reconciler import repofiles
+
+        folder = (self.config.root / declaring).parent
+        memo = (folder, value, kind)
+        if memo not in self._resolved:
+            try:
+                found = repofiles.resolve_repo_file(
+                    self.config.root,
+                    self.config.root / declaring,
+                    value,
+                    "data" if kind == "data" else "media",
+                )
+                self._resolved[memo] = str(found)
+            except repofiles.MediaPathError:
+                self._resolved[memo] = None
+        return self._resolved[memo]
+
+    def content(self, real: str, kind: str) -> str | None:
+        """A data file's SHA-256, a medium's file_identity; None if it cannot be read."""
+        memo = (real, kind)
+        if memo not in self._contents:
+            try:
+                if kind == "data":
+                    self._contents[memo] = hashlib.sha256(Path(real).read_bytes()).hexdigest()
+                else:
+                    self._contents[memo] = file_identity(Path(real).stat())
+            except OSError:
+                self._contents[memo] = None
+        return self._contents[memo]
+
+
+def _plain(value: Any) -> Any:
+    """`value` as JSON that tells apart any two different settings, the same in every process
+    (sets sorted, as their order follows the process's string hashing)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        named = [[f.name, _plain(getattr(value, f.name))] for f in fields(value)]
+        return [type(value).__name__, named]
+    if isinstance(value, Mapping):
+        return ["map", [[_plain(k), _plain(v)] for k, v in value.items()]]
+    if isinstance(value, set | frozenset):
+        return ["set", sorted(json.dumps(_plain(v)) for v in value)]
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return [type(value).__name__, repr(value)]

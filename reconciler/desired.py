@@ -14,22 +14,24 @@ from pathlib import Path
 
 from reconciler import (
     advice,
+    cache,
     fit,
     manifest,
     media,
     mediaprobe,
+    pinrecords,
     repofiles,
-    templating,
     timestamps,
     urls,
 )
 from reconciler.boards import unknown_board
-from reconciler.cache import Cache, media_info
+from reconciler.cache import Cache, Dependency, Derived, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
 from reconciler.pinfields import MEDIA_FIELDS, PinFields, content_hash
 from reconciler.providers.base import Capabilities, Media, url_under
 
+DEFAULTS = manifest.DEFAULTS_FILE
 # A media value with one of these schemes is a URL (and refused unless https), not a path.
 _URL_SCHEMES = frozenset({"http", "https", "javascript", "data", "file", "ftp", "vbscript"})
 
@@ -76,30 +78,72 @@ def target_key(pin: str, board: str, several: bool) -> str:
 
 
 def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired:
-    """Read, expand and check every manifest; raise ValidationFailed listing every error."""
-    pins, problems = templating.load(config)
-    checker = _Checker(config, capabilities, problems)
-    targets: dict[str, Target] = {}
-    absent: dict[str, Location] = {}
-    seen: dict[str, manifest.Pin] = {}
-    for pin in pins:
-        if pin.id in seen:
-            first = seen[pin.id]
-            for here, there in ((pin, first), (first, pin)):
-                elsewhere = f"{there.location}, {there.source}" if there.source else there.location
-                message = f"duplicate id '{pin.id}' (also at {elsewhere})"
-                problems.append(Problem(here.location, _from(here, message), "ids must be unique"))
+    """Read, expand and check every manifest; raise ValidationFailed listing every error.
+
+    A file whose inputs are as in an earlier run that found no error in it is not read again:
+    what it derived to is taken from the cache (cache.Derived says which inputs are compared).
+    """
+    derived = Derived.default(config, capabilities)
+    paths = manifest.discover(config.pins_dir)
+    contents = _contents(config, paths)
+    keys = _keys(config, contents, derived)
+    known = {path: found for path, key in keys.items() if (found := derived.get(key))}
+    loaded = manifest.load_unknown(config, paths, _named(known), contents)
+    if known and any(p.resolve() in loaded.data_files for p in paths if p.name == DEFAULTS):
+        # A _defaults.yaml that a generate: reads as data is no defaults file: rare enough to
+        # derive every file afresh rather than tell which entries it changes.
+        known = {}
+        loaded = manifest.load_unknown(config, paths, {}, contents)
+    defaults = [m for m in loaded.manifests if m.is_defaults]
+    fresh = {m.path: m for m in loaded.manifests if not m.is_defaults}
+    run = pinrecords.Files(config, Checker(config, capabilities, [], derived), defaults)
+    problems = loaded.problems
+    for path in paths:
+        if (entry := known.get(path)) and path.resolve() not in loaded.data_files:
+            if run.spend(entry.spent):
+                run.merged.add_known(entry.records)
+                continue
+            # The templates' budget is the run's: what this file spent once may now go over it,
+            # and where it does is found only by expanding it again.
+            again = manifest.load_unknown(config, [path], {}, contents)
+            problems += again.problems
+            fresh.update((m.path, m) for m in again.manifests)
+        if path in fresh:
+            derivation = run.derive(fresh[path])
+            if derivation is not None and path in keys:
+                derived.put(keys[path], derivation)
+    problems += run.expansion + run.checker.problems + run.merged.problems
+    problems.sort(key=lambda p: p.location)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationFailed(problems)
+    return Desired(run.merged.targets, problems, run.merged.absent)
+
+
+def _contents(config: Config, paths: list[Path]) -> dict[Path, bytes]:
+    """The bytes of each file that can be read (the others are read again, to say why not): all
+    that is derived from a file in this run is derived from these bytes, and keyed on them."""
+    contents = {}
+    for path in paths:
+        try:
+            contents[path] = manifest.read_bytes(config, path)
+        except (repofiles.OutsideRepository, repofiles.Unreadable, RuntimeError):
             continue
-        seen[pin.id] = pin
-        if pin.fields.get("state") == "absent":
-            absent[pin.id] = pin.location
+    return contents
+
+
+def _keys(config: Config, contents: dict[Path, bytes], derived: Derived) -> dict[Path, str]:
+    keys = {}
+    for path, content in contents.items():
+        if path.name == DEFAULTS:
             continue
-        for target in checker.targets(pin):
-            targets[target.key] = target
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise ValidationFailed(sorted(problems, key=lambda p: p.location))
-    return Desired(targets, sorted(problems, key=lambda p: p.location), absent)
+        chain = [f / DEFAULTS for f in reversed(path.parents) if f.is_relative_to(config.pins_dir)]
+        defaults = [(config.relative(d), contents.get(d)) for d in chain]
+        keys[path] = derived.key(config.relative(path), content, defaults)
+    return keys
+
+
+def _named(known: dict[Path, cache.Derivation]) -> dict[Path, tuple[Path, ...]]:
+    return {path: tuple(Path(d[2]) for d in entry.data_files) for path, entry in known.items()}
 
 
 def _from(pin: manifest.Pin, message: str) -> str:
@@ -108,13 +152,22 @@ def _from(pin: manifest.Pin, message: str) -> str:
     return f"{pin.source}: {message}" if pin.source else message
 
 
-class _Checker:
+class Checker:
     def __init__(
-        self, config: Config, capabilities: Callable[[str], Capabilities], problems: list[Problem]
+        self,
+        config: Config,
+        capabilities: Callable[[str], Capabilities],
+        problems: list[Problem],
+        derived: Derived,
     ) -> None:
         self.config = config
         self.capabilities = capabilities
         self.problems = problems
+        self.derived = derived
+        # The media files the pins checked since this was last emptied were derived from.
+        self.media: set[Dependency] = set()
+        # Whether an error was left unsaid, having been said for an earlier pin.
+        self.suppressed = False
         self.inspected: dict[Path, mediaprobe.MediaInfo] = {}
         # The pins of a folder often name the same few files: each is resolved once per run, from
         # the real folder of the manifest that declares it, as repofiles.resolve_repo_file does.
@@ -224,9 +277,10 @@ class _Checker:
             # now, where it is written: once per place, however many pins it reaches.
             for name in names:
                 place = (pin.origins[field], name)
-                if place in self.unknown_boards or name in declared.boards:
+                if name in declared.boards or re.fullmatch(caps.board_ids, name):
                     continue
-                if re.fullmatch(caps.board_ids, name):
+                if place in self.unknown_boards:
+                    self.suppressed = True
                     continue
                 self.unknown_boards.add(place)
                 self.error(pin.origins[field], *unknown_board(name, account, declared.boards))
@@ -305,6 +359,8 @@ class _Checker:
                 self.error(location, exc.message, exc.hint)
                 return None
             self.resolved[folder, value] = path
+        # Taken before the file is inspected: a change while it is read makes the entry stale.
+        identity = self.derived.content(str(path), "media") or ""
         info = self.inspected.get(path)
         if info is None:
             try:
@@ -342,4 +398,5 @@ class _Checker:
                 served=url_under(base, file) if base else None,
             )
             self.media_of[kind, path] = medium
+        self.media.add((location.file, value, str(path), identity))
         return medium

@@ -89,9 +89,33 @@ def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     files the others name are known. A file whose bytes were parsed and checked before is taken
     from the cache instead.
     """
+    loaded = load_unknown(config, discover(config.pins_dir), {}, {})
+    return loaded.manifests, loaded.problems
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The manifests read, their problems, and the real paths of every data file named."""
+
+    manifests: list[Manifest]
+    problems: list[Problem]
+    data_files: set[Path]
+
+
+def load_unknown(
+    config: Config,
+    paths: list[Path],
+    known: dict[Path, tuple[Path, ...]],
+    contents: dict[Path, bytes],
+) -> Loaded:
+    """As `load`, for `paths`, except those `known` already (from what they were derived to in an
+    earlier run), which are not read: for them, `known` gives the data files they name. A file
+    in `contents` is taken as those bytes, read once for all that is derived from it."""
     cache = Cache.default("manifest")
-    files = [_read(config, path, cache) for path in discover(config.pins_dir)]
+    files = [_read(config, p, cache, contents.get(p)) for p in paths if p not in known]
     data = _data_files(config, files)
+    for named in known.values():
+        data.update(named)
     manifests: list[Manifest] = []
     problems: list[Problem] = []
     for file in files:
@@ -108,13 +132,25 @@ def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
         problems += found
         if file.document is not None and not found:
             manifests.append(Manifest(file.path, file.document))
-    return manifests, problems
+    return Loaded(manifests, problems, data)
 
 
-def _read(config: Config, path: Path, cache: Cache) -> _Read:
+def data_file(config: Config, manifest: Manifest) -> Path | None:
+    """The real path of the data file the manifest's `generate:` names, if it can be used."""
+    data = manifest.data
+    spec = data.get("generate")
+    if isinstance(spec, dict) and isinstance(spec.get("from"), str):
+        try:
+            return repofiles.resolve_repo_file(config.root, manifest.path, spec["from"], "data")
+        except repofiles.MediaPathError:
+            return None  # reported when the rows are read
+    return None
+
+
+def _read(config: Config, path: Path, cache: Cache, raw: bytes | None) -> _Read:
     name = config.relative(path)
     try:
-        raw = repofiles.read_bounded(config.root, repofiles.confine(config.root, path), MAX_BYTES)
+        raw = read_bytes(config, path) if raw is None else raw
     except repofiles.OutsideRepository as exc:
         message = f"the file is a symlink to {exc.real}, outside the repository"
         return _Read(path, None, [Problem(Location(name), message, _COPY_IT)])
@@ -140,17 +176,20 @@ def _parsed(config: Config, file: _Read) -> _Read:
         return replace(file, problems=[problem], raw=None)
 
 
+def read_bytes(config: Config, path: Path) -> bytes:
+    """The bytes of a file under pins/, if it lies inside the repository and within MAX_BYTES;
+    else repofiles' errors (and RuntimeError for a symlink loop before Python 3.13)."""
+    return repofiles.read_bounded(config.root, repofiles.confine(config.root, path), MAX_BYTES)
+
+
 def _data_files(config: Config, files: list[_Read]) -> set[Path]:
     """The real paths of the data files that the files' `generate:` blocks name."""
     found = set()
     for file in files:
-        data = file.document.data if file.document else None
-        spec = data.get("generate") if isinstance(data, dict) else None
-        if isinstance(spec, dict) and isinstance(spec.get("from"), str):
-            try:
-                found.add(repofiles.resolve_repo_file(config.root, file.path, spec["from"], "data"))
-            except repofiles.MediaPathError:
-                continue  # reported when the rows are read
+        if file.document is not None:
+            named = data_file(config, Manifest(file.path, file.document))
+            if named is not None:
+                found.add(named)
     return found
 
 

@@ -67,9 +67,12 @@ def matching(pins: list[Pin], patterns: list[str]) -> list[Pin]:
     return [pin for pin in pins if any(fnmatch.fnmatchcase(pin.id, p) for p in patterns)]
 
 
-def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[Problem]]:
+def expand(
+    manifests: list[Manifest], config: Config, budget: jinjabounds.Budget | None = None
+) -> tuple[list[Pin], list[Problem]]:
     """Every pin the manifests declare or generate, expanded, in file order; and the problems of
-    those that could not be expanded (which are left out)."""
+    those that could not be expanded (which are left out). The templates spend `budget` (by
+    default a new one): one budget for every template of a run."""
     folders = {m.path.parent: m for m in manifests if m.is_defaults}
     pins: list[Pin] = []
     problems: list[Problem] = []
@@ -77,8 +80,8 @@ def expand(manifests: list[Manifest], config: Config) -> tuple[list[Pin], list[P
     def report(problem: Problem, _source: str) -> None:
         problems.append(problem)
 
-    # One budget for every template of the run (loop iterations, characters handled).
-    budget = jinjabounds.Budget()
+    if budget is None:
+        budget = jinjabounds.Budget()
 
     for source in manifests:
         if source.is_defaults:

@@ -1,14 +1,19 @@
-"""The parse and media caches: a changed file is always read again, a damaged entry is ignored."""
+"""The parse, media and derivation caches: a changed input is always read again, a damaged entry
+is ignored."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from reconciler import desired, manifest, providers
-from reconciler.cache import Cache
+from reconciler import desired, manifest, providers, results
+from reconciler.cache import Cache, Derived
 from reconciler.config import load as load_config
+from reconciler.errors import ValidationFailed
+from reconciler.providers.base import Capabilities
 from tests.conftest import Run, edit
 
 
@@ -115,3 +120,122 @@ def test_media_are_hashed_again_when_their_bytes_change(repo: Path) -> None:
     salad = repo / "pins/media/salad.jpg"
     salad.write_bytes(salad.read_bytes() + b"\0")  # same type and size class, other bytes
     assert salad_hash() != first
+
+
+# What each manifest file derived to is kept too: a run redoes only what its changes reach, and an
+# entry is never used once any input it was derived from has changed.
+
+
+def targets(repo: Path) -> dict[str, dict[str, object]]:
+    wanted = desired.load(load_config(repo), providers.capabilities)
+    return {key: target.fields.to_json() for key, target in wanted.targets.items()}
+
+
+def test_unchanged_files_are_not_derived_again(repo: Path, _private_cache: Path) -> None:
+    first = targets(repo)
+    derived = entries(_private_cache / "derived")
+    assert derived  # one per manifest file (not per _defaults.yaml)
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+    second = targets(repo)
+    # Only the changed file made a new entry; the others were taken as they were.
+    assert len(entries(_private_cache / "derived")) == len(derived) + 1
+    assert second["summer-salad"]["title"] == "Crisp Summer Salad with Lemon Dressing"
+    assert {k: v for k, v in second.items() if k != "summer-salad"} == {
+        k: v for k, v in first.items() if k != "summer-salad"
+    }
+
+
+def test_a_changed_defaults_file_reaches_the_files_below_it(repo: Path) -> None:
+    assert targets(repo)["summer-salad"]["board"] == "Recipes"
+    assert targets(repo)["pasta-howto-video"]["board"] == "Recipes"
+    edit(repo / "pins/recipes/_defaults.yaml", "board: Recipes", "board: Weeknight Dinners")
+    found = targets(repo)
+    assert found["summer-salad"]["board"] == "Weeknight Dinners"
+    assert found["pasta-howto-video"]["board"] == "Weeknight Dinners"
+    # A defaults file above, and vars the templates read.
+    edit(repo / "pins/_defaults.yaml", "brand: Example Kitchen", "brand: Other Kitchen")
+    assert "Other Kitchen" in str(targets(repo)["product-sk-10"]["description"])
+
+
+def test_a_changed_data_file_is_read_again(repo: Path) -> None:
+    assert targets(repo)["product-sk-10"]["title"] == "Cast Iron Skillet"
+    edit(repo / "pins/shop/products.csv", "Cast Iron Skillet", "Iron Skillet")
+    assert targets(repo)["product-sk-10"]["title"] == "Iron Skillet"
+
+
+def test_media_are_derived_again_when_the_file_behind_a_path_changes(repo: Path) -> None:
+    def salad_hash() -> object:
+        image = targets(repo)["summer-salad"]["image"]
+        assert isinstance(image, dict)
+        return image["sha256"]
+
+    first = salad_hash()
+    salad = repo / "pins/media/salad.jpg"
+    # Another file put in its place, of the same size: the entry's medium is no longer there.
+    other = repo / "pins/media/other.jpg"
+    data = salad.read_bytes()
+    other.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    other.replace(salad)
+    assert salad_hash() != first
+    # A medium that disappears is an error, not a remembered success.
+    salad.unlink()
+    with pytest.raises(ValidationFailed) as failed:
+        targets(repo)
+    assert "salad.jpg" in str(failed.value.problems)
+
+
+def test_changed_settings_are_derived_again(repo: Path) -> None:
+    assert targets(repo)["summer-salad"]["account"] == "main"
+    assert "Other" not in str(targets(repo)["product-sk-10"]["description"])
+    config = repo / "pinops.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "vars:\n  brand: Other\n")
+    # pinops.yaml's vars are overridden by pins/_defaults.yaml's; the file's own win there.
+    edit(repo / "pins/_defaults.yaml", "  brand: Example Kitchen\n", "")
+    assert "Other" in str(targets(repo)["product-sk-10"]["description"])
+    edit(config, "  main:", "  second:")
+    assert targets(repo)["summer-salad"]["account"] == "second"
+
+
+def test_a_changed_state_is_planned_from(pinops: Run, repo: Path) -> None:
+    # The state is no input of a file's pins, but the plan made from them follows it.
+    assert pinops("apply", "--yes").code == 0
+    assert pinops("plan", "--detailed-exitcode").code == 0
+    state = repo / "pinops.state.json"
+    data = json.loads(state.read_text(encoding="utf-8"))
+    del data["pins"]["summer-salad"]
+    state.write_text(json.dumps(data), encoding="utf-8")
+    result = pinops("plan", "--detailed-exitcode")
+    assert result.code == 2
+    assert "+ create summer-salad" in result.out
+
+
+def test_entries_are_keyed_on_the_code_and_the_settings(repo: Path, _private_cache: Path) -> None:
+    config = load_config(repo)
+    derived = Derived(config, providers.capabilities, Cache(_private_cache, "derived"))
+    # Every file of pinops (its version) and of the libraries it uses.
+    assert results.code_stamp() in derived.settings
+    key = derived.key("pins/a.yaml", b"id: a", [])
+    assert key != derived.key("pins/a.yaml", b"id: b", [])
+    assert key != derived.key("pins/a.yaml", b"id: a", [("pins/_defaults.yaml", b"")])
+    assert derived.key("pins/a.yaml", b"id: a", [("pins/_defaults.yaml", None)]) != derived.key(
+        "pins/a.yaml", b"id: a", [("pins/_defaults.yaml", b"")]
+    )
+    changed = replace(config, advice_off=frozenset({"alt-text"}))
+    other = Derived(changed, providers.capabilities, Cache(_private_cache, "derived"))
+    assert other.key("pins/a.yaml", b"id: a", []) != key
+
+    def refusing(name: str) -> Capabilities:
+        return replace(providers.capabilities(name), url_media=frozenset())
+
+    other = Derived(config, refusing, Cache(_private_cache, "derived"))
+    assert other.key("pins/a.yaml", b"id: a", []) != key
+
+
+def test_a_file_with_errors_is_never_remembered(repo: Path, _private_cache: Path) -> None:
+    edit(repo / "pins/recipes/summer-salad.yaml", "image: ../media/salad.jpg", "image: nope.jpg")
+    for _ in range(2):
+        with pytest.raises(ValidationFailed) as failed:
+            targets(repo)
+        assert "nope.jpg" in str(failed.value.problems)
+    stored = entries(_private_cache / "derived")
+    assert len(stored) == len(manifest.discover(repo / "pins")) - 3 - 1  # no defaults, no salad

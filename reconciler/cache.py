@@ -216,7 +216,7 @@ class Derived:
         self.store = store
         providers = {name: capabilities(a.provider) for name, a in config.accounts.items()}
         self.settings = json.dumps([code_stamp(), _plain(config), _plain(providers)])
-        self._resolved: dict[tuple[Path, str, str], str | None] = {}
+        self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._contents: dict[tuple[str, str], str | None] = {}
 
     @classmethod
@@ -228,6 +228,25 @@ class Derived:
         for file, content in defaults:
             parts += [file, b"-" if content is None else b"+" + content]
         return self.store.key(*parts)
+
+    def keys(self, contents: dict[Path, bytes], defaults: str) -> dict[Path, str]:
+        """The key of each manifest file whose `contents` were read; `defaults` names the
+        defaults files, which have none of their own."""
+        chains: dict[Path, list[tuple[str, bytes | None]]] = {}  # by folder
+
+        def chain(folder: Path) -> list[tuple[str, bytes | None]]:
+            if folder not in chains:
+                top = folder in (self.config.pins_dir, folder.parent)
+                own = folder / defaults
+                mine = (self.config.relative(own), contents.get(own))
+                chains[folder] = [mine] if top else [*chain(folder.parent), mine]
+            return chains[folder]
+
+        return {
+            path: self.key(self.config.relative(path), content, chain(path.parent))
+            for path, content in contents.items()
+            if path.name != defaults
+        }
 
     def get(self, key: str) -> Derivation | None:
         """The entry under `key`, if its data files and media are still as they were."""
@@ -266,15 +285,12 @@ class Derived:
         """The real path `value`, written in the file `declaring`, names now; None if none."""
         from reconciler import repofiles
 
-        folder = (self.config.root / declaring).parent
-        memo = (folder, value, kind)
+        memo = (declaring.rpartition("/")[0], value, kind)  # names resolve alike in a folder
         if memo not in self._resolved:
+            root = self.config.root
             try:
                 found = repofiles.resolve_repo_file(
-                    self.config.root,
-                    self.config.root / declaring,
-                    value,
-                    "data" if kind == "data" else "media",
+                    root, root / declaring, value, "data" if kind == "data" else "media"
                 )
                 self._resolved[memo] = str(found)
             except repofiles.MediaPathError:

@@ -86,7 +86,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)
     contents = _contents(config, paths)
-    keys = _keys(config, contents, derived)
+    keys = derived.keys(contents, DEFAULTS)
     known = {path: found for path, key in keys.items() if (found := derived.get(key))}
     loaded = manifest.load_unknown(config, paths, _named(known), contents)
     if known and any(p.resolve() in loaded.data_files for p in paths if p.name == DEFAULTS):
@@ -99,7 +99,8 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     run = pinrecords.Files(config, Checker(config, capabilities, [], derived), defaults)
     problems = loaded.problems
     for path in paths:
-        if (entry := known.get(path)) and path.resolve() not in loaded.data_files:
+        data = loaded.data_files
+        if (entry := known.get(path)) and not (data and path.resolve() in data):
             if run.spend(entry.spent):
                 run.merged.add_known(entry.records)
                 continue
@@ -129,17 +130,6 @@ def _contents(config: Config, paths: list[Path]) -> dict[Path, bytes]:
         except (repofiles.OutsideRepository, repofiles.Unreadable, RuntimeError):
             continue
     return contents
-
-
-def _keys(config: Config, contents: dict[Path, bytes], derived: Derived) -> dict[Path, str]:
-    keys = {}
-    for path, content in contents.items():
-        if path.name == DEFAULTS:
-            continue
-        chain = [f / DEFAULTS for f in reversed(path.parents) if f.is_relative_to(config.pins_dir)]
-        defaults = [(config.relative(d), contents.get(d)) for d in chain]
-        keys[path] = derived.key(config.relative(path), content, defaults)
-    return keys
 
 
 def _named(known: dict[Path, cache.Derivation]) -> dict[Path, tuple[Path, ...]]:

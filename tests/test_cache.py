@@ -239,3 +239,15 @@ def test_a_file_with_errors_is_never_remembered(repo: Path, _private_cache: Path
         assert "nope.jpg" in str(failed.value.problems)
     stored = entries(_private_cache / "derived")
     assert len(stored) == len(manifest.discover(repo / "pins")) - 3 - 1  # no defaults, no salad
+
+
+def test_a_defaults_file_reaches_folders_below_folders_without_manifests(repo: Path) -> None:
+    deep = repo / "pins/deep/er"
+    deep.mkdir(parents=True)
+    (repo / "pins/deep/_defaults.yaml").write_text("defaults:\n  board: Recipes\n")
+    text = (repo / "pins/recipes/summer-salad.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: summer-salad", "id: deep").replace("../media", "../../media")
+    (deep / "pin.yaml").write_text(text)
+    assert targets(repo)["deep"]["board"] == "Recipes"
+    edit(repo / "pins/deep/_defaults.yaml", "Recipes", "Home Decor")
+    assert targets(repo)["deep"]["board"] == "Home Decor"

@@ -5,7 +5,7 @@ location, the row it was generated from, whether it is marked absent, its target
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +20,10 @@ from reconciler.providers.base import Media
 
 if TYPE_CHECKING:
     from reconciler.desired import Checker, Target
+
+
+_FIELDS = tuple(f.name for f in fields(PinFields))
+_MEDIA = tuple(f.name for f in fields(Media))
 
 
 class Files:
@@ -109,7 +113,7 @@ class Merged:
                 continue
             if pin.fields.get("state") == "absent":
                 self.absent[pin.id] = pin.location
-                records.append((pin.id, astuple(pin.location), pin.source, True, [], []))
+                records.append((pin.id, _where(pin.location), pin.source, True, [], []))
                 continue
             before = len(checker.problems)
             targets = checker.targets(pin)
@@ -118,8 +122,8 @@ class Merged:
             for made in targets:
                 self.targets[made.key] = made
             plain = [plain_target(t) for t in targets]
-            warnings = [astuple(p) for p in found]
-            records.append((pin.id, astuple(pin.location), pin.source, False, plain, warnings))
+            warnings = [(_where(p.location), p.message, p.hint, p.severity, p.rule) for p in found]
+            records.append((pin.id, _where(pin.location), pin.source, False, plain, warnings))
         return records, clean
 
 
@@ -129,12 +133,12 @@ def plain_target(target: Target) -> Any:
     return (
         target.key,
         target.pin,
-        astuple(target.location),
-        tuple(_plain_value(getattr(published, f.name)) for f in fields(PinFields)),
+        _where(target.location),
+        tuple(_plain_value(getattr(published, name)) for name in _FIELDS),
         target.publish_at.isoformat() if target.publish_at else None,
         target.content_hash,
         target.board_id,
-        astuple(target.board_location) if target.board_location else None,
+        _where(target.board_location) if target.board_location else None,
     )
 
 
@@ -155,6 +159,10 @@ def target(plain: Any) -> Target:
     )
 
 
+def _where(location: Location) -> tuple[str, int, int]:
+    return (location.file, location.line, location.column)
+
+
 def location(plain: Any) -> Location:
     return Location(*plain)
 
@@ -167,7 +175,7 @@ def problem(plain: Any) -> Problem:
 def _plain_value(value: Any) -> Any:
     if isinstance(value, Media):
         # A list marks a medium: no other field's value is one.
-        return [None if v is None else str(v) for v in astuple(value)]
+        return [None if v is None else str(v) for v in (getattr(value, n) for n in _MEDIA)]
     return value
 
 

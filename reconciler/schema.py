@@ -88,13 +88,35 @@ def is_valid(data: Any, name: str, definition: str | None = None) -> bool:
 def check(
     data: Any, name: str, definition: str | None = None, document: Document | None = None
 ) -> list[Problem]:
-    """Validate `data` against a schema (or one of its $defs); one located problem per error."""
+    """Validate `data` against a schema (or one of its $defs); one located problem per error.
+
+    In a long list of pins, only the pins the compiled validator refuses go through the slow
+    one: their errors are the same as in the whole document's, at a fraction of the cost."""
     if is_valid(data, name, definition):
         return []
-    validator = _validator(name, definition)
     doc = document or Document(name, data)
-    problems = [_problem(error, doc) for error in validator.iter_errors(data)]
+    listed = _LISTS.get((name, definition))
+    if listed is None or not isinstance(data, dict) or not isinstance(data.get(listed[0]), list):
+        return sorted(_located(data, name, definition, doc, ()), key=lambda p: p.location)
+    key, item = listed
+    rest = {**data, key: []}
+    problems = [] if is_valid(rest, name, definition) else _located(rest, name, definition, doc, ())
+    for index, element in enumerate(data[key]):
+        if not is_valid(element, name, item):
+            problems += _located(element, name, item, doc, (key, index))
     return sorted(problems, key=lambda p: p.location)
+
+
+# Definitions holding a list of items of another definition: (schema, definition) → (key, item).
+_LISTS: dict[tuple[str, str | None], tuple[str, str]] = {(PIN_FILE, "pinList"): ("pins", "pin")}
+
+
+def _located(
+    data: Any, name: str, definition: str | None, doc: Document, prefix: JsonPath
+) -> list[Problem]:
+    """The detailed validator's errors, for `data` found at `prefix` in `doc`."""
+    errors = _validator(name, definition).iter_errors(data)
+    return [_problem(error, doc, prefix) for error in errors]
 
 
 def check_expanded(name: str, value: Any, location: Location) -> list[Problem]:
@@ -144,8 +166,8 @@ def _known_properties(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
     return known
 
 
-def _problem(error: ValidationError, doc: Document) -> Problem:
-    path: JsonPath = tuple(error.absolute_path)
+def _problem(error: ValidationError, doc: Document, prefix: JsonPath = ()) -> Problem:
+    path: JsonPath = (*prefix, *error.absolute_path)
     field = _field(path)
     explain = _EXPLAINED.get(str(error.validator), _as_said)
     return explain(error, doc, path, field) or _as_said(error, doc, path, field)

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler import schema, yamlsafe
 
@@ -71,3 +72,17 @@ def test_an_invalid_document_still_gets_every_error_located() -> None:
 
 def test_data_that_is_not_json_like_goes_to_the_detailed_path() -> None:
     assert schema.is_valid({1: "x"}, schema.PIN_FILE, "pin") is False
+
+
+@pytest.mark.parametrize("change", [c for _, c in VARIANTS], ids=[n for n, _ in VARIANTS])
+def test_a_list_checked_pin_by_pin_gives_the_whole_documents_errors(change: Any) -> None:
+    pin = copy.deepcopy(PIN)
+    change(pin)
+    others = [dict(PIN, id=f"pin-{n}") for n in range(3)]
+    for extra in ({}, {"defaultz": {"board": "x"}}, {"defaults": {"board": ""}}):
+        data = {**extra, "pins": [others[0], pin, *others[1:]]}
+        document = yamlsafe.load(yaml.safe_dump(data, allow_unicode=True), "pins/x.yaml")
+        whole = schema._located(data, schema.PIN_FILE, "pinList", document, ())
+        found = schema.check(data, schema.PIN_FILE, "pinList", document)
+        assert sorted(map(str, found)) == sorted(map(str, whole))
+        assert [p.location for p in found] == sorted(p.location for p in whole)

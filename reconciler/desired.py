@@ -88,32 +88,28 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     contents = _contents(config, paths)
     keys = derived.keys(contents, DEFAULTS)
     known = {path: found for path, key in keys.items() if (found := derived.get(key))}
-    loaded = manifest.load_unknown(config, paths, _named(known), contents)
-    if known and any(p.resolve() in loaded.data_files for p in paths if p.name == DEFAULTS):
+    loader = manifest.Loader(config, paths, _named(known), contents)
+    if known and any(loader.is_data(p) for p in paths if p.name == DEFAULTS):
         # A _defaults.yaml that a generate: reads as data is no defaults file: rare enough to
         # derive every file afresh rather than tell which entries it changes.
         known = {}
-        loaded = manifest.load_unknown(config, paths, {}, contents)
-    defaults = [m for m in loaded.manifests if m.is_defaults]
-    fresh = {m.path: m for m in loaded.manifests if not m.is_defaults}
-    run = pinrecords.Files(config, Checker(config, capabilities, [], derived), defaults)
-    problems = loaded.problems
+        loader = manifest.Loader(config, paths, {}, contents)
+    run = pinrecords.Files(config, Checker(config, capabilities, [], derived), loader.defaults)
     for path in paths:
-        data = loaded.data_files
-        if (entry := known.get(path)) and not (data and path.resolve() in data):
+        if (entry := known.get(path)) and not loader.is_data(path):
             if run.spend(entry.spent):
                 run.merged.add_known(entry.records)
                 continue
             # The templates' budget is the run's: what this file spent once may now go over it,
             # and where it does is found only by expanding it again.
-            again = manifest.load_unknown(config, [path], {}, contents)
-            problems += again.problems
-            fresh.update((m.path, m) for m in again.manifests)
-        if path in fresh:
-            derivation = run.derive(fresh[path])
+            source = loader.take_unread(path)
+        else:
+            source = loader.take(path)
+        if source is not None and not source.is_defaults:
+            derivation = run.derive(source)
             if derivation is not None and path in keys:
                 derived.put(keys[path], derivation)
-    problems += run.expansion + run.checker.problems + run.merged.problems
+    problems = loader.problems + run.expansion + run.checker.problems + run.merged.problems
     problems.sort(key=lambda p: p.location)
     if any(p.severity == "error" for p in problems):
         raise ValidationFailed(problems)

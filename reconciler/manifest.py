@@ -89,50 +89,98 @@ def load(config: Config) -> tuple[list[Manifest], list[Problem]]:
     files the others name are known. A file whose bytes were parsed and checked before is taken
     from the cache instead.
     """
-    loaded = load_unknown(config, discover(config.pins_dir), {}, {})
-    return loaded.manifests, loaded.problems
+    paths = discover(config.pins_dir)
+    loader = Loader(config, paths, {}, {})
+    manifests = [m for m in map(loader.take, paths) if m is not None]
+    return manifests, loader.problems
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """The manifests read, their problems, and the real paths of every data file named."""
+class Loader:
+    """The manifest files of one run, read so that few documents are held at once: first the
+    `_defaults.yaml` files and those that may name a data file (every file holding the word
+    `generate`, or a backslash, which could spell it), then each other file when it is taken.
 
-    manifests: list[Manifest]
-    problems: list[Problem]
-    data_files: set[Path]
+    Files `known` already (from what they were derived to in an earlier run) are not read: for
+    them, `known` gives the data files they name. A file in `contents` is taken as those bytes,
+    read once for all that is derived from it. Problems are collected, not raised."""
 
+    def __init__(
+        self,
+        config: Config,
+        paths: list[Path],
+        known: dict[Path, tuple[Path, ...]],
+        contents: dict[Path, bytes],
+    ) -> None:
+        self.config = config
+        self.contents = contents
+        self.cache = Cache.default("manifest")
+        self.paths = paths
+        self.found: dict[Path, list[Problem]] = {}
+        unknown = [p for p in paths if p not in known]
+        first = [p for p in unknown if not self._later(p)]
+        self.later = {p for p in unknown if self._later(p)}
+        files = [_read(config, p, self.cache, contents.get(p)) for p in first]
+        self.data_files = _data_files(config, files)
+        for named in known.values():
+            self.data_files.update(named)
+        # Read, parsed and checked: the defaults files (which stay) and those read first.
+        self.manifests: dict[Path, Manifest] = {}
+        for file in files:
+            found = self._checked(file)
+            if found is not None:
+                self.manifests[file.path] = found
 
-def load_unknown(
-    config: Config,
-    paths: list[Path],
-    known: dict[Path, tuple[Path, ...]],
-    contents: dict[Path, bytes],
-) -> Loaded:
-    """As `load`, for `paths`, except those `known` already (from what they were derived to in an
-    earlier run), which are not read: for them, `known` gives the data files they name. A file
-    in `contents` is taken as those bytes, read once for all that is derived from it."""
-    cache = Cache.default("manifest")
-    files = [_read(config, p, cache, contents.get(p)) for p in paths if p not in known]
-    data = _data_files(config, files)
-    for named in known.values():
-        data.update(named)
-    manifests: list[Manifest] = []
-    problems: list[Problem] = []
-    for file in files:
-        if file.path.resolve() in data:
-            continue
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems of the files checked so far, in file order."""
+        return [p for path in self.paths for p in self.found.get(path, ())]
+
+    @property
+    def defaults(self) -> list[Manifest]:
+        return [m for m in self.manifests.values() if m.is_defaults]
+
+    def take(self, path: Path) -> Manifest | None:
+        """The manifest at `path`, if it is one and valid; each is taken once (a defaults file's
+        is kept for the others)."""
+        if path in self.later:
+            self.later.discard(path)
+            return self._checked(_read(self.config, path, self.cache, self.contents.get(path)))
+        found = self.manifests.get(path)
+        if found is not None and not found.is_defaults:
+            del self.manifests[path]
+        return found
+
+    def take_unread(self, path: Path) -> Manifest | None:
+        """As `take`, for a file of `paths` left unread as known."""
+        return self._checked(_read(self.config, path, self.cache, self.contents.get(path)))
+
+    def is_data(self, path: Path) -> bool:
+        return bool(self.data_files) and path.resolve() in self.data_files
+
+    def _later(self, path: Path) -> bool:
+        raw = self.contents.get(path)
+        return (
+            raw is not None
+            and path.name != DEFAULTS_FILE
+            and b"generate" not in raw
+            and b"\\" not in raw
+        )
+
+    def _checked(self, file: _Read) -> Manifest | None:
+        if self.is_data(file.path):
+            return None
         if file.raw is not None:
-            file = _parsed(config, file)
+            file = _parsed(self.config, file)
         found = file.problems
         if found is None:
             assert file.document is not None
             found = _check(file.path, file.document)
         if file.key is not None:
-            cache.put(file.key, _stored(file.document, found))
-        problems += found
+            self.cache.put(file.key, _stored(file.document, found))
+        self.found[file.path] = found
         if file.document is not None and not found:
-            manifests.append(Manifest(file.path, file.document))
-    return Loaded(manifests, problems, data)
+            return Manifest(file.path, file.document)
+        return None
 
 
 def data_file(config: Config, manifest: Manifest) -> Path | None:

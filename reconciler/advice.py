@@ -100,6 +100,8 @@ _MINOR_WORDS = frozenset(
 
 
 _WORD = re.compile(r"[^\W_]+")
+# Any of the shorteners' names: a link without one cannot go through them (most links).
+_ANY_SHORTENER = re.compile("|".join(re.escape(host) for host in sorted(SHORTENERS)))
 
 
 def warnings(pin: Pin, off: frozenset[str] = frozenset()) -> list[Problem]:
@@ -177,6 +179,8 @@ def summarised(found: list[Problem]) -> list[Problem]:
 
 def shortener(link: str) -> str | None:
     """The URL shortener `link` goes through, if it is a known one."""
+    if not _ANY_SHORTENER.search(link.lower()):
+        return None  # its host, lower-cased, would hold one
     try:
         host = (urlsplit(link).hostname or "").rstrip(".").lower()
     except ValueError:
@@ -195,16 +199,20 @@ def _leads_nowhere(leading: set[str], description: str) -> bool:
     if not any(word in lowered for word in leading):
         return next(_words(description), None) is not None
     seen = False
-    for word in _words(description):
-        if word in leading:
-            return False
-        seen = True
+    for word in _WORD.findall(lowered):
+        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit():
+            if _singular(word) in leading:
+                return False
+            seen = True
     return seen
 
 
 def _words(text: str) -> Iterator[str]:
     """The words that carry meaning, lower-cased, with a plural 's' dropped: "Pastas" ~ "pasta"."""
-    for match in _WORD.finditer(text.lower()):
-        word = match.group()
+    for word in _WORD.findall(text.lower()):
         if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit():
-            yield word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word
+            yield _singular(word)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word

@@ -175,9 +175,10 @@ class Checker:
         self.problems += [
             p for p in advice.warnings(pin, self.config.advice_off) if p.location not in errors
         ]
-        self.problems[before:] = [
-            replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
-        ]
+        if pin.source:
+            self.problems[before:] = [
+                replace(p, message=_from(pin, p.message)) for p in self.problems[before:]
+            ]
         return result
 
     def _targets(self, pin: manifest.Pin) -> list[Target]:
@@ -206,9 +207,8 @@ class Checker:
         # Warnings do not hold a pin back; errors do (and fail the whole load).
         if any(p.severity == "error" for p in self.problems[before:]):
             return []
-        published = PinFields(
+        published = dict(
             account=account,
-            board="",
             section=fields.get("section"),
             title=fields.get("title"),
             description=fields.get("description"),
@@ -223,7 +223,7 @@ class Checker:
         )
         result = []
         for board in boards:
-            target_fields = replace(published, board=board)
+            target_fields = PinFields(board=board, **published)
             result.append(
                 Target(
                     key=target_key(pin.id, board, len(boards) > 1),

@@ -173,10 +173,14 @@ def problem(plain: Any) -> Problem:
 
 
 def _plain_value(value: Any) -> Any:
-    if isinstance(value, Media):
-        # A list marks a medium: no other field's value is one.
-        return [None if v is None else str(v) for v in (getattr(value, n) for n in _MEDIA)]
-    return value
+    return _plain_medium(value) if isinstance(value, Media) else value
+
+
+@lru_cache(maxsize=1024)
+def _plain_medium(medium: Media) -> list[str | None]:
+    """A medium as plain data, made once however many targets show it: a list, which no other
+    field's value is."""
+    return [None if v is None else str(v) for v in (getattr(medium, n) for n in _MEDIA)]
 
 
 @lru_cache(maxsize=1024)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import logging
 import marshal
@@ -45,6 +46,8 @@ ENVIRONMENT = "PINOPS_CACHE_DIR"
 _DIGEST = 32
 _PACKAGE = Path(__file__).parent
 # The code whose output is cached: a change to any of these makes every entry stale.
+# Libraries whose behaviour shows in a plan; their installed files stand for their versions.
+_LIBRARIES = ("yaml", "_yaml", "jsonschema", "jsonschema_rs", "jinja2", "imagesize", "mutagen")
 _STAMPED = (
     "cache.py",
     "yamlsafe.py",
@@ -84,6 +87,25 @@ def code_stamp() -> bytes:
     for name in (schema.PIN_FILE, schema.CONFIG, schema.STATE):
         digest.update(schema.schema_text(name).encode())
     return digest.digest()
+
+
+@cache
+def pinops_stamp() -> str:
+    """A digest of all the code of pinops: every file of the package and its schemas, the
+    installed files of the libraries it uses, and Python's version."""
+    digest = hashlib.sha256(sys.version.encode())
+    schemas = _PACKAGE / "schemas"
+    folders = [_PACKAGE, schemas if schemas.is_dir() else _PACKAGE.parent / "schemas"]
+    for path in sorted(p for f in folders for p in f.rglob("*") if p.is_file()):
+        if "__pycache__" not in path.parts:
+            digest.update(f"{path.name} {path.stat().st_size}\n".encode())
+            digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        found = Path(origin).stat() if origin and Path(origin).exists() else None
+        digest.update(f"{name} {origin} {found and file_identity(found)}\n".encode())
+    return digest.hexdigest()
 
 
 class Cache:
@@ -210,12 +232,10 @@ class Derived:
     def __init__(
         self, config: Config, capabilities: Callable[[str], Capabilities], store: Cache
     ) -> None:
-        from reconciler.results import code_stamp
-
         self.config = config
         self.store = store
         providers = {name: capabilities(a.provider) for name, a in config.accounts.items()}
-        self.settings = json.dumps([code_stamp(), _plain(config), _plain(providers)])
+        self.settings = json.dumps([pinops_stamp(), _plain(config), _plain(providers)])
         self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._contents: dict[tuple[str, str], str | None] = {}
 

@@ -21,7 +21,6 @@ plant one; a damaged or unreadable entry is a miss.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import math
@@ -32,11 +31,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from reconciler.cache import Cache, file_identity, folder
+from reconciler.cache import Cache, file_identity, folder, pinops_stamp
 from reconciler.redact import redact
 
 if TYPE_CHECKING:
@@ -44,11 +42,8 @@ if TYPE_CHECKING:
     from reconciler.providers.base import Capabilities
     from reconciler.workspace import Planned
 
-_PACKAGE = Path(__file__).parent
 # Not inputs of a plan: git's own files, and the sandbox accounts and the state lock.
 _SKIPPED = frozenset({".git", ".pinops"})
-# Libraries whose behaviour shows in a plan; their installed files stand for their versions.
-_LIBRARIES = ("yaml", "_yaml", "jsonschema", "jsonschema_rs", "jinja2", "imagesize", "mutagen")
 _CHUNK = 1 << 20
 # Files changed this recently are hashed on every run (see _fingerprint).
 _RACY_NS = 2_000_000_000
@@ -89,7 +84,7 @@ class Remembered:
             if listed is None or fingerprint is None:
                 return None
             self._seen = {name: file_identity(found) for name, found in listed.items()}
-            digest = hashlib.sha256(code_stamp().encode())
+            digest = hashlib.sha256(pinops_stamp().encode())
             environment = json.dumps(sorted(os.environ.items()))
             for part in (str(self.root), fingerprint, self.question, environment):
                 data = part.encode(errors="surrogateescape")
@@ -176,25 +171,6 @@ class _Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.shown, name)
-
-
-@cache
-def code_stamp() -> str:
-    """A digest of the code that makes a plan: every file of the package and its schemas, the
-    installed files of the libraries it uses, and Python's version."""
-    digest = hashlib.sha256(sys.version.encode())
-    schemas = _PACKAGE / "schemas"
-    folders = [_PACKAGE, schemas if schemas.is_dir() else _PACKAGE.parent / "schemas"]
-    for path in sorted(p for f in folders for p in f.rglob("*") if p.is_file()):
-        if "__pycache__" not in path.parts:
-            digest.update(f"{path.name} {path.stat().st_size}\n".encode())
-            digest.update(path.read_bytes())
-    for name in _LIBRARIES:
-        spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec else None
-        found = Path(origin).stat() if origin and Path(origin).exists() else None
-        digest.update(f"{name} {origin} {found and file_identity(found)}\n".encode())
-    return digest.hexdigest()
 
 
 def _fingerprint(root: Path, listed: dict[str, os.stat_result], files: Cache) -> str | None:

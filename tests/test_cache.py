@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import desired, manifest, providers, results
-from reconciler.cache import Cache, Derived
+from reconciler import desired, manifest, providers
+from reconciler.cache import Cache, Derived, pinops_stamp
 from reconciler.config import load as load_config
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import Capabilities
@@ -213,7 +213,7 @@ def test_entries_are_keyed_on_the_code_and_the_settings(repo: Path, _private_cac
     config = load_config(repo)
     derived = Derived(config, providers.capabilities, Cache(_private_cache, "derived"))
     # Every file of pinops (its version) and of the libraries it uses.
-    assert results.code_stamp() in derived.settings
+    assert pinops_stamp() in derived.settings
     key = derived.key("pins/a.yaml", b"id: a", [])
     assert key != derived.key("pins/a.yaml", b"id: b", [])
     assert key != derived.key("pins/a.yaml", b"id: a", [("pins/_defaults.yaml", b"")])

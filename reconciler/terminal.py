@@ -76,6 +76,8 @@ class ApplyProgress:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
+        # Asked once: it takes a console of its own, and a run prints thousands of lines.
+        self._interactive = interactive(stream)
         self._bar: Progress | None = None
         self._tasks: dict[str | None, TaskID] = {}
 
@@ -83,7 +85,7 @@ class ApplyProgress:
         line = report.outcome_line(outcome, step.number, step.total)
         if step.account is not None:
             line = f"{escape(step.account)} {line}"
-        if not interactive(self.stream):
+        if not self._interactive:
             print(line, file=self.stream, flush=True)
             return
         if self._bar is None:

@@ -24,6 +24,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,11 @@ from reconciler.providers.base import (
 from reconciler.timestamps import iso, utcnow
 
 FOLDER = ".pinops/sandbox"
-ACCOUNT_DIGITS = 12
 COUNT_DIGITS = 7
-# The first twelve digits of the ids an earlier sandbox gave (its first ten million, from
-# 1000000000000000001): no account's digits are these, so no new id is one of those.
-_EARLIER = 10 ** (ACCOUNT_DIGITS - 1)
+# An account's digits are twelve, but never the first twelve of the ids an earlier sandbox gave
+# (its first ten million, from 1000000000000000001), so no new id is one of those.
+_EARLIER = 100_000_000_000
+_LAST = 999_999_999_999
 
 CAPABILITIES = Capabilities(
     updatable=frozenset({"title", "description", "link", "alt_text", "board", "section"}),
@@ -98,9 +99,13 @@ def board_id(name: str) -> str:
 
 def pin_id(account: str, number: int) -> str:
     """The id of the `number`th pin (from 1) published to the sandbox account `account`."""
+    return f"{_account_digits(account)}{number:0{COUNT_DIGITS}d}"
+
+
+@cache
+def _account_digits(account: str) -> int:
     digest = int(hashlib.sha256(account.encode()).hexdigest(), 16)
-    prefix = _EARLIER + 1 + digest % (10**ACCOUNT_DIGITS - _EARLIER - 1)
-    return f"{prefix}{number:0{COUNT_DIGITS}d}"
+    return _EARLIER + 1 + digest % (_LAST - _EARLIER)
 
 
 def database(root: Path, account: str) -> Path:

@@ -220,7 +220,7 @@ class Runner:
         while self.made() < creates and process.poll() is None:
             assert time.monotonic() < deadline, "the apply made no progress"
             time.sleep(0.002)
-        if self.made() < creates:  # it ended on its own: what it said is the test's failure
+        if self.made() < creates and process.returncode:  # it failed: what it said is why
             assert process.stderr is not None
             said = process.stderr.read().decode(errors="replace")
             pytest.fail(f"the apply ended ({process.returncode}) before {creates} creates:\n{said}")

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from reconciler import repofiles, timestamps, videoframes, worddiff
 from reconciler.errors import Location, Problem
 from reconciler.plan import SYMBOLS
+from reconciler.providers.base import cover_second
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
 
 # Pinterest shows about the first 40 characters of a title in the feed.
@@ -138,7 +139,7 @@ class _Media:
             return fields.get("image"), None, "image"
         if fields.get("cover") is not None:
             return fields["cover"], None, "video"
-        return fields["video"], videoframes.cover_second(fields.get("cover_frame")), "video"
+        return fields["video"], cover_second(fields.get("cover_frame")), "video"
 
     def prepare(self, changes: list[dict[str, Any]]) -> None:
         """Make the thumbnails of every repository file the changes show, on every core: Pillow

@@ -29,12 +29,6 @@ if TYPE_CHECKING:
 MAX_DECODED_PIXELS = 2_000_000_000
 
 
-def cover_second(cover_frame: object) -> int:
-    """The second whose frame Pinterest shows: `cover_frame` as the providers send it (rounded),
-    and the first frame when it is not set."""
-    return round(cover_frame) if isinstance(cover_frame, int | float) else 0
-
-
 def caption(second: int, cover_frame: object) -> str:
     """What the card says of the frame it shows."""
     if cover_frame is None:

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser
 
 from reconciler import thumbnails, videoframes
 from reconciler.cache import Cache
+from reconciler.providers.base import cover_second
 from tests import browser as chromium
 from tests.conftest import Run, edit
 from tests.mediafiles import Colour, write_colour_video, write_mp4
@@ -120,7 +121,7 @@ def test_a_video_without_frames_gives_a_reason(tmp_path: Path) -> None:
 
 
 def test_the_second_is_the_one_the_providers_send() -> None:
-    assert [videoframes.cover_second(f) for f in (None, 0, 2, 2.4, 2.6)] == [0, 0, 2, 2, 3]
+    assert [cover_second(f) for f in (None, 0, 2, 2.4, 2.6)] == [0, 0, 2, 2, 3]
 
 
 @pytest.fixture

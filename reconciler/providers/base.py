@@ -196,6 +196,12 @@ class PinContent:
     publish_at: datetime | None = None
 
 
+def cover_second(cover_frame: float | None) -> int:
+    """The second whose frame is a video's cover, as every provider sends it: whole seconds,
+    the first frame when `cover_frame` is not set."""
+    return round(cover_frame or 0)
+
+
 @dataclass(frozen=True)
 class Board:
     id: str

@@ -36,6 +36,7 @@ from reconciler.providers.base import (
     PinContent,
     Published,
     RemotePin,
+    cover_second,
 )
 from reconciler.providers.http import HttpClient, Retry, json_body
 from reconciler.providers.pinterest_errors import SANDBOX_BASE_URL, explain
@@ -203,7 +204,7 @@ class PinterestProvider:
             cover = {"cover_image_data": data, "cover_image_content_type": content_type}
         else:
             # Pinterest refuses a video pin without a cover: none given is the first frame.
-            cover = {"cover_image_key_frame_time": round(content.cover_frame or 0)}
+            cover = {"cover_image_key_frame_time": cover_second(content.cover_frame)}
         media_id = self._upload(video)
         return {"source_type": "video_id", "media_id": media_id, **cover}
 

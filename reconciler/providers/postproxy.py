@@ -33,7 +33,7 @@ import httpx
 from reconciler import timestamps
 from reconciler.errors import ProviderError, ProviderRejected, TransientError
 from reconciler.providers import posting, services
-from reconciler.providers.base import PinContent, Published
+from reconciler.providers.base import PinContent, Published, cover_second
 from reconciler.providers.http import Failure, generic_error, json_body
 from reconciler.providers.posting import Post
 
@@ -153,7 +153,7 @@ class PostproxyProvider(posting.PostingService):
         medium = posting.medium(content)
         pinterest: dict[str, Any] = {"format": "pin"} | self.options(content)
         if content.cover_frame is not None:
-            pinterest["thumb_offset"] = round(content.cover_frame)  # an integer on its page
+            pinterest["thumb_offset"] = cover_second(content.cover_frame)  # an integer there
         post = {"body": content.description or ""}
         post |= posting.present(scheduled_at=posting.scheduled(content))
         media = medium.public_url

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from reconciler import timestamps
 from reconciler.errors import ProviderError
 from reconciler.providers import posting, relayapi_receipts, services
-from reconciler.providers.base import Media, PinContent, Published
+from reconciler.providers.base import Media, PinContent, Published, cover_second
 from reconciler.providers.http import json_body
 from reconciler.providers.posting import Post
 
@@ -142,7 +142,7 @@ class RelayAPIProvider(posting.PostingService):
         elif media.kind == "video":
             # Its server refuses a video without a cover: none given is the first frame, as
             # Pinterest shows it.
-            options["cover_image_key_frame_time"] = round(content.cover_frame or 0)
+            options["cover_image_key_frame_time"] = cover_second(content.cover_frame)
         item = {"url": self._url(media, f"{key}.media"), "type": media.kind}
         item |= posting.present(mime_type=media.content_type, alt_text=content.alt_text)
         body = {"targets": [self.account_id], "media": [item], "scheduled_at": "now"}

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from reconciler import timestamps
 from reconciler.errors import ProviderError
 from reconciler.providers import posting, services, zernio_errors
-from reconciler.providers.base import Media, PinContent, Published
+from reconciler.providers.base import Media, PinContent, Published, cover_second
 from reconciler.providers.http import json_body
 from reconciler.providers.pinterest import PIN_URL
 from reconciler.providers.platformposts import PlatformPosting
@@ -139,7 +139,7 @@ class ZernioProvider(PlatformPosting):
         if content.cover is not None:
             options["coverImageUrl"] = self._url(content.cover, version)
         elif content.cover_frame is not None:
-            options["coverImageKeyFrameTime"] = round(content.cover_frame)  # whole seconds
+            options["coverImageKeyFrameTime"] = cover_second(content.cover_frame)
         item = {"type": media.kind, "url": self._url(media, version)}
         item |= posting.present(altText=content.alt_text)
         # publishNow (else a schedule) is always sent: without either, Zernio saves a draft.

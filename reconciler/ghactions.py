@@ -105,7 +105,7 @@ def pinned_media_base(root: Path) -> str | None:
     the comment and job summary: raw.githubusercontent.com/OWNER/REPO/SHA/ on github.com (the
     head repository's, so a fork's files are found too), SERVER/OWNER/REPO/raw/SHA/ elsewhere.
     None outside a pull request. Such URLs render only where GitHub's image proxy can fetch them
-    without signing in: in public repositories (see the README)."""
+    without signing in: in public repositories (docs/workflow.md)."""
     try:
         event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
         head = event["pull_request"]["head"]

@@ -161,7 +161,8 @@ class OAuth:
             if rotated_refresh:
                 log.warning(
                     "Pinterest rotated the refresh token: the one in %s will not work again. "
-                    "Set %s to save the new tokens (see README, 'Refresh tokens in CI').",
+                    "Set %s to save the new tokens (see the docs: Providers, Pinterest, "
+                    "'Refresh tokens in CI').",
                     self.credentials.variable("refresh_token"),
                     self.credentials.variable("token_file"),
                 )

@@ -3,7 +3,7 @@ per service (Capabilities), each limit, format, field and flow beside the senten
 (`sources`); where page and document disagree, the stricter is kept and both are named.
 
 Kept apart from the adapters so that a plan reads them without loading any HTTP code, and so
-that the five read side by side. README's tables are printed from them (providers.table).
+that the five read side by side. The docs' tables are printed from them (providers.table).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Each posting service's capabilities as a table: what pinops checks and sends, beside the
 sentence of the service's Pinterest page or API document it comes from.
 
-README.md's tables under "Posting services" are `markdown()`, word for word (a test holds them
+The tables of docs/providers/limits.md are `markdown()`, word for word (a test holds them
 to it); print it with `python -m reconciler.providers.table`.
 """
 
@@ -118,7 +118,7 @@ def rows(caps: Capabilities) -> list[tuple[str, str, str]]:
 
 
 def markdown() -> str:
-    """One table per posting service, as README.md shows them."""
+    """One table per posting service, as docs/providers/limits.md shows them."""
     parts = []
     for name in SERVICES:
         caps = capabilities(name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from reconciler import arguments
 from reconciler.providers import table
@@ -346,3 +348,19 @@ def test_the_pages_speak_of_pinops_alone() -> None:
     for path in [*SOURCES, PROJECT / "mkdocs.yml"]:
         text = path.read_text(encoding="utf-8")
         assert not words.search(text), f"{path.relative_to(PROJECT)}: {words.search(text)}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_headings_open_with_one_title_and_go_down_one_level_at_a_time(path: Path) -> None:
+    """Screen readers and the site's table of contents follow the outline: one top heading,
+    then no level skipped on the way down."""
+    text = path.read_text(encoding="utf-8")
+    tokens = MarkdownIt().parse(text)
+    levels = [
+        (int(t.tag[1]), t.map[0] + 1 if t.map else 0) for t in tokens if t.type == "heading_open"
+    ]
+    if not levels and "--8<--" in text:
+        return  # a page that includes another file whole: that file is checked itself
+    assert [level for level, _ in levels[:1]] == [1], "the page opens with one # title"
+    for (above, _), (level, line) in itertools.pairwise(levels):
+        assert level <= above + 1, f"line {line}: an h{level} right under an h{above}"

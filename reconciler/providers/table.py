@@ -122,7 +122,7 @@ def markdown() -> str:
     parts = []
     for name in SERVICES:
         caps = capabilities(name)
-        lines = [f"#### {caps.name}", "", "| | pinops | from |", "| --- | --- | --- |"]
+        lines = [f"## {caps.name}", "", "| | pinops | from |", "| --- | --- | --- |"]
         lines += [
             f"| {what} | {value} | {source.replace('|', '/')} |"
             for what, value, source in rows(caps)

@@ -183,7 +183,7 @@ def find_root(start: Path) -> Path:
 
 
 def load(root: Path) -> Config:
-    # Imported here and in parse: a plan answered from the cache (results.py) finds the root
+    # Imported here and in parse: a plan answered from the cache (plananswers.py) finds the root
     # only, and needs no YAML or schema library.
     from reconciler import yamlsafe
 

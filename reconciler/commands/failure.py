@@ -15,7 +15,8 @@ _INTERRUPTED = {
 
 def text(error: PinopsError) -> str:
     """The error as standard error shows it (every problem, for a failed validation)."""
-    from reconciler import report  # only once a command failed: answers from results.py are quick
+    # Only once a command failed: remembered plan answers (plananswers.py) stay quick.
+    from reconciler import report
 
     if isinstance(error, ValidationFailed):
         return report.problems_text(error.problems) + f"error: {error.message}\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import results
+from reconciler import plananswers
 from reconciler.workspace import Workspace
 from tests.conftest import PROJECT, Run, edit
 
@@ -131,7 +131,7 @@ def test_a_plan_waiting_for_publish_at_is_kept_only_until_then(repo: Path) -> No
         waiting = [
             t.publish_at for t in targets if t.publish_at and t.publish_at.timestamp() > since
         ]
-        until = results.lifetime(planned, workspace.config, workspace.capabilities, since)
+        until = plananswers.lifetime(planned, workspace.config, workspace.capabilities, since)
     assert until == min(moment.timestamp() for moment in waiting)
 
 
@@ -140,4 +140,5 @@ def test_a_paced_plan_is_not_kept(repo: Path) -> None:
     since = datetime.now(UTC).timestamp()
     with Workspace(repo) as workspace:
         planned = workspace.plan()
-        assert results.lifetime(planned, workspace.config, workspace.capabilities, since) == since
+        until = plananswers.lifetime(planned, workspace.config, workspace.capabilities, since)
+        assert until == since

@@ -33,9 +33,8 @@ alt_text: A bowl of garlic pasta
 {extra}
 """
 
-# probe -> (manifest fields, {service: [(severity, part of the message)]}); a service not named
-# reports nothing about the probe beyond the alt-text warning of NO_ALT_TEXT.
-Expected = dict[str, list[tuple[str, str]]]
+# probe -> (manifest fields, service -> [(severity, part of the message)]); an empty list: the
+# service reports nothing about the probe beyond the alt-text warning of NO_ALT_TEXT.
 PROBES: dict[str, tuple[dict[str, str], Callable[[str], list[tuple[str, str]]]]] = {
     "description-500": (
         {"description": "Garlic pasta " + "x" * 487, "extra": "image: ../media/tall.jpg"},

@@ -85,8 +85,6 @@ class Capabilities:
     schedule_horizon: float | None = None
     # How far ahead (seconds) a schedule must be at least; nearer pins wait for a later run.
     schedule_lead: float = 0.0
-    # Answers a create before the pin exists; the post is followed up with `Follows.follow`.
-    asynchronous: bool = False
     text_limits: TextLimits = field(default_factory=TextLimits)
     media_limits: MediaLimits = PINTEREST_LIMITS
     # The kinds of media ("image", "video") it takes by URL, not only as uploaded files.

@@ -71,7 +71,6 @@ POSTPEER = Capabilities(
     name="PostPeer",
     fields=frozenset({"title", "description", "link", "alt_text", "dominant_color", "cover"}),
     schedules=True,
-    asynchronous=True,
     text_limits=TextLimits(description=500),
     media_limits=replace(
         PINTEREST_LIMITS,
@@ -115,7 +114,6 @@ POSTPROXY = Capabilities(
     fields=frozenset({"title", "description", "link", "cover", "cover_frame"}),
     idempotency_window=24 * 3600.0,
     schedules=True,
-    asynchronous=True,
     text_limits=TextLimits(description=500),
     media_limits=replace(PINTEREST_LIMITS, max_image_bytes=32_000_000),
     sources={
@@ -207,7 +205,6 @@ RELAYAPI = Capabilities(
     schedules=True,
     # It schedules at most 30 days ahead; an hour less leaves room for clocks.
     schedule_horizon=RELAYAPI_SCHEDULE_DAYS * 86400.0 - 3600.0,
-    asynchronous=True,
     text_limits=TextLimits(description=500),
     media_limits=replace(
         PINTEREST_LIMITS,

@@ -45,7 +45,10 @@ def hold(
         if slot <= now:
             result.append(change)
         else:
-            due = iso_utc(slot)
-            reason = f"paced at {pace}: due about {due}"
-            result.append(replace(change, action="wait", changed=(), reason=reason, remote_id=None))
+            reason = f"paced at {pace}: due about {iso_utc(slot)}"
+            result.append(
+                replace(
+                    change, action="wait", changed=(), reason=reason, remote_id=None, due_at=slot
+                )
+            )
     return result

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ FEED_TITLE = 40
 MEDIA_FOLDER = "media"
 LABELS = {"noop": "unchanged"}
 _TEXT_FIELDS = ("title", "description", "link", "alt_text", "board", "section", "dominant_color")
-_DUE = re.compile(r"due about (\S+)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,8 @@ class Card:
     changed: list[str]
     reason: str
     when: datetime | None
+    # Whether `when` is the slot a paced pin waits for (about then), not its publish_at.
+    paced: bool
     where: str
     warnings: list[str] = field(default_factory=list)
 
@@ -265,17 +265,16 @@ def _side(fields: dict[str, Any] | None, found: _Media) -> Side | None:
     )
 
 
-def _when(change: dict[str, Any]) -> datetime | None:
-    raw = change.get("publish_at")
-    if change.get("action") == "wait":
-        due = _DUE.search(str(change.get("reason") or ""))
-        raw = due.group(1) if due else raw
+def _moment(raw: object) -> datetime | None:
+    """A time of a plan file, if it is one with its zone (a time without one cannot be placed on
+    the timeline among the others)."""
     if not isinstance(raw, str):
         return None
     try:
-        return timestamps.parse(raw)
+        moment = timestamps.parse(raw)
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _diffs(change: dict[str, Any]) -> list[Diff]:
@@ -295,6 +294,7 @@ def _card(change: dict[str, Any], found: _Media, warnings: list[str]) -> Card:
     before = _side(change.get("before"), found) if has_before else None
     fields = change.get("after") or change.get("before") or {}
     line = change.get("line")
+    due = _moment(change.get("due_at"))
     return Card(
         action=action,
         symbol=SYMBOLS.get(action, "·"),
@@ -305,7 +305,8 @@ def _card(change: dict[str, Any], found: _Media, warnings: list[str]) -> Card:
         diffs=_diffs(change) if action in ("update", "replace") else [],
         changed=[str(n) for n in change.get("changed") or ()],
         reason=str(change.get("reason") or ""),
-        when=_when(change),
+        when=due or _moment(change.get("publish_at")),
+        paced=due is not None,
         where=f"{change.get('file')}:{line}" if change.get("file") else "",
         warnings=warnings,
     )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler import boards, caution, pacing
+from reconciler import boards, caution, pacing, planjson
 from reconciler.config import Account, Policy
 from reconciler.desired import Desired, Target
 from reconciler.drift import Drift, remembered
@@ -21,8 +19,6 @@ from reconciler.recovery import Finding, awaited, interrupted
 from reconciler.settings import Setting
 from reconciler.state import Record, State
 from reconciler.timestamps import iso
-
-FORMAT_VERSION = 1
 
 # Actions that change something now, in the order apply performs them.
 CHANGE_ACTIONS = ("adopt", "create", "update", "replace", "delete")
@@ -55,6 +51,8 @@ class Change:
     # The ids of the board and section it publishes to (boards.py); None: named only, so far.
     board_id: str | None = None
     section_id: str | None = None
+    # When a wait paced behind its account's earlier creates gets its slot (pacing.py).
+    due_at: datetime | None = None
 
     @property
     def makes(self) -> bool:
@@ -86,22 +84,8 @@ class Change:
         return self.target.location.file, self.target.location.line
 
     def to_json(self) -> dict[str, Any]:
-        file, line = self.location
-        return {
-            "action": self.action,
-            "key": self.key,
-            "file": file,
-            "line": line,
-            "before": self.record.fields if self.record else None,
-            "after": self.target.fields.to_json() if self.target else None,
-            "changed": list(self.changed),
-            "reason": self.reason,
-            "remote_id": self.remote_id,
-            "remote_url": self.remote_url,
-            "account": self.account,
-            "warnings": list(self.warnings),
-            "publish_at": iso(self.target.publish_at) if self.target else None,
-        }
+        """The change as a saved plan holds it (planjson.py)."""
+        return planjson.change(self)
 
 
 @dataclass(frozen=True)
@@ -131,45 +115,15 @@ class Plan:
     def has_changes(self) -> bool:
         return any(change.action in CHANGE_ACTIONS for change in self.changes)
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def action_counts(self) -> dict[str, int]:
+        """How many changes of each action, every action named."""
         counts = self.counts
-        return {
-            "format_version": FORMAT_VERSION,
-            "checksum": self.checksum,
-            "state": {"lineage": self.lineage, "serial": self.serial},
-            "summary": {
-                action: counts.get(action, 0) for action in (*CHANGE_ACTIONS, *OTHER_ACTIONS)
-            },
-            "blocked": list(self.blocked),
-            "settings": [setting.to_json() for setting in self.settings],
-            "notices": list(self.notices),
-            "drift": [
-                {
-                    "key": d.key,
-                    "deleted": d.deleted,
-                    "edited": [{"field": f, "recorded": r, "found": v} for f, r, v in d.edited],
-                }
-                for d in self.drift
-            ],
-            "changes": [change.to_json() for change in self.changes if change.action != "noop"],
-        }
+        return {action: counts.get(action, 0) for action in (*CHANGE_ACTIONS, *OTHER_ACTIONS)}
 
-
-def _checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
-    # An unchanged pin counts by its key and content: whole fields of every pin would make
-    # hashing the plan cost more than making it.
-    body = {
-        "lineage": lineage,
-        "serial": serial,
-        "changes": [
-            c.to_json()
-            if c.action != "noop" or c.target is None
-            else {"action": "noop", "key": c.key, "content_hash": c.target.content_hash}
-            for c in changes
-        ],
-    }
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    def to_json(self) -> dict[str, Any]:
+        """The plan as `pinops plan --json` prints it and `--out` saves it (planjson.py)."""
+        return planjson.plan(self)
 
 
 @dataclass(frozen=True)
@@ -232,7 +186,7 @@ def make(
     held = pacing.hold(changes, state, accounts, now)
     paced = tuple(boards.placed(_cautioned(c), state.boards) for c in held)
     blocked = () if allow_destroy else _safety(paced, state, policy)
-    checksum = _checksum(state.lineage, state.serial, paced)
+    checksum = planjson.checksum(state.lineage, state.serial, paced)
     drifted = tuple(seen.drift.values())
     several = len(accounts) > 1
     return Plan(state.lineage, state.serial, paced, blocked, drifted, checksum, (), (), several)
@@ -242,7 +196,9 @@ def only(made: Plan, accounts: frozenset[str]) -> Plan:
     """The changes of `accounts` alone, with their own checksum: what `--account` applies. The
     safety checks stay those of the whole plan."""
     changes = tuple(c for c in made.changes if c.account in accounts)
-    return replace(made, changes=changes, checksum=_checksum(made.lineage, made.serial, changes))
+    return replace(
+        made, changes=changes, checksum=planjson.checksum(made.lineage, made.serial, changes)
+    )
 
 
 def with_review(made: Plan, settings: tuple[Setting, ...], notices: tuple[str, ...]) -> Plan:

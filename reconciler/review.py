@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.plan import CHANGE_ACTIONS, FORMAT_VERSION, Plan
+from reconciler.plan import CHANGE_ACTIONS, Plan
+from reconciler.planjson import FORMAT_VERSION
 
 # Actions that are the same change at a later time.
 _SAME = {"wait": "create"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import plan
+from reconciler import plan, planjson
 from reconciler.config import Policy
 from reconciler.desired import Desired
 from reconciler.errors import PlanError, ValidationFailed
@@ -88,6 +88,24 @@ def test_a_provider_that_schedules_gets_future_pins_now(repo: Path) -> None:
     scheduling = Capabilities(updatable=frozenset(), can_delete=True, schedules=True)
     found = actions(make(workspace, workspace.store.read(), scheduling))
     assert found["calm-bedroom"] == ("create", "scheduled for 2027-03-01T09:00:00Z")
+
+
+def test_a_paced_wait_says_when_it_is_due_in_its_reason_and_in_json(repo: Path) -> None:
+    edit(repo / "pinops.yaml", "    boards: [", "    pace: 2/hour\n    boards: [")
+    workspace = Workspace(repo)
+    made = make(workspace, workspace.store.read(), Capabilities(frozenset(), True))
+    paced = [c for c in made.changes if c.due_at is not None]
+    assert len(paced) == 6 and all(c.action == "wait" for c in paced)
+    latest = max(paced, key=lambda c: c.due_at or NOW)
+    assert latest.due_at == datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    assert latest.reason == "paced at 2/hour: due about 2026-11-21T15:00:00Z"
+    saved = {c["key"]: c["due_at"] for c in made.to_json()["changes"]}
+    assert saved[latest.key] == "2026-11-21T15:00:00Z"
+    assert saved["calm-bedroom"] is None  # waits for its publish_at, paced or not
+    # The reason holds the time already: the checksum, which covers it, is that of a plan saved
+    # before `due_at` was written.
+    undated = tuple(replace(c, due_at=None) for c in made.changes)
+    assert planjson.checksum(made.lineage, made.serial, undated) == made.checksum
 
 
 def pending_post(state: State, desired: Desired, key: str) -> State:

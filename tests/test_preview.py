@@ -13,7 +13,7 @@ import pytest
 from PIL import ExifTags, Image, ImageStat
 from playwright.sync_api import Browser
 
-from reconciler import thumbnails
+from reconciler import thumbnails, timestamps
 from reconciler.cache import Cache
 from reconciler.pincards import feed_title, word_diff
 from tests import browser as chromium
@@ -95,6 +95,47 @@ def test_the_plan_reads_as_pins_in_the_browser(
     headings = page.evaluate("[...document.querySelectorAll('h1,h2,h3,h4')].map(h => h.tagName)")
     levels = [int(tag[1]) for tag in headings]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
+
+
+def test_a_paced_pin_shows_when_its_slot_comes(
+    pinops: Run, repo: Path, browser: Browser, tmp_path: Path
+) -> None:
+    edit(repo / "pinops.yaml", "    boards: [", "    pace: 2/hour\n    boards: [")
+    saved = tmp_path / "plan.json"
+    assert pinops("plan", "--out", str(saved)).code == 0
+    plan = json.loads(saved.read_text(encoding="utf-8"))
+    due = {c["key"]: c["due_at"] for c in plan["changes"] if c["due_at"] is not None}
+    assert len(due) == 6
+    assert all(c["due_at"] is None for c in plan["changes"] if c["key"] not in due)
+    key, at = sorted(due.items(), key=lambda item: item[1])[-1]
+    out = tmp_path / "preview"
+    preview(pinops, out, str(saved))
+    seen = chromium.visit(browser, (out / "index.html").as_uri(), 390)
+    assert_clean(seen, out)
+    shown = timestamps.shown(timestamps.parse(at))
+    assert f"Due about {shown}" in card(seen, key)
+    assert f"paced at 2/hour: due about {at}" in card(seen, key)
+    assert "Publishes at 2027-03-01 09:00 UTC" in card(seen, "calm-bedroom")
+    assert f"{shown}" in seen.page.locator("#timeline li", has_text=key).inner_text()
+
+
+def test_a_plan_saved_without_due_times_still_previews(
+    pinops: Run, repo: Path, tmp_path: Path
+) -> None:
+    """A plan file of an earlier pinops has no `due_at`: its paced pins show their reason only."""
+    edit(repo / "pinops.yaml", "    boards: [", "    pace: 2/hour\n    boards: [")
+    saved = tmp_path / "plan.json"
+    assert pinops("plan", "--out", str(saved)).code == 0
+    plan = json.loads(saved.read_text(encoding="utf-8"))
+    for change in plan["changes"]:
+        del change["due_at"]
+    saved.write_text(json.dumps(plan), encoding="utf-8")
+    out = tmp_path / "preview"
+    preview(pinops, out, str(saved))
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("paced at 2/hour: due about") == 6
+    assert "Due about" not in page
+    assert "Publishes at <time" in page
 
 
 @pytest.mark.usefixtures("changed")
@@ -234,6 +275,9 @@ def test_hostile_text_in_a_plan_file_stays_inert(
             {**change, "action": "create", "after": after, "before": None, "changed": []},
             {**change, "action": "replace", "after": after, "before": before, "changed": ["title"]},
             {**change, "action": "wait", "after": after, "publish_at": "<b>", "changed": []},
+            # A time without its zone cannot be placed among the others: it is left out.
+            {**change, "action": "wait", "after": after, "due_at": "2027-01-01T00:00:00"},
+            {**change, "action": "wait", "after": after, "due_at": "2027-01-02T00:00:00Z"},
         ],
     }
     saved = tmp_path / "plan.json"
@@ -251,6 +295,7 @@ def test_hostile_text_in_a_plan_file_stays_inert(
     assert "https://evil.example/pin.jpg" in text and "not fetched" in text
     assert "not in the repository" in text  # the path outside the repository is never read
     assert not (out / "media").exists()  # nothing was read to make a thumbnail of
+    assert "Due about 2027-01-02 00:00 UTC" in text and "2027-01-01" not in text
 
 
 def test_hostile_text_from_a_manifest_stays_inert(

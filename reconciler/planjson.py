@@ -1,0 +1,80 @@
+"""The plan as JSON: what `pinops plan --json` prints and `--out` saves, what reviews compare and
+previews read, and the checksum a saved plan is applied by."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from reconciler.timestamps import iso, iso_utc
+
+if TYPE_CHECKING:
+    from reconciler.plan import Change, Plan
+
+FORMAT_VERSION = 1
+
+
+def change(made: Change) -> dict[str, Any]:
+    """A change as a saved plan holds it."""
+    due = iso_utc(made.due_at) if made.due_at is not None else None
+    return {**_checksummed(made), "due_at": due}
+
+
+def _checksummed(made: Change) -> dict[str, Any]:
+    # `due_at` stays out of the checksum: the reason holds the same time, and a plan saved before
+    # the key was written keeps its checksum.
+    file, line = made.location
+    return {
+        "action": made.action,
+        "key": made.key,
+        "file": file,
+        "line": line,
+        "before": made.record.fields if made.record else None,
+        "after": made.target.fields.to_json() if made.target else None,
+        "changed": list(made.changed),
+        "reason": made.reason,
+        "remote_id": made.remote_id,
+        "remote_url": made.remote_url,
+        "account": made.account,
+        "warnings": list(made.warnings),
+        "publish_at": iso(made.target.publish_at) if made.target else None,
+    }
+
+
+def plan(made: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "checksum": made.checksum,
+        "state": {"lineage": made.lineage, "serial": made.serial},
+        "summary": made.action_counts,
+        "blocked": list(made.blocked),
+        "settings": [setting.to_json() for setting in made.settings],
+        "notices": list(made.notices),
+        "drift": [
+            {
+                "key": d.key,
+                "deleted": d.deleted,
+                "edited": [{"field": f, "recorded": r, "found": v} for f, r, v in d.edited],
+            }
+            for d in made.drift
+        ],
+        "changes": [change(c) for c in made.changes if c.action != "noop"],
+    }
+
+
+def checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
+    # An unchanged pin counts by its key and content: whole fields of every pin would make
+    # hashing the plan cost more than making it.
+    body = {
+        "lineage": lineage,
+        "serial": serial,
+        "changes": [
+            _checksummed(c)
+            if c.action != "noop" or c.target is None
+            else {"action": "noop", "key": c.key, "content_hash": c.target.content_hash}
+            for c in changes
+        ],
+    }
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

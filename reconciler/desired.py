@@ -29,7 +29,7 @@ from reconciler.cache import Cache, Dependency, Derived, media_info
 from reconciler.config import Config
 from reconciler.errors import Location, Problem, ValidationFailed
 from reconciler.pinfields import MEDIA_FIELDS, PinFields, content_hash
-from reconciler.providers.base import Capabilities, Media, url_under
+from reconciler.providers.base import Capabilities, Media, cover_second, url_under
 
 DEFAULTS = manifest.DEFAULTS_FILE
 # A media value with one of these schemes is a URL (and refused unless https), not a path.
@@ -207,6 +207,13 @@ class Checker:
         # Warnings do not hold a pin back; errors do (and fail the whole load).
         if any(p.severity == "error" for p in self.problems[before:]):
             return []
+        video = found.get("video")
+        if video is not None and video.path is not None and "cover_frame" in fields:
+            second = cover_second(fields["cover_frame"])
+            if late := media.cover_past_end(second, self.inspected[video.path].duration):
+                self.problems.append(
+                    Problem(origins["cover_frame"], late.message, late.hint, late.severity)
+                )
         published = dict(
             account=account,
             section=fields.get("section"),

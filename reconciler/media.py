@@ -6,6 +6,7 @@ What a file is comes from mediaprobe; where a manifest's path may point, from re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -224,6 +225,21 @@ def _video_problems(
             )
         )
     return problems
+
+
+def cover_past_end(second: int, duration: float | None) -> MediaProblem | None:
+    """A warning when a video's cover frame, at `second`, is at or past its end. Pinterest then
+    takes the last frame ("if entered time exceeds video duration, the last frame is used"): the
+    pin is published, with a cover seldom the one meant."""
+    if duration is None or second < duration:
+        return None
+    last = max(math.ceil(duration) - 1, 0)  # the last whole second with a frame
+    return MediaProblem(
+        "warning",
+        f"cover_frame {second} is past the end of the {duration_text(duration)} video: "
+        "Pinterest takes its last frame as the cover",
+        f"write cover_frame: {last} or less, or give the video a cover: image",
+    )
 
 
 def _a(kind: MediaKind) -> str:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser
 
-from reconciler import thumbnails, videoframes
+from reconciler import media, thumbnails, videoframes
 from reconciler.cache import Cache
 from reconciler.providers.base import cover_second
 from tests import browser as chromium
@@ -216,3 +216,43 @@ def test_a_video_from_a_url_is_shown_by_its_url_never_fetched(
     seen = chromium.visit(browser, (out / "index.html").as_uri(), 1280)
     own = out.resolve().as_uri() + "/"
     assert all(url.startswith(own) for url in seen.requests), seen.requests
+
+
+def test_validate_and_plan_warn_of_a_cover_frame_past_the_video_s_end(
+    colour_video_pin: Path, pinops: Run, tmp_path: Path
+) -> None:
+    """Pinterest takes the last frame then: the pin is published, so it is a warning, at the
+    value, and the preview shows the same last frame."""
+    warning = (
+        "pins/recipes/pasta.yaml:19:18: warning: cover_frame 5 is past the end of the 5 s video: "
+        "Pinterest takes its last frame as the cover "
+        "(write cover_frame: 4 or less, or give the video a cover: image)"
+    )
+    edit(colour_video_pin / PASTA, "cover_frame: 2", "cover_frame: 5")
+    checked = pinops("validate")
+    assert checked.code == 0 and warning in checked.out
+    planned = pinops("plan")
+    assert planned.code == 0 and warning in planned.err
+    out = tmp_path / "preview"
+    assert pinops("preview", "--out", str(out)).code == 0
+    assert "Cover: 5 s is past the video&#39;s end" in video_card(out)
+    edit(colour_video_pin / PASTA, "cover_frame: 5", "cover_frame: 4")
+    assert "past the end" not in pinops("validate").out
+    out = tmp_path / "before-the-end"
+    assert pinops("preview", "--out", str(out)).code == 0
+    assert "Cover: the video&#39;s frame at 4 s." in video_card(out)
+
+
+@pytest.mark.parametrize(
+    ("second", "duration", "last"),
+    [(5, 5.5, None), (6, 5.5, 5), (0, 0.4, None), (1, 0.4, 0), (3, None, None), (900, 900.0, 899)],
+)
+def test_the_cover_is_past_the_end_when_no_frame_starts_at_or_after_its_second(
+    second: int, duration: float | None, last: int | None
+) -> None:
+    found = media.cover_past_end(second, duration)
+    if last is None:
+        assert found is None
+    else:
+        assert found is not None and found.severity == "warning"
+        assert found.hint.startswith(f"write cover_frame: {last} or less")

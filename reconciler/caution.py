@@ -9,12 +9,13 @@ a Cyrillic а) looks like a host it is not; `protect` turned off lets a later ch
 from __future__ import annotations
 
 import contextlib
+import re
 import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
 # Embeddings, overrides, isolates and the invisible direction marks.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_BIDI = re.compile("[\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c]")
 _TEXT_FIELDS = ("board", "section", "title", "description", "link", "alt_text")
 _URL_FIELDS = ("link",)
 _MEDIA_FIELDS = ("image", "video", "cover")
@@ -22,7 +23,7 @@ _MEDIA_FIELDS = ("image", "video", "cover")
 
 def bidi_controls(text: str) -> list[str]:
     """The bidirectional control characters in `text`, as U+XXXX."""
-    return sorted({f"U+{ord(char):04X}" for char in text if char in _BIDI})
+    return sorted({f"U+{ord(char):04X}" for char in _BIDI.findall(text)})
 
 
 def _script(char: str) -> str | None:
@@ -35,6 +36,8 @@ def _script(char: str) -> str | None:
 def host_scripts(url: str) -> list[str]:
     """The scripts the letters of a URL's host are written in, when there are several
     (punycode labels decoded first); an empty list for a host in one script."""
+    if url.isascii() and "xn--" not in url.lower():
+        return []  # ASCII letters are all Latin: the common case, decided without parsing
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:

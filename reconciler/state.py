@@ -92,5 +92,75 @@ class State:
 
 
 def dumps(data: Any) -> str:
-    """JSON with sorted keys and a trailing newline, so that git diffs of state read well."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """JSON with sorted keys and a trailing newline, so that git diffs of state read well.
+
+    The text is `json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)`'s: json's own
+    indenting encoder is pure Python and generic, and took most of the time of writing a state of
+    ten thousand pins, so the plain data a state holds is written here, strings by json's encoder;
+    anything else falls back to json.dumps."""
+    out: list[str] = []
+    try:
+        _indented(data, "\n", out)
+    except _Unusual:
+        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    out.append("\n")
+    return "".join(out)
+
+
+class _Unusual(Exception):
+    """A value _indented leaves to json.dumps."""
+
+
+_STRING = json.encoder.encode_basestring  # json's own, in C where Python has it
+
+
+def _indented(value: Any, newline: str, out: list[str]) -> None:
+    """Append `value` as json.dumps writes it at the depth whose line breaks are `newline`."""
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise _Unusual
+            item = value[key]
+            if type(item) is str:  # most values: one piece, no call
+                out.append(f"{separator}{_STRING(key)}: {_STRING(item)}")
+            else:
+                out.append(f"{separator}{_STRING(key)}: ")
+                _indented(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _indented(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    else:
+        out.append(_scalar(value))
+
+
+def _scalar(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _STRING(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return float.__repr__(value)
+    raise _Unusual

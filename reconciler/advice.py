@@ -192,25 +192,37 @@ def shortener(link: str) -> str | None:
 
 def _leads_nowhere(leading: set[str], description: str) -> bool:
     """Whether a description with words that carry meaning shares none with the title's lead.
-    Descriptions are long and usually match early, so the scan stops at the first match. A word
-    of the description is a piece of it, lower-cased: when no leading word is even a substring of
-    it, none can match, and all that is left to know is whether it has a word at all."""
+    A word of the description is a run of letters and digits of it, lower-cased, so only a
+    leading word, or one with an 's' after it, can match: each is looked for as such a run.
+    Descriptions are long: they are not split into words for this."""
     lowered = description.lower()
-    if not any(word in lowered for word in leading):
-        return next(_words(description), None) is not None
-    seen = False
-    for word in _WORD.findall(lowered):
-        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit():
-            if _singular(word) in leading:
-                return False
-            seen = True
-    return seen
+    for word in leading | {word + "s" for word in leading}:
+        if _meaningful(word) and _singular(word) in leading and _holds_word(lowered, word):
+            return False
+    return any(_meaningful(found.group()) for found in _WORD.finditer(lowered))
+
+
+def _holds_word(text: str, word: str) -> bool:
+    """Whether `word` (letters and digits) is a whole word of `text`, as _WORD splits it."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def _meaningful(word: str) -> bool:
+    return len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit()
 
 
 def _words(text: str) -> Iterator[str]:
     """The words that carry meaning, lower-cased, with a plural 's' dropped: "Pastas" ~ "pasta"."""
     for word in _WORD.findall(text.lower()):
-        if len(word) > 1 and word not in _MINOR_WORDS and not word.isdigit():
+        if _meaningful(word):
             yield _singular(word)
 
 

@@ -18,10 +18,18 @@ _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa",
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+# An https URL whose host is plain letters, digits, dots and hyphens, with no user, password or
+# port: what most links are. Its host is read off here, as urlsplit would read it.
+_PLAIN_HTTPS = re.compile(r"https://([A-Za-z0-9.-]+)(?:[/?#]|\Z)", re.IGNORECASE)
+
+
 def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
     """What is wrong with the URL, and how to fix it; None when it is fine."""
     if _SPACE_OR_CONTROL.search(value):
         return "contains spaces or control characters", "percent-encode them, e.g. %20"
+    plain = _PLAIN_HTTPS.match(value)
+    if plain:
+        return _host_problem(plain.group(1).rstrip(".").lower(), fetched=fetched)
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -33,10 +41,15 @@ def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
     if parts.username is not None or parts.password is not None:
         return "carries credentials (user:password@)", "remove them; links must be public"
     host = (parts.hostname or "").rstrip(".").lower()
+    if port == 0 and host:
+        return "has port 0", "remove the port"
+    return _host_problem(host, fetched=fetched)
+
+
+def _host_problem(host: str, *, fetched: bool) -> tuple[str, str] | None:
+    """What is wrong with an https URL's host (lower-cased, without a final dot)."""
     if not host:
         return "has no host", "write a full https URL, e.g. https://example.com/page"
-    if port == 0:
-        return "has port 0", "remove the port"
     is_address, internal = _host_kind(host)
     if fetched and internal:
         return (

@@ -24,10 +24,12 @@ class Pacer:
         while len(self._sent) > 1 and self._sent[0] <= now - longest:
             self._sent.popleft()
         wait = 0.0
+        sent = self._sent
         for window in self.windows:
-            recent = [t for t in self._sent if t > now - window.seconds]
-            if len(recent) >= window.count:
-                wait = max(wait, recent[-window.count] + window.seconds - now)
+            # Writes are counted in the order they were sent, so the window is full when the
+            # `count`th latest write is still inside it.
+            if len(sent) >= window.count and sent[-window.count] > now - window.seconds:
+                wait = max(wait, sent[-window.count] + window.seconds - now)
         return wait
 
     def spacing_wait(self) -> float:

@@ -30,6 +30,9 @@ from reconciler.errors import Location, StateError
 from reconciler.state import VERSION, Record, State, dumps
 from reconciler.timestamps import utcnow
 
+# A line of the journal; one encoder for every line, as json.dumps makes one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
 
 class Locked(StateError):
     """Another process holds the state lock."""
@@ -249,7 +252,7 @@ class StateFile:
         self._append(entry, sync=record.intent is not None)
 
     def _append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
-        line = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        line = (_ENCODER.encode(entry) + "\n").encode()
         try:
             fd = self._journal_fd()
             while line:

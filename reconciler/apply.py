@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from reconciler import answers, workers
 from reconciler.cancellation import CANCELLED, Cancellation
@@ -145,12 +146,22 @@ class Applier:
             case _:
                 return self._delete(change)
 
-    def _new_record(self, change: Change) -> Record:
+    def _new_record(
+        self,
+        change: Change,
+        *,
+        status: str = "published",
+        intent: dict[str, Any] | None = None,
+        replaced: str | None = None,
+    ) -> Record:
         target = change.target
         assert target is not None
         media = target.fields.medium
         account = target.account
         return Record(
+            status=status,
+            intent=intent,
+            replaced=replaced,
             provider=self.provider_name(account),
             account=account,
             content_hash=target.content_hash,
@@ -178,7 +189,7 @@ class Applier:
             replaced = change.remote_id if previous and change.action == "replace" else None
         key = self._keys.get(change.key) or replayed_key(previous, target) or idempotency_key()
         sent = create_intent(target, key, restore)
-        return replace(self._new_record(change), status="pending", intent=sent, replaced=replaced)
+        return self._new_record(change, status="pending", intent=sent, replaced=replaced)
 
     def _create(self, change: Change) -> Outcome:
         target = change.target
@@ -234,7 +245,7 @@ class Applier:
         targets = [c.target for c in changes if c.target is not None]
         key = self._keys.get(changes[0].key) or idempotency_key()
         pending = [
-            replace(self._new_record(c), status="pending", intent=create_intent(t, key))
+            self._new_record(c, status="pending", intent=create_intent(t, key))
             for c, t in zip(changes, targets, strict=True)
         ]
         for change, record in zip(changes, pending, strict=True):

@@ -1,5 +1,6 @@
 """The git repository pinops runs in, through GitPython: opening it, naming revisions, and
-provenance (the commit checked out, earlier versions of a file, the branch).
+provenance (the commit checked out, earlier versions of a file, the branch), and blobs and
+ancestry as the state file's commits need them.
 
 What differs between two commits is in changedfiles.py; the state file carried back to git, in
 gitstate.py.
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import git
 
-from reconciler.errors import InputError
+from reconciler.errors import InputError, StateError
 
 REMOTE = "origin"
 
@@ -92,3 +94,38 @@ def current_branch(root: Path) -> str | None:
             return None if repo.head.is_detached else repo.active_branch.name
     except (InputError, TypeError):
         return None
+
+
+def store_blob(repo: git.Repo, data: bytes) -> str:
+    """Store `data` as a blob in the repository's object database; its id."""
+    done = subprocess.run(
+        [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "hash-object", "-w", "--stdin"],
+        input=data,
+        cwd=worktree_top(repo),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        error = done.stderr.decode(errors="replace").strip()
+        raise StateError(f"cannot store the state in git: {error}")
+    return done.stdout.decode().strip()
+
+
+def read_blob(repo: git.Repo, blob: str | None) -> bytes | None:
+    """The bytes of a stored blob; None for no blob."""
+    return repo.odb.stream(bytes.fromhex(blob)).read() if blob else None
+
+
+def is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:
+    """Whether commit `ancestor` is in the history of commit `descendant`."""
+    return repo.is_ancestor(repo.commit(ancestor), repo.commit(descendant))
+
+
+def first_line(error: git.GitCommandError) -> str:
+    """What git said went wrong, in one line: its first line that is not a hint."""
+    text = str(error.stderr or error.stdout or error).strip().strip("'").strip()
+    for line in text.splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'")
+        if line and not line.startswith("hint:"):
+            return line
+    return text

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import random
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,7 +28,16 @@ import git
 
 from reconciler import statemerge
 from reconciler.errors import StateError
-from reconciler.gitrepo import REMOTE, open_repo, verify, worktree_top
+from reconciler.gitrepo import (
+    REMOTE,
+    first_line,
+    is_ancestor,
+    open_repo,
+    read_blob,
+    store_blob,
+    verify,
+    worktree_top,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +73,6 @@ def _identity(repo: git.Repo) -> dict[str, str]:
             variable = f"GIT_{role}_{key.upper()}"
             env[variable] = os.environ.get(variable) or _IDENTITY[key]
     return env
-
-
-def _first_line(error: git.GitCommandError) -> str:
-    text = str(error.stderr or error.stdout or error).strip().strip("'").strip()
-    for line in text.splitlines():
-        line = line.strip().removeprefix("stderr:").strip().strip("'")
-        if line and not line.startswith("hint:"):
-            return line
-    return text
 
 
 class StateInGit:
@@ -117,7 +116,7 @@ class StateInGit:
             repo.git.fetch("--no-tags", REMOTE, f"+refs/heads/{branch}:{tracking}")
         except git.GitCommandError as exc:
             raise StateError(
-                f"cannot read branch '{branch}' from {REMOTE}: {_first_line(exc)}",
+                f"cannot read branch '{branch}' from {REMOTE}: {first_line(exc)}",
                 hint="check the network and the credentials git uses for origin",
             ) from None
         return verify(repo, tracking)
@@ -138,9 +137,9 @@ class StateInGit:
             local_tip = verify(repo, local_ref)
             tip = remote_tip or local_tip
             if self.state_branch and remote_tip and local_tip and local_tip != remote_tip:
-                if _is_ancestor(repo, remote_tip, local_tip):
+                if is_ancestor(repo, remote_tip, local_tip):
                     tip = local_tip  # state commits not pushed yet: push() sends them
-                elif not _is_ancestor(repo, local_tip, remote_tip):
+                elif not is_ancestor(repo, local_tip, remote_tip):
                     raise StateError(
                         f"the local branch '{self.branch}' and {REMOTE}/{self.branch} have "
                         "diverged: two different states",
@@ -208,7 +207,7 @@ class StateInGit:
             else:
                 # Straight into git's object store: a disk too full for a state file may still
                 # take the compressed object.
-                blob = _store_blob(repo, data)
+                blob = store_blob(repo, data)
             if blob == self.known_blob:
                 return None
             if attempts is None:
@@ -216,7 +215,7 @@ class StateInGit:
             pushed, committed = self._publish(repo, rel, blob, message, attempts, accounts)
             self.tip, self.base_blob, self.known_blob = pushed.commit, committed, blob
             if data is None and committed != blob:
-                _write_atomically(self.state_path, _read_blob(repo, committed) or b"")
+                _write_atomically(self.state_path, read_blob(repo, committed) or b"")
             return pushed
 
     def _publish(
@@ -253,7 +252,7 @@ class StateInGit:
                         f"{REMOTE}/{self.branch}, keep the right one, and do not force-push"
                     ),
                 )
-            if start and tip and not self.state_branch and not _is_ancestor(repo, start, tip):
+            if start and tip and not self.state_branch and not is_ancestor(repo, start, tip):
                 raise StateError(
                     f"{self.branch} has commits that are not on {REMOTE}",
                     hint=f"push or rebase them first; the state is committed as {commit[:12]}",
@@ -286,10 +285,10 @@ class StateInGit:
             return blob
         try:
             merged = statemerge.merge(
-                _read_blob(repo, self.base_blob),
-                _read_blob(repo, self.known_blob),
-                _read_blob(repo, blob) or b"",
-                _read_blob(repo, theirs),
+                read_blob(repo, self.base_blob),
+                read_blob(repo, self.known_blob),
+                read_blob(repo, blob) or b"",
+                read_blob(repo, theirs),
                 accounts,
             )
         except StateError as exc:
@@ -301,14 +300,14 @@ class StateInGit:
                     f"{kept}; compare with {REMOTE}/{self.branch}, and do not force-push"
                 ),
             ) from None
-        return _store_blob(repo, merged)
+        return store_blob(repo, merged)
 
     def _start(self, repo: git.Repo) -> str | None:
         """The commit the state commit goes on: the branch's newest commit this run knows of."""
         if self.state_branch:
             return self.tip
         head = repo.head.commit.hexsha
-        if self.tip and self.tip != head and _is_ancestor(repo, head, self.tip):
+        if self.tip and self.tip != head and is_ancestor(repo, head, self.tip):
             return self.tip  # the checkout is behind origin (e.g. a queued run): build on the tip
         return head
 
@@ -352,7 +351,7 @@ class StateInGit:
             if any(sign in text for sign in _MOVED):
                 return False
             raise StateError(
-                f"pushing the state to {REMOTE}/{self.branch} failed: {_first_line(exc)}",
+                f"pushing the state to {REMOTE}/{self.branch} failed: {first_line(exc)}",
                 hint="check that the token may push to this branch (contents: write, branch rules)",
             ) from None
         return True
@@ -366,24 +365,6 @@ class StateInGit:
             repo.git.reset("--keep", commit)
         except git.GitCommandError as exc:
             log.warning("pushed %s, but the work tree could not follow: %s", commit, exc)
-
-
-def _store_blob(repo: git.Repo, data: bytes) -> str:
-    done = subprocess.run(
-        [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "hash-object", "-w", "--stdin"],
-        input=data,
-        cwd=worktree_top(repo),
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode:
-        error = done.stderr.decode(errors="replace").strip()
-        raise StateError(f"cannot store the state in git: {error}")
-    return done.stdout.decode().strip()
-
-
-def _read_blob(repo: git.Repo, blob: str | None) -> bytes | None:
-    return repo.odb.stream(bytes.fromhex(blob)).read() if blob else None
 
 
 def _identify(data: bytes, source: str) -> tuple[str, int]:
@@ -409,5 +390,4 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:
-    return repo.is_ancestor(repo.commit(ancestor), repo.commit(descendant))
+# END

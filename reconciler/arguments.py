@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import fields
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from reconciler import commands, exitcodes
+from reconciler import commands, exitcodes, installation
 
 DESCRIPTION = """\
 Pinterest pins as code. Pins are declared as YAML under pins/, checked against JSON Schema, diffed
@@ -36,21 +35,6 @@ examples:
   pinops plan -C path/to/repo     work on another repository (global options go anywhere)
 
 {EXIT_CODES}"""
-
-
-# In help, the library's default for `apply --parallel` (workers.DEFAULT_PARALLEL), read only when
-# help is shown: workers.py imports the planner, too much for every start.
-_PARALLEL = "@PARALLEL@"
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    def _expand_help(self, action: argparse.Action) -> str:
-        text = super()._expand_help(action)
-        if _PARALLEL in text:
-            from reconciler.workers import DEFAULT_PARALLEL
-
-            text = text.replace(_PARALLEL, str(DEFAULT_PARALLEL))
-        return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,13 +72,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             where = groups[0].choices[chosen]
         where.error(f"unrecognized arguments: {' '.join(unknown)}")
     return found
-
-
-def version() -> str:
-    try:
-        return metadata.version("pinops")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 def _workers(text: str) -> int:
@@ -140,9 +117,9 @@ def _global_options(
 
 def parser() -> argparse.ArgumentParser:
     """The whole grammar: global options, commands, their options, help and examples."""
-    fmt = _Formatter
+    fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installation.version()}")
     _global_options(parser, inherited=False)
     named = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -207,17 +184,7 @@ def parser() -> argparse.ArgumentParser:
         "--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make"
     )
     plan.add_argument(
-        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
-    )
-    plan.add_argument(
         "--refresh", action="store_true", help="read every published pin back to find drift first"
-    )
-    plan.add_argument(
-        "--account",
-        dest="accounts",
-        action="append",
-        metavar="NAME",
-        help="plan only this account's changes (repeat for several; default: every account)",
     )
 
     preview = command(
@@ -254,9 +221,6 @@ def parser() -> argparse.ArgumentParser:
         "line is printed; asking for confirmation always shows every change)",
     )
     apply.add_argument(
-        "--allow-destroy", action="store_true", help="do not block on the delete/replace thresholds"
-    )
-    apply.add_argument(
         "--refresh", action="store_true", help="find and restore drift (see `pinops refresh`)"
     )
     apply.add_argument(
@@ -283,20 +247,27 @@ def parser() -> argparse.ArgumentParser:
         help="what to do when the plan differs from --reviewed (default: policy.on_plan_drift)",
     )
     apply.add_argument(
-        "--account",
-        dest="accounts",
-        action="append",
-        metavar="NAME",
-        help="apply only this account's changes (repeat for several; default: every account)",
-    )
-    apply.add_argument(
         "--parallel",
         type=_workers,
         default=argparse.SUPPRESS,  # absent: the apply request's own default
         metavar="N",
         help="apply at most N accounts at once, one worker each, with its own pacing "
-        f"(default: {_PARALLEL}; 1 applies one account after another)",
+        f"(default: {commands.DEFAULT_PARALLEL}; 1 applies one account after another)",
     )
+
+    for verb, grammar in (("plan", plan), ("apply", apply)):  # the same options, said once
+        grammar.add_argument(
+            "--allow-destroy",
+            action="store_true",
+            help="do not block on the delete/replace thresholds",
+        )
+        grammar.add_argument(
+            "--account",
+            dest="accounts",
+            action="append",
+            metavar="NAME",
+            help=f"{verb} only this account's changes (repeat for several; default: every account)",
+        )
 
     command(
         "refresh",

@@ -47,6 +47,14 @@ class Install:
 Checkout = Callable[[Path], "tuple[str, str, bool] | None"]
 
 
+def version() -> str:
+    """The version of pinops installed, or "unknown" in a source tree never installed."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def requested(requirement: str) -> Install:
     """What `pinops init --install SPEC` asks for."""
     return Install(source=f"{requirement}, as asked with --install", requirement=requirement)

@@ -27,10 +27,6 @@ from reconciler.plan import Change
 
 # How often the main thread looks at the workers and at the signals it was sent.
 _POLL = 0.05
-# Accounts applied at once unless asked otherwise (apply --parallel). Each waits on its own
-# account's budget, so a worker costs a thread, not another account's speed; more accounts queue
-# for a worker (docs/agencies.md).
-DEFAULT_PARALLEL = 8
 
 
 class Writes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import arguments
+from reconciler import arguments, commands, installation
 from reconciler.cli import main
 from tests.conftest import Run, state
 from tests.terminals import on_terminal
@@ -21,7 +21,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0
-    assert capsys.readouterr().out == f"pinops {arguments.version()}\n"
+    assert capsys.readouterr().out == f"pinops {installation.version()}\n"
 
 
 def test_global_options_after_the_command(
@@ -112,16 +112,15 @@ def test_yes_at_the_prompt_applies(repo: Path) -> None:
 
 
 def test_apply_parallel_defaults_to_the_librarys_number(capsys: pytest.CaptureFixture[str]) -> None:
-    from reconciler import workers
     from reconciler.commands import apply
 
     args = arguments.parser().parse_args(["apply"])
-    assert arguments.request(apply.Request, args).parallel == workers.DEFAULT_PARALLEL
+    assert arguments.request(apply.Request, args).parallel == commands.DEFAULT_PARALLEL
     args = arguments.parser().parse_args(["apply", "--parallel", "3"])
     assert arguments.request(apply.Request, args).parallel == 3
     with pytest.raises(SystemExit):
         main(["apply", "--help"])
-    assert f"(default: {workers.DEFAULT_PARALLEL}; 1 applies" in capsys.readouterr().out
+    assert f"(default: {commands.DEFAULT_PARALLEL}; 1 applies" in capsys.readouterr().out
 
 
 def test_validate_prints_what_its_use_case_answers(

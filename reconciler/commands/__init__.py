@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 _AUTHORING = ("render", "new")
 _STATELESS = (*_AUTHORING, "validate", "boards", "sandbox", "accounts")
 _NO_REPOSITORY = ("init", "schema")
+# Accounts applied at once unless asked otherwise (apply --parallel). Each waits on its own
+# account's budget, so a worker costs a thread, not another account's speed; more accounts queue
+# for a worker (docs/agencies.md).
+DEFAULT_PARALLEL = 8
 
 
 def authoring(command: str) -> bool:

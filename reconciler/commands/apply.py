@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import exitcodes, review, workers
+from reconciler import exitcodes, review
 from reconciler.cancellation import Cancellation
+from reconciler.commands import DEFAULT_PARALLEL
 from reconciler.commands.plan import read_checksum
 from reconciler.errors import SafetyBlocked
 from reconciler.gitstate import Pushed
@@ -82,7 +83,7 @@ class Request:
     base: str | None = None
     on_plan_drift: str | None = None
     accounts: list[str] | None = None
-    parallel: int = workers.DEFAULT_PARALLEL  # accounts applied at once
+    parallel: int = DEFAULT_PARALLEL  # accounts applied at once
 
 
 class Run:

@@ -8,6 +8,13 @@ and removed. Reading the state replays any journal left by an interrupted apply 
 the state file (under the lock), so nothing recorded is ever lost and a state file committed
 later lacks nothing the journal knew. Journal entries set absolute values, so replaying one twice
 is harmless.
+
+The journal is grown ahead of its lines, a megabyte of zeros at a time, so that a line lands in
+space the file already has: its sync then writes the line alone, not also the file's new length,
+which was most of an apply's wait on the disk. The zeros after the last line hold no line break,
+so a reader drops them as it drops a torn last line. A line the machine stopped while writing can
+then also come back with zeros in it, not only cut short: it reads as damaged, and the error says
+to remove it (it was never synced, so the next run settles what it was about).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from reconciler.timestamps import utcnow
 
 # A line of the journal; one encoder for every line, as json.dumps makes one per call.
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# How far the journal is grown ahead of its lines at a time (zeros, see above).
+_GROWTH = 1 << 20
 
 
 class Locked(StateError):
@@ -54,6 +63,9 @@ class StateFile:
         self._journal: weakref.finalize[[int], StateFile] | None = None
         self._journal_number = -1
         self._unsynced = False  # lines written to the journal since its last sync
+        self._end = 0  # where the journal's next line goes
+        self._room = 0  # the journal's length, zeros after `_end` included
+        self._growing = True  # until zeros could not be written ahead (a full disk, a limit)
 
     def read(self) -> State:
         """The state as recorded, with any journal of an interrupted apply folded into it."""
@@ -255,8 +267,11 @@ class StateFile:
         line = (_ENCODER.encode(entry) + "\n").encode()
         try:
             fd = self._journal_fd()
-            while line:
-                line = line[os.write(fd, line) :]
+            if self._growing and self._end + len(line) > self._room:
+                self._grow(fd, len(line))
+            _write_all(fd, line)
+            self._end += len(line)
+            self._room = max(self._room, self._end)
             if sync:
                 _sync_data(fd)
             self._unsynced = not sync
@@ -269,17 +284,37 @@ class StateFile:
                 "was recorded stays, and a create in flight is looked for before it is sent)",
             ) from None
 
+    def _grow(self, fd: int, needed: int) -> None:
+        """Write zeros ahead of the journal's end, room for `needed` bytes at least; where they
+        cannot be written, lines are appended as they come from then on."""
+        try:
+            os.lseek(fd, self._room, os.SEEK_SET)
+            _write_all(fd, bytes(max(_GROWTH, needed)))
+            self._room += max(_GROWTH, needed)
+        except OSError:
+            self._growing = False
+            with contextlib.suppress(OSError):  # give back what the zeros took
+                os.ftruncate(fd, self._room)
+        os.lseek(fd, self._end, os.SEEK_SET)
+
     def _journal_fd(self) -> int:
-        """The journal, open for appending; a new one's name is synced into its folder too, so
-        that the file itself survives the machine stopping."""
+        """The journal, open for writing at the end of its last line; a new one's name is synced
+        into its folder too, so that the file itself survives the machine stopping."""
         if self._journal is None:
             created = not self.journal_path.exists()
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
             fd = os.open(self.journal_path, flags, 0o666)
             self._journal = weakref.finalize(self, os.close, fd)
             self._journal_number = fd
             if created:
+                self._end, self._room, self._growing = 0, 0, True
                 _fsync_folder(self.journal_path.parent)
+            else:
+                # Written again after an error: past its last whole line, over zeros or a torn
+                # line, which hold no line break and so still read as a torn end.
+                written = self.journal_path.read_bytes()
+                self._end, self._room = written.rfind(b"\n") + 1, len(written)
+                os.lseek(fd, self._end, os.SEEK_SET)
         return self._journal_number
 
     def _close_journal(self) -> None:
@@ -330,6 +365,11 @@ class StateFile:
         self._close_journal()
         self.journal_path.unlink(missing_ok=True)
         _fsync_folder(folder)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def _sync_data(fd: int) -> None:

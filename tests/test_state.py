@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,62 @@ def test_journal_is_replayed_after_a_crash_and_a_torn_line_ignored(tmp_path: Pat
     recovered = StateFile(store.path).read()
     assert sorted(recovered.pins) == ["a", "b"]
     assert recovered.pins["b"].pin_id == "12"
+
+
+def test_the_room_a_journal_keeps_ahead_of_its_lines_reads_as_nothing(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.begin(state)
+    store.put(state, "a", record("11"))
+    store.put(state, "b", replace(record("12"), intent={"operation": "create"}))
+    lines = store.journal_path.read_bytes().split(b"\n")
+    assert len(lines) == 4 and not lines[-1].strip(b"\0")  # three lines, then only zeros
+    recovered = StateFile(store.path).read()
+    assert sorted(recovered.pins) == ["a", "b"]
+    assert recovered.pins["b"].intent == {"operation": "create"}
+
+
+def test_a_journal_without_room_to_grow_ahead_takes_its_lines_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    write = os.write
+
+    def disk_nearly_full(fd: int, data: bytes) -> int:
+        if len(data) > 100_000:
+            raise OSError(28, "No space left on device")
+        return write(fd, data)
+
+    monkeypatch.setattr(os, "write", disk_nearly_full)
+    store.begin(state)
+    store.put(state, "a", record("11"))
+    store.put(state, "b", record("12"))
+    monkeypatch.undo()
+    text = store.journal_path.read_text()
+    assert text.endswith("\n") and "\0" not in text
+    assert sorted(StateFile(store.path).read().pins) == ["a", "b"]
+
+
+def test_a_journal_written_again_after_an_error_goes_on_after_its_last_whole_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    store.begin(state)
+    store.put(state, "a", record("11"))
+    write = os.write
+
+    def torn(fd: int, data: bytes) -> int:
+        write(fd, data[:10])
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "write", torn)
+    with pytest.raises(StateError, match="cannot write the state journal"):
+        store.put(state, "b", record("12"))
+    monkeypatch.undo()
+    store.put(state, "c", record("13"))
+    assert sorted(StateFile(store.path).read().pins) == ["a", "c"]
 
 
 def test_finish_folds_the_journal(tmp_path: Path) -> None:

@@ -153,6 +153,7 @@ class HttpClient:
         self._on_unauthorized = on_unauthorized
         self._request_id_header = request_id_header
         self._pacer = Pacer(pace, spacing)
+        self._masked: set[str] = set()  # auth header values already registered with redact
         self.retry = retry or Retry()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -288,8 +289,11 @@ class HttpClient:
             return {}
         headers = dict(self._auth())
         for value in headers.values():
+            if value in self._masked:
+                continue  # registered when it was first sent: the same token on every request
             scheme, _, credential = value.partition(" ")
             redact.register(value, credential if scheme.lower() in ("bearer", "basic") else None)
+            self._masked.add(value)
         return headers
 
     def _pace(self, method: str, path: str) -> None:

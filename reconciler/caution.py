@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 # Embeddings, overrides, isolates and the invisible direction marks.
 _BIDI = re.compile("[\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c]")
+# What urlsplit takes for the host and port (and user) of a URL with a scheme.
+_NETLOC = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
 _TEXT_FIELDS = ("board", "section", "title", "description", "link", "alt_text")
 _URL_FIELDS = ("link",)
 _MEDIA_FIELDS = ("image", "video", "cover")
@@ -36,7 +38,9 @@ def _script(char: str) -> str | None:
 def host_scripts(url: str) -> list[str]:
     """The scripts the letters of a URL's host are written in, when there are several
     (punycode labels decoded first); an empty list for a host in one script."""
-    if url.isascii() and "xn--" not in url.lower():
+    netloc = _NETLOC.match(url)
+    part = netloc.group(1) if netloc else url
+    if part.isascii() and "xn--" not in part.lower():
         return []  # ASCII letters are all Latin: the common case, decided without parsing
     try:
         host = urlsplit(url).hostname or ""

@@ -91,6 +91,8 @@ def placed(change: Change, maps: Mapping[str, Mapping[str, str]]) -> Change:
     if change.target is None or not change.publishes:
         return change
     board, section = ids(change.target, maps)
+    if (board, section) == (change.board_id, change.section_id):
+        return change  # placed already, as resolve finds most changes the plan placed
     return replace(change, board_id=board, section_id=section)
 
 

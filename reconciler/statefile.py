@@ -28,14 +28,15 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import filelock
+from typing import TYPE_CHECKING, Any
 
 from reconciler import schema
 from reconciler.errors import Location, StateError
 from reconciler.state import VERSION, Record, State, dumps
 from reconciler.timestamps import utcnow
+
+if TYPE_CHECKING:
+    import filelock
 
 # A line of the journal; one encoder for every line, as json.dumps makes one per call.
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
@@ -225,6 +226,8 @@ class StateFile:
         return f"the lock was not held; its last holder, {holder}, is gone"
 
     def _try_lock(self) -> filelock.BaseFileLock | None:
+        import filelock  # slow to import: only commands that lock the state load it
+
         held = filelock.FileLock(self.lock_path, timeout=0)
         try:
             held.acquire()

@@ -115,11 +115,22 @@ def _global_options(
     )
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked: finding the installed version is slow to import."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        sys.stdout.write(f"{parser.prog} {installation.version()}\n")
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     """The whole grammar: global options, commands, their options, help and examples."""
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="pinops", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {installation.version()}")
+    parser.add_argument("--version", action=_Version, help="show the version of pinops and exit")
     _global_options(parser, inherited=False)
     named = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

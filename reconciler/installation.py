@@ -15,10 +15,12 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 DISTRIBUTION = "pinops"
 PIP = "python -m pip install --disable-pip-version-check"
@@ -49,6 +51,8 @@ Checkout = Callable[[Path], "tuple[str, str, bool] | None"]
 
 def version() -> str:
     """The version of pinops installed, or "unknown" in a source tree never installed."""
+    from importlib import metadata  # slow to import: only when a version is asked for
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -75,6 +79,8 @@ def running() -> Install:
 
 def _distribution() -> metadata.Distribution | None:
     """The installed pinops; before one pip installed, any other (a source tree's egg-info)."""
+    from importlib import metadata
+
     found = list(metadata.distributions(name=DISTRIBUTION))
     installed = [d for d in found if d.read_text("INSTALLER") is not None]
     for candidate in installed + found:

@@ -80,5 +80,9 @@ def comparable(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def content_hash(fields: dict[str, Any]) -> str:
-    text = json.dumps(comparable(fields), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = _CANONICAL.encode(comparable(fields))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The text hashed; one encoder for every target, as json.dumps makes one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))

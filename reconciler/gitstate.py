@@ -27,6 +27,7 @@ from typing import Any
 import git
 
 from reconciler import statemerge
+from reconciler.durablefiles import replace_file
 from reconciler.errors import StateError
 from reconciler.gitrepo import (
     REMOTE,
@@ -181,7 +182,7 @@ class StateInGit:
                 f"an interrupted apply left {journal.name} for an older state than {source}",
                 hint="run pinops apply without --commit to finish it, then commit its state",
             )
-        _write_atomically(self.state_path, stored)
+        replace_file(self.state_path, stored)
         return f"read the state from {source}"
 
     def push(
@@ -215,7 +216,7 @@ class StateInGit:
             pushed, committed = self._publish(repo, rel, blob, message, attempts, accounts)
             self.tip, self.base_blob, self.known_blob = pushed.commit, committed, blob
             if data is None and committed != blob:
-                _write_atomically(self.state_path, read_blob(repo, committed) or b"")
+                replace_file(self.state_path, read_blob(repo, committed) or b"")
             return pushed
 
     def _publish(
@@ -373,21 +374,3 @@ def _identify(data: bytes, source: str) -> tuple[str, int]:
         return str(parsed.get("lineage", "")), int(parsed.get("serial", 0))
     except (ValueError, AttributeError, TypeError):
         raise StateError(f"{source} is not a pinops state file") from None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-# END

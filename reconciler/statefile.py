@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import socket
-import tempfile
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import schema
+from reconciler.durablefiles import replace_file, sync_data, sync_folder
 from reconciler.errors import Location, StateError
 from reconciler.state import VERSION, Record, State, dumps
 from reconciler.timestamps import utcnow
@@ -276,7 +276,7 @@ class StateFile:
             self._end += len(line)
             self._room = max(self._room, self._end)
             if sync:
-                _sync_data(fd)
+                sync_data(fd)
             self._unsynced = not sync
         except OSError as exc:
             self._close_journal()
@@ -311,7 +311,7 @@ class StateFile:
             self._journal_number = fd
             if created:
                 self._end, self._room, self._growing = 0, 0, True
-                _fsync_folder(self.journal_path.parent)
+                sync_folder(self.journal_path.parent)
             else:
                 # Written again after an error: past its last whole line, over zeros or a torn
                 # line, which hold no line break and so still read as a torn end.
@@ -334,27 +334,15 @@ class StateFile:
         if self._unsynced and self._journal is not None:
             # Should the state file fail to be written, the journal still holds every result.
             with contextlib.suppress(OSError):  # the state file's own write says what is wrong
-                _sync_data(self._journal_number)
+                sync_data(self._journal_number)
             self._unsynced = False
         state.serial += 1
         state.lineage = state.lineage or str(uuid.uuid4())
         text = dumps(state.to_json())
-        folder = self.path.parent
-        temp = ""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-            # mkstemp makes the file private; the state file is as readable as the repository.
-            os.fchmod(fd, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            Path(temp).replace(self.path)
+            replace_file(self.path, text.encode())
         except BaseException as exc:
             state.serial -= 1
-            if temp:
-                Path(temp).unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 kept = " and its journal keeps every result" if self.journal_path.exists() else ""
                 raise StateError(
@@ -364,25 +352,11 @@ class StateFile:
                     "it folds the journal in first, so a re-run is safe",
                 ) from None
             raise
-        _fsync_folder(folder)
         self._close_journal()
         self.journal_path.unlink(missing_ok=True)
-        _fsync_folder(folder)
+        sync_folder(self.path.parent)
 
 
 def _write_all(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data) :]
-
-
-def _sync_data(fd: int) -> None:
-    """Sync a file's data and what is needed to read it back (its new length), not its times."""
-    getattr(os, "fdatasync", os.fsync)(fd)
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

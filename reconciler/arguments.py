@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from reconciler import commands, exitcodes, installation
 
@@ -43,18 +42,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(exitcodes.ERROR, f"error: {message}\n")
-
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-Request = TypeVar("Request", bound="DataclassInstance")
-
-
-def request(kind: type[Request], args: argparse.Namespace) -> Request:
-    """A command's request record (a dataclass), from the options of the same names."""
-    given = {f.name: getattr(args, f.name) for f in fields(kind) if hasattr(args, f.name)}
-    return kind(**given)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

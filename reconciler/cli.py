@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
-from reconciler import arguments, credentials, exitcodes, logline, redact
+from reconciler import arguments, commands, credentials, exitcodes, logline, redact
 from reconciler.errors import ConfirmationRefused, PinopsError, ValidationFailed
 from reconciler.ghreporter import Reporter
 
@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.command == "init":
         from reconciler.commands import init
 
-        sys.stdout.write(init.run(arguments.request(init.Request, args)).text())
+        sys.stdout.write(init.run(commands.request(init.Request, args)).text())
         return exitcodes.OK
     from reconciler.commands import authoring, prepare, remembered
 
@@ -136,7 +136,7 @@ def _plan(
     from reconciler import report, terminal
     from reconciler.commands import plan
 
-    shown = plan.show(workspace, arguments.request(plan.Request, args))
+    shown = plan.show(workspace, commands.request(plan.Request, args))
     warnings = shown.planned.desired.warnings
     if args.format != "json":
         sys.stderr.write(report.problems_text(warnings))
@@ -163,7 +163,7 @@ def _apply(workspace: Workspace, args: argparse.Namespace, reporter: Reporter) -
     from reconciler.cancellation import Cancellation
     from reconciler.commands import apply
 
-    run = apply.Run(workspace, arguments.request(apply.Request, args))
+    run = apply.Run(workspace, commands.request(apply.Request, args))
 
     def show(planned: Planned, review: apply.Review | None) -> None:
         if run.approved and not args.show_plan:
@@ -219,7 +219,7 @@ def _answer(workspace: Workspace, args: argparse.Namespace) -> str:
             rendered.check()
             return ""
         case "new":
-            made = new.run(workspace, arguments.request(new.Request, args))
+            made = new.run(workspace, commands.request(new.Request, args))
             sys.stderr.write(report.problems_text(made.warnings))
             return new.text(made)
         case "preview":
@@ -236,4 +236,4 @@ def _answer(workspace: Workspace, args: argparse.Namespace) -> str:
                 terminal.show(report.plan_lines(planned.plan), sys.stdout)
             return refresh.closing(workspace, planned) + "\n"
         case _:
-            return state.run(workspace, arguments.request(state.Request, args))
+            return state.run(workspace, commands.request(state.Request, args))

@@ -115,9 +115,9 @@ def test_apply_parallel_defaults_to_the_librarys_number(capsys: pytest.CaptureFi
     from reconciler.commands import apply
 
     args = arguments.parser().parse_args(["apply"])
-    assert arguments.request(apply.Request, args).parallel == commands.DEFAULT_PARALLEL
+    assert commands.request(apply.Request, args).parallel == commands.DEFAULT_PARALLEL
     args = arguments.parser().parse_args(["apply", "--parallel", "3"])
-    assert arguments.request(apply.Request, args).parallel == 3
+    assert commands.request(apply.Request, args).parallel == 3
     with pytest.raises(SystemExit):
         main(["apply", "--help"])
     assert f"(default: {commands.DEFAULT_PARALLEL}; 1 applies" in capsys.readouterr().out

@@ -10,10 +10,17 @@ that opens the repository).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    import argparse
+
+    from _typeshed import DataclassInstance
+
     from reconciler.workspace import Workspace
+
+Request = TypeVar("Request", bound="DataclassInstance")
 
 # What each command reads beyond the configuration and manifests: the one table of it.
 # Authoring reads neither the state (nor its branch) nor the accounts' secrets; the stateless
@@ -51,3 +58,9 @@ def prepare(workspace: Workspace, command: str, *, base: str | None, commit: boo
     if command in _STATELESS:
         return None
     return workspace.pull_state(for_commit=command == "apply" and commit)
+
+
+def request(kind: type[Request], args: argparse.Namespace) -> Request:
+    """A command's request record (a dataclass), from the parsed options of the same names."""
+    given = {f.name: getattr(args, f.name) for f in fields(kind) if hasattr(args, f.name)}
+    return kind(**given)

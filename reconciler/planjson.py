@@ -64,17 +64,20 @@ def plan(made: Plan) -> dict[str, Any]:
 
 
 def checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
-    # An unchanged pin counts by its key and content: whole fields of every pin would make
-    # hashing the plan cost more than making it.
-    body = {
-        "lineage": lineage,
-        "serial": serial,
-        "changes": [
-            _checksummed(c)
-            if c.action != "noop" or c.target is None
-            else {"action": "noop", "key": c.key, "content_hash": c.target.content_hash}
-            for c in changes
-        ],
-    }
+    body = {"lineage": lineage, "serial": serial, "changes": [_held(c) for c in changes]}
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _held(made: Change) -> dict[str, Any]:
+    """What a saved plan is held to of one change."""
+    if made.action == "noop" and made.target is not None:
+        # An unchanged pin counts by its key and content: whole fields of every pin would make
+        # hashing the plan cost more than making it.
+        return {"action": "noop", "key": made.key, "content_hash": made.target.content_hash}
+    held = _checksummed(made)
+    if made.due_at is not None:
+        # A paced pin's time follows the moment of planning; that it waits is what was reviewed,
+        # and this apply does not publish it, so its time alone makes no plan stale.
+        held["reason"] = None
+    return held

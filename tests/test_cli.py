@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,23 @@ def test_saved_plan_applies_exactly_and_stale_plans_are_refused(
     pinops("plan", "--out", str(saved))
     edit(repo / "pins/recipes/summer-salad.yaml", "Crisp", "Fresh")
     assert "stale" in pinops("apply", str(saved)).err
+
+
+def test_a_saved_plan_with_paced_pins_applies_later_in_the_same_order(
+    pinops: Run, repo: Path, tmp_path: Path
+) -> None:
+    """A paced pin's due time moves with the moment of planning: a plan saved a second earlier
+    still applies, publishing the pins that were due and leaving the waits to wait."""
+    edit(repo / "pinops.yaml", "    boards: [", "    pace: 2/hour\n    boards: [")
+    saved = tmp_path / "plan.json"
+    assert pinops("plan", "--out", str(saved)).code == 0
+    due = [c["due_at"] for c in json.loads(saved.read_text())["changes"] if c["due_at"]]
+    assert len(due) == 6
+    time.sleep(1.1)  # every due time, to the second, is another one now
+    result = pinops("apply", str(saved))
+    assert result.code == 0, result.err
+    assert "Apply complete: 2 created" in result.out
+    assert len(published(repo)) == 2
 
 
 def test_apply_without_a_terminal_or_yes_refuses(pinops: Run, repo: Path) -> None:

@@ -102,10 +102,14 @@ def test_a_paced_wait_says_when_it_is_due_in_its_reason_and_in_json(repo: Path) 
     saved = {c["key"]: c["due_at"] for c in made.to_json()["changes"]}
     assert saved[latest.key] == "2026-11-21T15:00:00Z"
     assert saved["calm-bedroom"] is None  # waits for its publish_at, paced or not
-    # The reason holds the time already: the checksum, which covers it, is that of a plan saved
-    # before `due_at` was written.
-    undated = tuple(replace(c, due_at=None) for c in made.changes)
-    assert planjson.checksum(made.lineage, made.serial, undated) == made.checksum
+    # A saved plan is held to which pins wait, not to when: that follows the moment of planning.
+    later = tuple(
+        replace(c, reason=c.reason.replace(":00:00Z", ":00:01Z")) if c.due_at else c
+        for c in made.changes
+    )
+    assert planjson.checksum(made.lineage, made.serial, later) == made.checksum
+    published = tuple(replace(c, action="create") if c is latest else c for c in made.changes)
+    assert planjson.checksum(made.lineage, made.serial, published) != made.checksum
 
 
 def pending_post(state: State, desired: Desired, key: str) -> State:

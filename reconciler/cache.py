@@ -243,6 +243,11 @@ class Derived:
     def default(cls, config: Config, capabilities: Callable[[str], Capabilities]) -> Derived:
         return cls(config, capabilities, Cache.default("derived"))
 
+    @property
+    def on(self) -> bool:
+        """Whether entries are kept (an empty PINOPS_CACHE_DIR turns the cache off)."""
+        return self.store.root is not None
+
     def key(self, name: str, raw: bytes, defaults: list[tuple[str, bytes | None]]) -> str:
         parts: list[bytes | str] = [self.settings, name, raw]
         for file, content in defaults:

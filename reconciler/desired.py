@@ -7,7 +7,7 @@ inside the repository, the chosen provider's limits, `publish_at` in UTC.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from reconciler import (
     media,
     mediaprobe,
     pinrecords,
+    prederive,
     repofiles,
     timestamps,
     urls,
@@ -87,7 +88,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     paths = manifest.discover(config.pins_dir)
     contents = _contents(config, paths)
     keys = derived.keys(contents, DEFAULTS)
-    known = {path: found for path, key in keys.items() if (found := derived.get(key))}
+    known = _found(derived, keys, keys)
     loader = manifest.Loader(config, paths, _named(known), contents)
     if known and any(loader.is_data(p) for p in paths if p.name == DEFAULTS):
         # A _defaults.yaml that a generate: reads as data is no defaults file: rare enough to
@@ -95,20 +96,41 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
         known = {}
         loader = manifest.Loader(config, paths, {}, contents)
     run = pinrecords.Files(config, Checker(config, capabilities, [], derived), loader.defaults)
-    for path in paths:
-        if (entry := known.get(path)) and not loader.is_data(path):
-            if run.spend(entry.spent):
-                run.merged.add_known(entry.records)
-                continue
-            # The templates' budget is the run's: what this file spent once may now go over it,
-            # and where it does is found only by expanding it again.
-            source = loader.take_unread(path)
-        else:
-            source = loader.take(path)
+
+    def derive(path: Path, files: pinrecords.Files, source: manifest.Manifest | None) -> None:
         if source is not None and not source.is_defaults:
-            derivation = run.derive(source)
+            derivation = files.derive(source)
             if derivation is not None and path in keys:
                 derived.put(keys[path], derivation)
+
+    def ahead(chosen: Iterable[Path]) -> None:  # in the second process: entries for the cache
+        files = pinrecords.Files(config, Checker(config, capabilities, [], derived), run.defaults)
+        for path in chosen:
+            derive(path, files, loader.take(path))
+
+    # Files read only when taken, none of them derived before: half of them go to a second
+    # process if it pays (prederive.py); the run takes what that derived from the cache.
+    fresh = [p for p in paths if p in loader.later and p not in known and p in keys]
+    helper = prederive.start(fresh, lambda p: len(contents[p]), ahead) if derived.on else None
+    try:
+        for path in paths:
+            if helper is not None and path in helper.paths:
+                helper.join()
+                known.update(_found(derived, keys, helper.paths))
+                helper = None
+            if (entry := known.get(path)) and not loader.is_data(path):
+                if run.spend(entry.spent):
+                    run.merged.add_known(entry.records)
+                    continue
+                # The templates' budget is the run's: what this file spent once may now go over
+                # it, and where it does is found only by expanding it again.
+                source = loader.take_unread(path)
+            else:
+                source = loader.take(path)
+            derive(path, run, source)
+    finally:
+        if helper is not None:
+            helper.stop()
     problems = loader.problems + run.expansion + run.checker.problems + run.merged.problems
     problems.sort(key=lambda p: p.location)
     if any(p.severity == "error" for p in problems):
@@ -126,6 +148,12 @@ def _contents(config: Config, paths: list[Path]) -> dict[Path, bytes]:
         except (repofiles.OutsideRepository, repofiles.Unreadable, RuntimeError):
             continue
     return contents
+
+
+def _found(
+    derived: Derived, keys: dict[Path, str], paths: Iterable[Path]
+) -> dict[Path, cache.Derivation]:
+    return {path: found for path in paths if (found := derived.get(keys[path]))}
 
 
 def _named(known: dict[Path, cache.Derivation]) -> dict[Path, tuple[Path, ...]]:

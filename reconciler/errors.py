@@ -26,7 +26,7 @@ from reconciler import exitcodes
 from reconciler.logline import escape
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a file of the repository; line and column count from 1."""
 
@@ -40,7 +40,7 @@ class Location:
         return escape(self.file)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong (or worth a warning) in the input."""
 

@@ -14,9 +14,10 @@ from reconciler.errors import StateError
 VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
-    """One published target (a pin on a board) as the provider knows it."""
+    """One published target (a pin on a board) as the provider knows it (slots: a state holds
+    one per pin)."""
 
     provider: str
     account: str

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler import schema
+from reconciler import jsonstream, schema
 from reconciler.durablefiles import replace_file, sync_data, sync_folder
 from reconciler.errors import Location, StateError
 from reconciler.state import VERSION, Record, State, dumps
@@ -92,19 +92,12 @@ class StateFile:
 
     def _read_file(self) -> State:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            with self.path.open("rb") as file:
+                data: Any = jsonstream.load_object(file)
         except FileNotFoundError:
             return State()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StateError(f"cannot read the state file {self.display}: {exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StateError(
-                f"the state file is not valid JSON: {exc.msg}",
-                location=Location(self.display, exc.lineno, exc.colno),
-                hint="restore it from git (git checkout -- FILE); pinops will not overwrite it",
-            ) from None
+        except (OSError, ValueError):
+            data = self._read_whole()  # which says what is wrong, and where
         if (
             isinstance(data, dict)
             and isinstance(data.get("version"), int)
@@ -129,6 +122,22 @@ class StateFile:
             boards=data["boards"],
             pins={key: Record.from_json(value) for key, value in data["pins"].items()},
         )
+
+    def _read_whole(self) -> Any:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return State().to_json()  # removed meanwhile: no state yet
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"cannot read the state file {self.display}: {exc}") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"the state file is not valid JSON: {exc.msg}",
+                location=Location(self.display, exc.lineno, exc.colno),
+                hint="restore it from git (git checkout -- FILE); pinops will not overwrite it",
+            ) from None
 
     def _journal_entries(self, state: State) -> Iterator[dict[str, Any]]:
         try:

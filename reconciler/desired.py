@@ -72,6 +72,19 @@ class Desired:
     # Pins marked `state: absent`: their published pins are deleted on purpose.
     absent: dict[str, Location] = field(default_factory=dict)
 
+    def texts(self) -> dict[str, str]:
+        """The texts of the targets that their state records repeat, each by itself: a state read
+        with them holds no second copy of an unchanged pin's text (statefile.StateFile.read)."""
+        held: dict[str, str] = {}
+        for target in self.targets.values():
+            fields = target.fields
+            for value in (target.content_hash, fields.title, fields.description, fields.link):
+                if value is not None:
+                    held[value] = value
+            if fields.alt_text is not None:
+                held[fields.alt_text] = fields.alt_text
+        return held
+
 
 def target_key(pin: str, board: str, several: bool) -> str:
     """State key of a target: the pin id, with the board when the pin is saved to several."""

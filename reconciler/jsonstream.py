@@ -13,16 +13,18 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
+Hook = Callable[[dict[str, Any]], dict[str, Any]]
 
-def _keyed(members: dict[str, Any]) -> dict[str, Any]:
+
+def keyed(members: dict[str, Any]) -> dict[str, Any]:
     """An object with its keys interned. Every record repeats the same keys: json.loads makes one
     string of each within a call, and here each member is decoded by a call of its own."""
     return {sys.intern(key): value for key, value in members.items()}
 
 
-_DECODER = json.JSONDecoder(object_hook=_keyed)
 _SPACE = " \t\n\r"
 _NUMBER = "0123456789.eE+-"
 CHUNK = 1 << 20
@@ -31,7 +33,8 @@ CHUNK = 1 << 20
 class _Text:
     """A file's text from `at` on, read further as decoding needs it."""
 
-    def __init__(self, file: BinaryIO, chunk: int) -> None:
+    def __init__(self, file: BinaryIO, chunk: int, hook: Hook) -> None:
+        self.decoder = json.JSONDecoder(object_hook=hook)
         self.file = io.TextIOWrapper(file, encoding="utf-8", newline="")
         self.text = ""
         self.at = 0
@@ -69,7 +72,7 @@ class _Text:
         self.at -= len(skipped)
         while True:
             try:
-                found, end = _DECODER.raw_decode(self.text, self.at)
+                found, end = self.decoder.raw_decode(self.text, self.at)
                 # A number that reaches the end of what was read may go on in what was not.
                 if self.ended or (end < len(self.text) and self.text[end] not in _NUMBER):
                     self.at = end
@@ -82,10 +85,12 @@ class _Text:
                 self.wanted *= 2
 
 
-def load_object(file: BinaryIO, chunk: int = CHUNK) -> dict[str, Any]:
+def load_object(file: BinaryIO, chunk: int = CHUNK, hook: Hook = keyed) -> dict[str, Any]:
     """The JSON object that `file` holds, as json.loads gives it, reading `chunk` characters at a
-    time; ValueError if there is none (a UnicodeDecodeError for bytes that are not UTF-8)."""
-    text = _Text(file, chunk)
+    time; ValueError if there is none (a UnicodeDecodeError for bytes that are not UTF-8). `hook`
+    makes each object the decoder builds (json's object_hook): all but the outer object and its
+    members that are objects, which are read a member at a time. By default, `keyed`."""
+    text = _Text(file, chunk, hook)
     try:
         found = _members(text, depth=0)
         if text.next_char():

@@ -55,6 +55,15 @@ class Record:
 
 # Read once: a state holds a record per pin, and fields() is slow to ask each time.
 _RECORD_FIELDS = frozenset(f.name for f in fields(Record))
+# The members of records (and of their fields and media) whose values recur, from record to record
+# or in the manifests: a state read holds one string of each value (statefile.read).
+RECURRING = frozenset(
+    {
+        *("provider", "account", "board", "board_id", "section_id", "status", "commit"),
+        *("content_hash", "media_hash", "file", "sha256"),
+        *("section", "title", "description", "link", "alt_text", "dominant_color"),
+    }
+)
 
 
 @dataclass

@@ -224,7 +224,7 @@ class Workspace:
         tell: interrupted creates, and (with `refresh`) drift. Boards are planned by name."""
         moment = now or datetime.now(UTC)
         wanted = self.load_desired()
-        state = self.store.read()
+        state = self.store.read(held=wanted.texts())
         # Only the chosen accounts' providers are asked: a run for some accounts may hold only
         # their credentials.
         asked = state if accounts is None else _of_accounts(state, accounts)

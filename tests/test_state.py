@@ -28,6 +28,27 @@ def test_round_trip(tmp_path: Path) -> None:
     assert again.serial == 1
 
 
+def test_a_read_holds_each_recurring_text_once(tmp_path: Path) -> None:
+    """Texts the caller holds (a plan's manifests) are the records' own, and values that records
+    repeat are one string; nothing read differs from a plain read."""
+    store = StateFile(tmp_path / "pinops.state.json")
+    state = store.read()
+    text = "Crème brûlée 東京 " * 40
+    for n in range(3):
+        fields = {"account": "main", "board": "Recipes", "description": text, "title": f"T{n}"}
+        state.pins[f"p{n}"] = replace(record(str(n)), board="Recipes", fields=fields)
+    store.write(state)
+    held = {text: text, "T1": "T1"}
+    shared = store.read(held=held)
+    assert shared == store.read()
+    first, second, third = shared.pins.values()
+    assert all(r.fields["description"] is text for r in (first, second, third))
+    assert second.fields["title"] is held["T1"]
+    assert first.board is second.board is third.fields["board"]
+    assert first.content_hash is third.content_hash  # recurring: one string
+    assert first.pin_id is not None and first.pin_id not in held  # not recurring: left alone
+
+
 def test_missing_state_is_new_and_not_written(tmp_path: Path) -> None:
     StateFile(tmp_path / "s.json").read()
     assert not (tmp_path / "s.json").exists()

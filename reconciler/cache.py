@@ -14,6 +14,10 @@ Entries live outside the repository, in $PINOPS_CACHE_DIR, else $XDG_CACHE_HOME/
 ~/.cache/pinops (an empty PINOPS_CACHE_DIR turns the cache off): nothing a pull request commits can
 plant an entry. Each entry is written to a temporary file and renamed, and is read back only when
 its checksum holds; anything wrong with an entry makes it a miss, never an error.
+
+An edited file, or a new pinops, leaves entries behind that nothing will read again. An entry's
+modification time says when a run last used it (moved on at most once a day), and a run that
+writes entries removes, at most once a day, those unused for `UNUSED_DAYS` days.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, fields
 from functools import cache
@@ -43,6 +48,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENVIRONMENT = "PINOPS_CACHE_DIR"
+# Entries no run has used for this long are removed.
+UNUSED_DAYS = 30
+_DAY = 24 * 3600.0
+# The file whose modification time says when entries were last pruned.
+_PRUNED = "pruned"
 _DIGEST = 32
 _PACKAGE = Path(__file__).parent
 # The code whose output is cached: a change to any of these makes every entry stale.
@@ -113,6 +123,7 @@ class Cache:
     always empty)."""
 
     def __init__(self, root: Path | None, namespace: str) -> None:
+        self.base = root
         self.root = root / namespace if root else None
 
     @classmethod
@@ -137,7 +148,10 @@ class Cache:
         if path is None:
             return None
         try:
-            blob = path.read_bytes()
+            with path.open("rb") as file:
+                blob = file.read()
+                if time.time() - os.fstat(file.fileno()).st_mtime > _DAY:
+                    os.utime(file.fileno())  # used: kept by prune
         except OSError:
             return None
         payload = blob[_DIGEST:]
@@ -168,6 +182,32 @@ class Cache:
                 raise
         except OSError as exc:
             log.debug("could not write the cache entry %s: %s", path, exc)
+        assert self.base is not None
+        prune(self.base)
+
+
+def prune(base: Path, now: float | None = None) -> None:
+    """Remove the entries under `base` that no run has used for UNUSED_DAYS days, and temporary
+    files that writes killed midway left; at most once a day. Failures are only logged."""
+    now = time.time() if now is None else now
+    stamp = base / _PRUNED
+    try:
+        if now - stamp.stat().st_mtime < _DAY:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.debug("could not read %s: %s", stamp, exc)
+        return
+    try:
+        stamp.touch()
+        for entry in base.glob("*/??/*"):
+            found = entry.lstat()
+            temporary = entry.name.startswith(".")
+            if now - found.st_mtime > (_DAY if temporary else UNUSED_DAYS * _DAY):
+                entry.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("could not prune the cache in %s: %s", base, exc)
 
 
 def media_info(path: Path, store: Cache, root: Path) -> MediaInfo:

@@ -4,13 +4,15 @@ is ignored."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from reconciler import desired, manifest, providers
-from reconciler.cache import Cache, Derived, pinops_stamp
+from reconciler.cache import UNUSED_DAYS, Cache, Derived, pinops_stamp
 from reconciler.config import load as load_config
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import Capabilities
@@ -251,3 +253,33 @@ def test_a_defaults_file_reaches_folders_below_folders_without_manifests(repo: P
     assert targets(repo)["deep"]["board"] == "Recipes"
     edit(repo / "pins/deep/_defaults.yaml", "Recipes", "Home Decor")
     assert targets(repo)["deep"]["board"] == "Home Decor"
+
+
+def test_entries_no_run_used_for_a_month_are_removed_once_a_day(_private_cache: Path) -> None:
+    store = Cache(_private_cache, "manifest")
+    day = 24 * 3600
+
+    def path(name: str) -> Path:
+        key = Cache.key(name)
+        return _private_cache / "manifest" / key[:2] / key[2:]
+
+    def age(target: Path, days: float) -> None:
+        moment = time.time() - days * day
+        os.utime(target, (moment, moment))
+
+    for name in ("old", "used", "recent"):
+        store.put(Cache.key(name), name)
+    left = path("old").parent / ".abandoned.tmp"  # a write killed midway
+    left.write_bytes(b"partial")
+    for name, days in (("old", UNUSED_DAYS + 10), ("used", UNUSED_DAYS + 10), ("recent", 10)):
+        age(path(name), days)
+    age(left, 2)
+    age(_private_cache / "pruned", 2)  # the last pruning
+    assert store.get(Cache.key("used")) == "used"  # a run uses it: it is kept
+    store.put(Cache.key("new"), "new")
+    assert not path("old").exists() and not left.exists()
+    assert [store.get(Cache.key(n)) for n in ("used", "recent", "new")] == ["used", "recent", "new"]
+    # Pruned today: not again before tomorrow.
+    age(path("recent"), UNUSED_DAYS + 1)
+    store.put(Cache.key("newer"), "newer")
+    assert path("recent").exists()

@@ -13,10 +13,11 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 Hook = Callable[[dict[str, Any]], dict[str, Any]]
+Convert = Callable[[Any], Any]
 
 
 def keyed(members: dict[str, Any]) -> dict[str, Any]:
@@ -85,14 +86,23 @@ class _Text:
                 self.wanted *= 2
 
 
-def load_object(file: BinaryIO, chunk: int = CHUNK, hook: Hook = keyed) -> dict[str, Any]:
+def load_object(
+    file: BinaryIO,
+    chunk: int = CHUNK,
+    hook: Hook = keyed,
+    each: Mapping[str, Convert] | None = None,
+) -> dict[str, Any]:
     """The JSON object that `file` holds, as json.loads gives it, reading `chunk` characters at a
     time; ValueError if there is none (a UnicodeDecodeError for bytes that are not UTF-8). `hook`
     makes each object the decoder builds (json's object_hook): all but the outer object and its
-    members that are objects, which are read a member at a time. By default, `keyed`."""
+    members that are objects, which are read a member at a time. By default, `keyed`.
+
+    `each`: for members of the outer object named here whose value is an object, a function that
+    each member of that object is passed through as soon as it is decoded (it may raise
+    ValueError), so that what it is made into is never held beside all the others at once."""
     text = _Text(file, chunk, hook)
     try:
-        found = _members(text, depth=0)
+        found = _members(text, 0, each or {})
         if text.next_char():
             raise ValueError("more after the object")
         return found
@@ -100,7 +110,9 @@ def load_object(file: BinaryIO, chunk: int = CHUNK, hook: Hook = keyed) -> dict[
         text.file.detach()  # the file is the caller's to close
 
 
-def _members(text: _Text, depth: int) -> dict[str, Any]:
+def _members(
+    text: _Text, depth: int, each: Mapping[str, Convert], convert: Convert | None = None
+) -> dict[str, Any]:
     if text.next_char() != "{":
         raise ValueError("not an object")
     found: dict[str, Any] = {}
@@ -113,11 +125,11 @@ def _members(text: _Text, depth: int) -> dict[str, Any]:
             raise ValueError("not a member")
         if depth == 0 and text.next_char() == "{":
             text.at -= 1
-            found[key] = _members(text, depth + 1)
+            found[key] = _members(text, 1, each, each.get(key))
         else:
             if depth == 0:
                 text.at -= 1
-            found[key] = text.value()
+            found[key] = text.value() if convert is None else convert(text.value())
         after = text.next_char()
         if after == "}":
             return found

@@ -105,9 +105,18 @@ class StateFile:
                 for key, value in members.items()
             }
 
+        def record(value: Any) -> Record:
+            # Made as soon as it is read: its decoded form is never held beside all the others.
+            if not schema.is_valid(value, schema.STATE, "record"):
+                raise ValueError("not a record")
+            return Record.from_json(value)
+
+        pins: dict[str, Record] | None = None
         try:
             with self.path.open("rb") as file:
-                data: Any = jsonstream.load_object(file, hook=once)
+                data: Any = jsonstream.load_object(file, hook=once, each={"pins": record})
+            if isinstance(data.get("pins"), dict):  # records, each checked as it was read
+                pins, data = data["pins"], {**data, "pins": {}}
         except FileNotFoundError:
             return State()
         except (OSError, ValueError):
@@ -134,7 +143,9 @@ class StateFile:
             lineage=data["lineage"],
             serial=data["serial"],
             boards=data["boards"],
-            pins={key: Record.from_json(value) for key, value in data["pins"].items()},
+            pins=pins
+            if pins is not None
+            else {k: Record.from_json(v) for k, v in data["pins"].items()},
         )
 
     def _read_whole(self) -> Any:

@@ -97,3 +97,28 @@ def test_a_large_state_like_object_read_in_small_pieces() -> None:
         for chunk in (5, 333, 4096):
             found = jsonstream.load_object(io.BytesIO(text.encode()), chunk)
             assert found == data and list(found["pins"]) == list(data["pins"])
+
+
+def test_each_member_of_a_named_object_is_converted_as_it_is_read() -> None:
+    data = {"pins": {"a": {"n": 1}, "b": {"n": 2}}, "other": {"c": {"n": 3}}, "pinsx": 1}
+    seen: list[Any] = []
+
+    def convert(value: Any) -> Any:
+        seen.append(value)
+        return ("made", value["n"])
+
+    for chunk in (3, jsonstream.CHUNK):
+        seen.clear()
+        found = jsonstream.load_object(
+            io.BytesIO(json.dumps(data).encode()), chunk, each={"pins": convert}
+        )
+        assert found == {**data, "pins": {"a": ("made", 1), "b": ("made", 2)}}
+        assert seen == [{"n": 1}, {"n": 2}]
+
+
+def test_a_member_that_cannot_be_converted_is_refused() -> None:
+    def convert(value: Any) -> Any:
+        raise ValueError(f"not one: {value}")
+
+    with pytest.raises(ValueError, match="not one"):
+        jsonstream.load_object(io.BytesIO(b'{"pins": {"a": 1}}'), each={"pins": convert})

@@ -190,6 +190,23 @@ def test_foreign_json_is_not_a_state_file(tmp_path: Path) -> None:
         StateFile(path).read()
 
 
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"provider": "sandbox"}, "'account' is required here"),
+        (5, "b must be an object, not a number"),
+    ],
+)
+def test_a_record_that_is_not_one_is_named(tmp_path: Path, bad: object, says: str) -> None:
+    path = tmp_path / "pinops.state.json"
+    data = State(lineage="0b5de5b0-6dab-48eb-b801-3e4f921fefc3").to_json()
+    data["pins"] = {"a": record().to_json(), "b": bad}
+    path.write_text(json.dumps(data))
+    with pytest.raises(StateError, match="is not a pinops state file") as caught:
+        StateFile(path).read()
+    assert says in str(caught.value)
+
+
 def test_newer_state_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "pinops.state.json"
     state = State(lineage="0b5de5b0-6dab-48eb-b801-3e4f921fefc3")

@@ -125,22 +125,29 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     # process if it pays (prederive.py); the run takes what that derived from the cache.
     fresh = [p for p in paths if p in loader.later and p not in known and p in keys]
     helper = prederive.start(fresh, lambda p: len(contents[p]), ahead) if derived.on else None
+    fetched: frozenset[Path] = frozenset()  # files the second process derived
+
+    def take(path: Path) -> None:
+        entry = known.pop(path, None)
+        if entry is None and path in fetched:
+            entry = derived.get(keys[path])  # read when its turn comes, not all at once
+        if entry and not loader.is_data(path):
+            if run.spend(entry.spent):
+                run.merged.add_known(entry.records)
+                return
+            # The templates' budget is the run's: what this file spent once may now go over it,
+            # and where it does is found only by expanding it again.
+            derive(path, run, loader.take_unread(path))
+        else:
+            derive(path, run, loader.take(path))
+
     try:
         for path in paths:
             if helper is not None and path in helper.paths:
                 helper.join()
-                known.update(_found(derived, keys, helper.paths))
-                helper = None
-            if (entry := known.get(path)) and not loader.is_data(path):
-                if run.spend(entry.spent):
-                    run.merged.add_known(entry.records)
-                    continue
-                # The templates' budget is the run's: what this file spent once may now go over
-                # it, and where it does is found only by expanding it again.
-                source = loader.take_unread(path)
-            else:
-                source = loader.take(path)
-            derive(path, run, source)
+                fetched, helper = helper.paths, None
+            take(path)
+            contents.pop(path, None)  # taken: a large repository's bytes are not all held at once
     finally:
         if helper is not None:
             helper.stop()

@@ -21,7 +21,6 @@ from reconciler import answers, workers
 from reconciler.cancellation import CANCELLED, Cancellation
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
-from reconciler.desired import Target
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
 from reconciler.outcome import Outcome, Progress, Stop
 from reconciler.pinfields import LOCAL_FIELDS
@@ -31,6 +30,7 @@ from reconciler.providers.base import Batches, Provider, Published
 from reconciler.recovery import create_intent, interrupted, previous_of, replayed_key
 from reconciler.state import Record, State
 from reconciler.statefile import StateFile
+from reconciler.targets import Target
 from reconciler.timestamps import iso, utcnow
 
 # A rate-limited change is tried again this many times, waiting as long as the provider asks,

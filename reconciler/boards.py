@@ -21,8 +21,8 @@ from reconciler.errors import PlanError, ProviderError
 from reconciler.providers.base import Provider
 
 if TYPE_CHECKING:
-    from reconciler.desired import Target
     from reconciler.plan import Change, Plan
+    from reconciler.targets import Target
 
 
 def unknown_board(name: str, account: str, existing: Iterable[str]) -> tuple[str, str]:

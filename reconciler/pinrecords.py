@@ -17,9 +17,10 @@ from reconciler.errors import Location, Problem
 from reconciler.manifest import Manifest, Pin, data_file
 from reconciler.pinfields import PinFields
 from reconciler.providers.base import Media
+from reconciler.targets import Target
 
 if TYPE_CHECKING:
-    from reconciler.desired import Checker, Target
+    from reconciler.desired import Checker
 
 
 _FIELDS = tuple(f.name for f in fields(PinFields))
@@ -143,8 +144,6 @@ def plain_target(target: Target) -> Any:
 
 
 def target(plain: Any) -> Target:
-    from reconciler.desired import Target
-
     key, pin, where, published, publish_at, content_hash, board_id, board_where = plain
     values: list[Any] = [_medium(v) if type(v) is list else v for v in published]
     return Target(

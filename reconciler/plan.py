@@ -10,7 +10,6 @@ from typing import Any
 
 from reconciler import boards, caution, pacing, planjson
 from reconciler.config import Account, Policy
-from reconciler.desired import Desired, Target
 from reconciler.drift import Drift, remembered
 from reconciler.errors import Location, PlanError
 from reconciler.pinfields import FIELD_ORDER, LOCAL_FIELDS, comparable
@@ -18,6 +17,7 @@ from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding, awaited, interrupted
 from reconciler.settings import Setting
 from reconciler.state import Record, State
+from reconciler.targets import Desired, Target
 from reconciler.timestamps import iso
 
 # Actions that change something now, in the order apply performs them.

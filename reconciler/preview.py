@@ -27,7 +27,7 @@ from reconciler.pincards import MEDIA_FOLDER, Card, cards
 from reconciler.thumbnails import FEED_WIDTH, Maker
 
 if TYPE_CHECKING:
-    from reconciler.desired import Desired
+    from reconciler.targets import Desired
     from reconciler.workspace import Workspace
 
 

@@ -19,7 +19,7 @@ from reconciler.state import Record, State
 from reconciler.timestamps import parse, utcnow
 
 if TYPE_CHECKING:
-    from reconciler.desired import Target
+    from reconciler.targets import Target
 
 # Clocks of this machine and the provider's may disagree a little.
 CLOCK_SKEW = timedelta(minutes=10)

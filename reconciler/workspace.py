@@ -36,6 +36,7 @@ from reconciler.providers.base import Capabilities, Connection, Provider
 from reconciler.settings import Setting
 from reconciler.state import State
 from reconciler.statefile import StateFile
+from reconciler.targets import Desired
 
 if TYPE_CHECKING:
     from reconciler import gitstate
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 class Planned:
     plan: plan.Plan
     state: State
-    desired: desired.Desired
+    desired: Desired
 
 
 class Workspace:
@@ -208,7 +209,7 @@ class Workspace:
             )
         return self._providers[account]
 
-    def load_desired(self) -> desired.Desired:
+    def load_desired(self) -> Desired:
         return desired.load(self.config, self.capabilities)
 
     def plan(

@@ -9,12 +9,12 @@ import pytest
 
 from reconciler import ghactions, markdown, markdown_results
 from reconciler.cli import main
-from reconciler.desired import Target
 from reconciler.errors import Location, PlanError, Problem
 from reconciler.pinfields import PinFields
 from reconciler.plan import Change, Plan
 from reconciler.providers.base import Media, TextLimits
 from reconciler.state import Record
+from reconciler.targets import Target
 from tests.conftest import Result
 from tests.mediafiles import write_jpeg
 

@@ -11,11 +11,11 @@ import pytest
 
 from reconciler import plan, planjson
 from reconciler.config import Policy
-from reconciler.desired import Desired
 from reconciler.errors import PlanError, ValidationFailed
 from reconciler.providers.base import Capabilities
 from reconciler.recovery import Finding
 from reconciler.state import Record, State
+from reconciler.targets import Desired
 from reconciler.workspace import Workspace
 from tests.conftest import Run, edit
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler import exitcodes, report
-from reconciler.desired import Desired
 from reconciler.errors import Problem, ValidationFailed
+from reconciler.targets import Desired
 from reconciler.workspace import Workspace
 
 

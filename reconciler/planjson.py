@@ -64,9 +64,20 @@ def plan(made: Plan) -> dict[str, Any]:
 
 
 def checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
-    body = {"lineage": lineage, "serial": serial, "changes": [_held(c) for c in changes]}
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The digest of {"changes": [...], "lineage": ..., "serial": ...} as canonical JSON, hashed a
+    thousand changes at a time: the same digest, without holding the whole text (50 MB at
+    100,000 pins)."""
+    digest = hashlib.sha256(b'{"changes":[')
+    for start in range(0, len(changes), _CHUNK):
+        held = _CANONICAL.encode([_held(c) for c in changes[start : start + _CHUNK]])
+        digest.update((b"," if start else b"") + held[1:-1].encode())
+    rest = _CANONICAL.encode({"lineage": lineage, "serial": serial})
+    digest.update(b"]," + rest[1:].encode())
+    return digest.hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_CHUNK = 1000
 
 
 def _held(made: Change) -> dict[str, Any]:

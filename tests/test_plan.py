@@ -3,6 +3,8 @@ sandbox does not have: no deletes, native scheduling, asynchronous posts."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,6 +112,18 @@ def test_a_paced_wait_says_when_it_is_due_in_its_reason_and_in_json(repo: Path) 
     assert planjson.checksum(made.lineage, made.serial, later) == made.checksum
     published = tuple(replace(c, action="create") if c is latest else c for c in made.changes)
     assert planjson.checksum(made.lineage, made.serial, published) != made.checksum
+
+
+def test_the_checksum_is_of_the_whole_plan_as_canonical_json(pinops: Run, repo: Path) -> None:
+    """Hashed a piece at a time, it is the digest of the one JSON text, at every length."""
+    workspace, state = published(pinops, repo)
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+    made = make(workspace, state, Capabilities(frozenset({"title"}), True))
+    for changes in ((), made.changes, made.changes * 700):
+        body = {"serial": 3, "lineage": "é-1", "changes": [planjson._held(c) for c in changes]}
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        expected = hashlib.sha256(text.encode()).hexdigest()
+        assert planjson.checksum("é-1", 3, changes) == expected
 
 
 def pending_post(state: State, desired: Desired, key: str) -> State:

@@ -126,6 +126,23 @@ def test_the_checksum_is_of_the_whole_plan_as_canonical_json(pinops: Run, repo: 
         assert planjson.checksum("é-1", 3, changes) == expected
 
 
+def test_unchanged_content_is_a_noop_and_protection_still_an_update(
+    pinops: Run, repo: Path
+) -> None:
+    """Same content hash: a medium moved with its bytes is no change; protection, which the hash
+    leaves out, is still compared."""
+    workspace, state = published(pinops, repo)
+    salad = repo / "pins/recipes/summer-salad.yaml"
+    (repo / "pins/media/salad.jpg").rename(repo / "pins/media/salad-moved.jpg")
+    edit(salad, "salad.jpg", "salad-moved.jpg")
+    assert "summer-salad" not in actions(make(workspace, state, CANNOT_DELETE))
+    edit(salad, "dominant_color:", "protect: true\ndominant_color:")
+    made = make(workspace, state, CANNOT_DELETE)
+    assert [(c.action, c.changed) for c in made.changes if c.key == "summer-salad"] == [
+        ("update", ("protect",))
+    ]
+
+
 def pending_post(state: State, desired: Desired, key: str) -> State:
     target = desired.targets[key]
     record = Record(

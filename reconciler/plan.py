@@ -309,11 +309,14 @@ def _compare(
         return Change(
             "create", key, target, record, reason="deleted outside pinops; publishing it again"
         )
-    if drift is None and target.content_hash == record.content_hash:
-        # The common case, without a field: a record's hash is always made from its fields, and
-        # what it leaves out (media paths, local fields) is compared here or is not a change.
-        if (target.fields.protect or False) == record.fields.get("protect", False):
-            return Change("noop", key, target, record)
+    # The common case, without a field: a record's hash is always made from its fields, and what
+    # it leaves out (media paths, local fields) is compared here or is not a change.
+    if (
+        drift is None
+        and target.content_hash == record.content_hash
+        and (target.fields.protect or False) == record.fields.get("protect", False)
+    ):
+        return Change("noop", key, target, record)
     fields = target.fields.to_json()
     if drift is None and fields == record.fields:
         return Change("noop", key, target, record)

@@ -151,7 +151,8 @@ class Cache:
             with path.open("rb") as file:
                 blob = file.read()
                 if time.time() - os.fstat(file.fileno()).st_mtime > _DAY:
-                    os.utime(file.fileno())  # used: kept by prune
+                    with contextlib.suppress(OSError):  # a cache others own is still read
+                        os.utime(file.fileno())  # used: kept by prune
         except OSError:
             return None
         payload = blob[_DIGEST:]

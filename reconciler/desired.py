@@ -72,12 +72,12 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     # process if it pays (prederive.py); the run takes what that derived from the cache.
     fresh = [p for p in paths if p in loader.later and p not in known and p in keys]
     helper = prederive.start(fresh, lambda p: len(contents[p]), ahead) if derived.on else None
-    fetched: frozenset[Path] = frozenset()  # files the second process derived
 
     def take(path: Path) -> None:
         entry = known.pop(path, None)
-        if entry is None and path in fetched:
-            entry = derived.get(keys[path])  # read when its turn comes, not all at once
+        if entry is None and helper is not None and path in helper.paths:
+            helper.wait_for(path)  # done: what the second process kept of it is in the cache
+            entry = derived.get(keys[path])
         if entry and not loader.is_data(path):
             if run.spend(entry.spent):
                 run.merged.add_known(entry.records)
@@ -90,9 +90,6 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
 
     try:
         for path in paths:
-            if helper is not None and path in helper.paths:
-                helper.join()
-                fetched, helper = helper.paths, None
             take(path)
             contents.pop(path, None)  # taken: a large repository's bytes are not all held at once
     finally:

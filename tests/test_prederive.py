@@ -47,6 +47,35 @@ def test_the_later_half_is_derived_in_another_process(tmp_path: Path) -> None:
     assert set(found.values()) == {helper.pid} and helper.pid != os.getpid()
 
 
+def test_the_run_waits_for_each_file_only_until_it_is_done(tmp_path: Path) -> None:
+    def slow(paths: Iterable[Path]) -> None:
+        for path in paths:
+            time.sleep(0.05)
+            (tmp_path / path.name).write_text(str(os.getpid()))
+
+    paths = [Path(f"f{n}.yaml") for n in range(8)]
+    helper = prederive.start(paths, lambda _: prederive.WORTH // 4, slow)
+    assert helper is not None
+    for path in paths[4:]:
+        helper.wait_for(path)
+        assert path.name in marks(tmp_path)  # done when waited for, however slow
+    helper.stop()
+
+
+def test_a_fork_that_ends_early_is_not_waited_for_again(tmp_path: Path) -> None:
+    def failing(paths: Iterable[Path]) -> None:
+        for path in paths:
+            (tmp_path / path.name).write_text(str(os.getpid()))
+            raise RuntimeError("a failure in the fork after its first file")
+
+    paths = [Path(f"f{n}.yaml") for n in range(8)]
+    helper = prederive.start(paths, lambda _: prederive.WORTH // 4, failing)
+    assert helper is not None
+    helper.wait_for(paths[-1])  # returns: it has ended
+    assert sorted(marks(tmp_path)) == ["f4.yaml"]
+    helper.stop()
+
+
 def test_small_work_stays_in_the_run(tmp_path: Path) -> None:
     paths = [Path("a.yaml"), Path("b.yaml")]
     assert prederive.start(paths, lambda _: 100, marking(tmp_path)) is None

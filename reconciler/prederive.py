@@ -57,8 +57,9 @@ class Helper:
         """Wait for it to finish (its entries are in the cache from then on)."""
         with contextlib.suppress(ChildProcessError):  # already waited for
             os.waitpid(self.pid, 0)
-        with contextlib.suppress(OSError):  # already closed
+        if self._progress >= 0:  # closed once: its number may be another file's later
             os.close(self._progress)
+            self._progress = -1
         self._done = len(self._place)
 
     def stop(self) -> None:

@@ -76,6 +76,17 @@ def test_a_fork_that_ends_early_is_not_waited_for_again(tmp_path: Path) -> None:
     helper.stop()
 
 
+def test_joined_again_it_closes_nothing_else(tmp_path: Path) -> None:
+    paths = [Path(f"f{n}.yaml") for n in range(8)]
+    helper = prederive.start(paths, lambda _: prederive.WORTH // 4, marking(tmp_path))
+    assert helper is not None
+    helper.join()
+    with (tmp_path / "other").open("w") as other:  # may be given the pipe's old number
+        helper.stop()
+        other.write("still open")
+    assert (tmp_path / "other").read_text() == "still open"
+
+
 def test_small_work_stays_in_the_run(tmp_path: Path) -> None:
     paths = [Path("a.yaml"), Path("b.yaml")]
     assert prederive.start(paths, lambda _: 100, marking(tmp_path)) is None

@@ -80,9 +80,10 @@ def comparable(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def content_hash(fields: dict[str, Any]) -> str:
-    text = _CANONICAL.encode(comparable(fields))
+    text = CANONICAL.encode(comparable(fields))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# The text hashed; one encoder for every target, as json.dumps makes one per call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# JSON as hashed, one text for equal data (a target's content hash, the plan's checksum); one
+# encoder for every call, as json.dumps makes one per call.
+CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))

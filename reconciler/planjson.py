@@ -4,9 +4,9 @@ previews read, and the checksum a saved plan is applied by."""
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
+from reconciler.pinfields import CANONICAL
 from reconciler.timestamps import iso, iso_utc
 
 if TYPE_CHECKING:
@@ -69,14 +69,13 @@ def checksum(lineage: str, serial: int, changes: tuple[Change, ...]) -> str:
     100,000 pins)."""
     digest = hashlib.sha256(b'{"changes":[')
     for start in range(0, len(changes), _CHUNK):
-        held = _CANONICAL.encode([_held(c) for c in changes[start : start + _CHUNK]])
+        held = CANONICAL.encode([_held(c) for c in changes[start : start + _CHUNK]])
         digest.update((b"," if start else b"") + held[1:-1].encode())
-    rest = _CANONICAL.encode({"lineage": lineage, "serial": serial})
+    rest = CANONICAL.encode({"lineage": lineage, "serial": serial})
     digest.update(b"]," + rest[1:].encode())
     return digest.hexdigest()
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 _CHUNK = 1000
 
 

@@ -1,5 +1,6 @@
 """Executing a plan: an intent recorded before every provider call and the result right after,
-so that an interrupted run never loses a published pin's id.
+so that an interrupted run never loses a published pin's id. Creates that can be settled when
+their answer is lost record their intents a group at a time, under one sync (Applier._intent).
 
 Accounts are applied side by side, each by a worker of its own, one change at a time
 (workers.py). Order within an account: adoptions and creates, then updates, then replaces (create
@@ -37,6 +38,9 @@ from reconciler.timestamps import iso, utcnow
 # unless it asks for longer than this: then the run stops and a later run resumes.
 RATE_LIMIT_ROUNDS = 8
 MAX_RATE_LIMIT_WAIT = 300.0
+# A create's intent goes to the disk with those of its account's next creates, this many in all,
+# under one sync (see Applier._intent).
+INTENTS_AHEAD = 32
 
 
 class Applier:
@@ -64,6 +68,9 @@ class Applier:
         self.parallel = parallel
         self.writes = workers.Writes()
         self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
+        self._queues: dict[str, list[Change]] = {}  # one-call creates to settle, by account
+        self._places: dict[str, int] = {}  # where each of those is in its account's queue
+        self._ahead: dict[str, tuple[Change, Record]] = {}  # intents on disk, calls not yet sent
         self._unread: dict[str, str] = {}  # why an account's boards could not be read, by account
 
     def run(self, plan: Plan, progress: Progress | None = None) -> list[Outcome]:
@@ -79,6 +86,12 @@ class Applier:
         self._keys = {c.key: replayed_key(c.record, c.target) or idempotency_key() for c in creates}
         for group in batches.values():  # one call, one key
             self._keys.update((c.key, self._keys[group[0].key]) for c in group)
+        batched = {c.key for group in batches.values() for c in group}
+        for change in creates:
+            if change.key not in batched and not self._blind(change):
+                queue = self._queues.setdefault(change.account, [])
+                self._places[change.key] = len(queue)
+                queue.append(change)
         run = workers.Workers(
             self.parallel, self.writes, self.cancellation, self.checkpoints, self._one, progress
         )
@@ -94,6 +107,7 @@ class Applier:
                 self.checkpoints.start(creates, len(todo))
                 return run.run(todo, batches)
             finally:
+                self._withdraw()
                 self.checkpoints.finish()
         finally:
             gc.unfreeze()
@@ -198,13 +212,41 @@ class Applier:
         sent = create_intent(target, key, restore)
         return self._new_record(change, status="pending", intent=sent, replaced=replaced)
 
+    def _intent(self, change: Change) -> Record:
+        """Record a create's intent, on the disk when this returns. A create that can be settled
+        if its answer is lost takes the intents of its account's next creates along, under the
+        same sync: the disk is then waited for once per INTENTS_AHEAD creates, not once per
+        create. After a crash the next run looks for each of those pins, as for any interrupted
+        create, and finds the ones never sent absent; a run that ends before sending them
+        withdraws their intents (_withdraw)."""
+        with self.writes:
+            if (ahead := self._ahead.pop(change.key, None)) is not None:
+                return ahead[1]
+            group = [change]
+            if (place := self._places.get(change.key)) is not None:
+                following = self._queues[change.account][place + 1 : place + INTENTS_AHEAD]
+                group += [c for c in following if c.key not in self._ahead]
+            records = [(c.key, self._pending(c)) for c in group]
+            self.store.put_all(self.state, records)
+            self._ahead.update(
+                (c.key, (c, record)) for c, (_, record) in zip(group[1:], records[1:], strict=True)
+            )
+            return records[0][1]
+
+    def _withdraw(self) -> None:
+        """Take back the intents of creates the run wrote ahead but never sent: their records
+        become what they were before the run."""
+        with self.writes:
+            left, self._ahead = self._ahead, {}
+            for key, (change, _) in left.items():
+                self._restore(key, change.record)
+
     def _create(self, change: Change) -> Outcome:
         target = change.target
         assert target is not None
-        pending = self._pending(change)
+        pending = self._intent(change)
         assert pending.intent is not None
         restore, key = previous_of(pending), str(pending.intent["idempotency_key"])
-        self._put(change.key, pending)
         with self.writes:
             self.checkpoints.before(change)
         try:
@@ -252,12 +294,11 @@ class Applier:
         targets = [c.target for c in changes if c.target is not None]
         key = self._keys.get(changes[0].key) or idempotency_key()
         pending = [
-            self._new_record(c, status="pending", intent=create_intent(t, key))
+            (c.key, self._new_record(c, status="pending", intent=create_intent(t, key)))
             for c, t in zip(changes, targets, strict=True)
         ]
-        for change, record in zip(changes, pending, strict=True):
-            self._put(change.key, record)
-        with self.writes:
+        with self.writes:  # every intent on the disk, with one sync
+            self.store.put_all(self.state, pending)
             self.checkpoints.before(changes[0])
         provider = self.provider(targets[0].account)
         assert isinstance(provider, Batches)  # boards_in_one_call says so
@@ -269,7 +310,7 @@ class Applier:
                 for change in changes:
                     self._restore(change.key, None)
             raise
-        for number, (change, target, record, answer) in enumerate(
+        for number, (change, target, (_, record), answer) in enumerate(
             zip(changes, targets, pending, results, strict=True)
         ):
             # One call, one post: the boards' records share its id.

@@ -2,7 +2,8 @@
 
 An apply never rewrites the whole state per change. Each intent and each result is appended to a
 journal beside the state file (one JSON line, its data synced to disk before the next step: O(1)
-per change; the journal stays open for the apply, as opening it per line cost twice the sync); at
+per change; the journal stays open for the apply, as opening it per line cost twice the sync;
+`put_all` writes several intents under one sync); at
 the end the journal is folded into the state file (temp file, fsync, rename, fsync of the folder)
 and removed. Reading the state replays any journal left by an interrupted apply and folds it into
 the state file (under the lock), so nothing recorded is ever lost and a state file committed
@@ -296,9 +297,16 @@ class StateFile:
         without (a call's result) is written at once, so a killed process keeps it, and synced with
         the next line synced, which is the intent before the next provider call, or when the
         journal is folded: one sync per create instead of two, with the same guarantee."""
-        state.pins[key] = record
-        entry = {"op": "record", "key": key, "record": record.to_json()}
-        self._append(entry, sync=record.intent is not None)
+        self.put_all(state, [(key, record)])
+
+    def put_all(self, state: State, records: list[tuple[str, Record]]) -> None:
+        """Set several records with one sync at most: the intents of creates to come, say, all on
+        the disk before the first of them is sent."""
+        intents = any(record.intent is not None for _, record in records)
+        for number, (key, record) in enumerate(records, 1):
+            state.pins[key] = record
+            entry = {"op": "record", "key": key, "record": record.to_json()}
+            self._append(entry, sync=intents and number == len(records))
 
     def _append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
         line = (_ENCODER.encode(entry) + "\n").encode()

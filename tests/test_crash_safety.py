@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.apply import INTENTS_AHEAD
 from reconciler.cli import main
+from reconciler.recovery import interrupted
+from reconciler.statefile import StateFile
 from tests.emulators.pinterest import ACCESS_TOKEN, PinterestEmulator
 from tests.emulators.server import Fault, Request
 
@@ -124,7 +127,7 @@ def assert_exactly_once(api: PinterestEmulator, repo: Path, count: int) -> None:
 def test_sigkill_at_many_points_never_duplicates_or_loses_a_pin(
     api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
 ) -> None:
-    count = 200
+    count = 300
     repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
     chosen = random.Random(20261121)
     kills = 0
@@ -147,6 +150,51 @@ def test_sigkill_at_many_points_never_duplicates_or_loses_a_pin(
         assert process.stderr is not None
         process.stderr.close()
     assert kills >= 20
+    run_until_done(repo, capsys, shape)
+    assert_exactly_once(api, repo, count)
+
+
+def test_a_run_killed_in_its_first_create_left_its_next_intents_and_they_are_settled(
+    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
+) -> None:
+    """A create's intent reaches the disk with those of its account's next creates, under one
+    sync: killed while its first create is out, the run leaves all of them; the next run looks
+    each one up and publishes every pin once."""
+    count = 40 * shape.accounts
+    repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
+    api.faults.add(
+        Fault(kind="delay", seconds=1.0, method="POST", path="/v5/pins", times=shape.accounts)
+    )
+    process = apply_process(repo, shape)
+    deadline = time.monotonic() + 30
+    while creates(api) < shape.accounts and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.stderr is not None
+    process.stderr.close()
+    state = StateFile(repo / "pinops.state.json").read()
+    in_flight = [key for key, record in state.pins.items() if interrupted(record)]
+    assert len(in_flight) == INTENTS_AHEAD * shape.accounts
+    while len(api.pins) < shape.accounts and time.monotonic() < deadline:
+        time.sleep(0.01)  # the creates that were out when it was killed land
+    run_until_done(repo, capsys, shape)
+    assert_exactly_once(api, repo, count)
+
+
+def test_a_run_stopped_early_withdraws_the_intents_it_wrote_ahead(
+    api: PinterestEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Shape
+) -> None:
+    """Creates whose intents were written ahead but never sent leave no trace in the state."""
+    count = 10 * shape.accounts
+    repo = content_repo(tmp_path / "repo", api.base_url, count, shape)
+    # A refused token stops its account at its first create.
+    api.faults.add(Fault(kind="status", status=401, path="/v5/pins", times=shape.accounts))
+    assert main(["-C", str(repo), "apply", "--yes", *shape.parallel]) == 1
+    state = json.loads((repo / "pinops.state.json").read_text(encoding="utf-8"))
+    assert state["pins"] == {}
+    assert not (repo / "pinops.state.json.journal").exists()
+    capsys.readouterr()
     run_until_done(repo, capsys, shape)
     assert_exactly_once(api, repo, count)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +143,22 @@ def test_a_create_that_may_have_happened_is_left_for_a_person(
     assert pinops("apply", "--yes").code == 0
     assert len(api.posts) == posts  # never posted again blindly
     assert len(api.requests("POST", "/post/")) == 8  # easy-pasta's two boards in one
+
+
+def test_a_killed_run_leaves_a_person_only_the_create_it_was_sending(
+    configured: Path, pinops: Run, api: CrosspostifyEmulator
+) -> None:
+    """A lost create here is settled by hand, so no intent is ever written ahead of the create
+    being sent (as it is for services that can be searched or replayed): a kill leaves one."""
+    api.faults.add(Fault(kind="delay", seconds=1.0, method="POST", path="/post/"))
+    argv = [sys.executable, "-m", "reconciler", "-C", str(configured), "apply", "--yes"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not api.requests("POST", "/post/") and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.kill()
+    process.wait()
+    assert pinops("plan").out.count("? unresolved") == 1
 
 
 def test_a_pin_on_several_boards_is_one_call(

@@ -87,6 +87,7 @@ class Applier:
         for group in batches.values():  # one call, one key
             self._keys.update((c.key, self._keys[group[0].key]) for c in group)
         batched = {c.key for group in batches.values() for c in group}
+        self._queues, self._places, self._ahead = {}, {}, {}
         for change in creates:
             if change.key not in batched and not self._blind(change):
                 queue = self._queues.setdefault(change.account, [])

@@ -108,8 +108,10 @@ class Applier:
                 self.checkpoints.start(creates, len(todo))
                 return run.run(todo, batches)
             finally:
-                self._withdraw()
-                self.checkpoints.finish()
+                try:
+                    self._withdraw()
+                finally:  # a journal that cannot take them leaves intents to look up: no harm
+                    self.checkpoints.finish()
         finally:
             gc.unfreeze()
 

@@ -186,7 +186,7 @@ class Checker:
             return []
         caps = self.capabilities(self.config.accounts[account].provider)
         boards = self._boards(pin, account, caps)
-        self._exactly_one(pin, ("image", "video"), "a medium", "add image: or video:")
+        self._exactly_one(pin, ("image", "video"), "medium", "add image: or video:")
         self._cover_rules(pin)
         self.problems += fit.problems(pin, caps, account)
         publish_at = self._publish_at(pin)

@@ -76,6 +76,17 @@ def test_missing_media_file(pinops: Run, repo: Path) -> None:
     assert "nothing.jpg" in result.err
 
 
+def test_a_pin_without_a_medium(pinops: Run, repo: Path) -> None:
+    write(
+        repo, "bare.yaml", PIN.format(id="bare", title="T").replace("image: media/pasta.jpg\n", "")
+    )
+    result = pinops("validate")
+    assert result.code == 1
+    assert (
+        "pins/bare.yaml:1:5: error: pin 'bare' has no medium (add image: or video:)" in result.err
+    )
+
+
 def test_media_path_leaving_the_repository(pinops: Run, repo: Path) -> None:
     outside = repo.parent / "secret.jpg"
     outside.write_bytes((repo / "pins/media/pasta.jpg").read_bytes())

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from reconciler import repofiles
     from reconciler.config import Config
     from reconciler.mediaprobe import MediaInfo
     from reconciler.providers.base import Capabilities
@@ -278,6 +279,7 @@ class Derived:
         providers = {name: capabilities(a.provider) for name, a in config.accounts.items()}
         self.settings = json.dumps([pinops_stamp(), _plain(config), _plain(providers)])
         self._resolved: dict[tuple[str, str, str], str | None] = {}
+        self._resolver: repofiles.Resolver | None = None  # made when first needed
         self._contents: dict[tuple[str, str], str | None] = {}
 
     @classmethod
@@ -353,10 +355,11 @@ class Derived:
 
         memo = (declaring.rpartition("/")[0], value, kind)  # names resolve alike in a folder
         if memo not in self._resolved:
-            root = self.config.root
+            if self._resolver is None:
+                self._resolver = repofiles.Resolver(self.config.root)
             try:
-                found = repofiles.resolve_repo_file(
-                    root, root / declaring, value, "data" if kind == "data" else "media"
+                found = self._resolver.resolve(
+                    self.config.root / declaring, value, "data" if kind == "data" else "media"
                 )
                 self._resolved[memo] = str(found)
             except repofiles.MediaPathError:

@@ -148,9 +148,10 @@ class Checker:
         self.suppressed = False
         self.inspected: dict[Path, mediaprobe.MediaInfo] = {}
         # The pins of a folder often name the same few files: each is resolved once per run, from
-        # the real folder of the manifest that declares it, as repofiles.resolve_repo_file does.
+        # the real folder of the manifest that declares it, as repofiles.Resolver does.
         self.folders: dict[str, tuple[Path, Path]] = {}
         self.resolved: dict[tuple[Path, str], Path] = {}
+        self.resolver = repofiles.Resolver(config.root)
         self.media_cache = Cache.default("media")
         # Per file, not per pin: what targets hold for a media file.
         self.media_of: dict[tuple[str, Path], Media] = {}
@@ -339,7 +340,7 @@ class Checker:
         path = self.resolved.get((folder, value))
         if path is None:
             try:
-                path = repofiles.resolve_repo_file(self.config.root, declaring, value)
+                path = self.resolver.resolve(declaring, value)
             except repofiles.MediaPathError as exc:
                 self.error(location, exc.message, exc.hint)
                 return None

@@ -136,14 +136,37 @@ def resolve_repo_file(
     The path is relative to the declaring file and, after symlinks are followed, must stay inside
     `repo_root`. Nothing is opened, so a FIFO is refused without blocking.
     """
+    return Resolver(repo_root).resolve(declaring_file, value, kind)
+
+
+class Resolver:
+    """resolve_repo_file for the paths of one run: the repository's real root, and the real
+    folder of each file that declares a path, are found once, not once per path (a catalog's
+    one manifest names thousands of media)."""
+
+    def __init__(self, repo_root: Path) -> None:
+        self.root = repo_root.resolve()
+        self._folders: dict[Path, Path] = {}
+
+    def resolve(
+        self, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"
+    ) -> Path:
+        folder = self._folders.get(declaring_file)
+        if folder is None:
+            folder = self._folders[declaring_file] = declaring_file.resolve().parent
+        return _resolve(self.root, folder, declaring_file.name, value, kind)
+
+
+def _resolve(
+    root: Path, folder: Path, declared_in: str, value: str, kind: Literal["media", "data"]
+) -> Path:
     noun, plural, example, wanted = _FILE_KINDS[kind]
     if Path(value).is_absolute():
         raise MediaPathError(
             f"{noun} path {value!r} is absolute",
             f"write it relative to the manifest that declares it, e.g. {example}",
         )
-    root = repo_root.resolve()
-    written = declaring_file.resolve().parent / value
+    written = folder / value
     try:
         real = written.resolve()
     # A symlink loop before Python 3.13; later versions leave it to stat() below to report.
@@ -166,7 +189,7 @@ def resolve_repo_file(
     except (FileNotFoundError, NotADirectoryError):
         raise MediaPathError(
             f"{noun} file {value!r} does not exist",
-            f"the path is relative to {declaring_file.name}; check its spelling and folder",
+            f"the path is relative to {declared_in}; check its spelling and folder",
         ) from None
     except OSError as exc:
         raise MediaPathError(

@@ -123,24 +123,46 @@ def check_expanded(name: str, value: Any, location: Location) -> list[Problem]:
     """Check the value a template in manifest field `name` expanded to, as if it had been written
     out: the schema lets templates themselves through. Problems are placed at the template."""
     data = {name: value}
-    validator = _expanded_validator(name)
-    if validator is None or validator.is_valid(data):
+    wrapper = _expanded_schema(name)
+    if wrapper is None:
         return []
+    try:
+        if _fast_expanded_validator(name).is_valid(data):
+            return []
+    except ValueError:
+        pass  # not JSON-like: the detailed validator says what is wrong
+    validator = _expanded_validator(name)
     doc = Document(location.file, data, values={(): (location.line, location.column)})
     return [_problem(error, doc) for error in validator.iter_errors(data)]
 
 
 @cache
-def _expanded_validator(name: str) -> jsonschema.Draft202012Validator | None:
-    import jsonschema
-
+def _expanded_schema(name: str) -> dict[str, Any] | None:
+    """The schema of a value field `name` holds once its template is expanded."""
     definitions = _schema(PIN_FILE)["$defs"]
     field = definitions["pin"]["properties"].get(name) or definitions["fields"]["properties"].get(
         name
     )
     if field is None:
         return None
-    wrapper = {"type": "object", "properties": {name: _written_out(field)}}
+    return {"type": "object", "properties": {name: _written_out(field)}}
+
+
+@cache
+def _fast_expanded_validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    # Every templated field of every generated pin is checked: the compiled validator says
+    # whether it is valid, the detailed one below what is wrong where it is not.
+    wrapper = _expanded_schema(name)
+    assert wrapper is not None
+    return jsonschema_rs.Draft202012Validator(wrapper, validate_formats=False)
+
+
+@cache
+def _expanded_validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
+    wrapper = _expanded_schema(name)
+    assert wrapper is not None
     return jsonschema.Draft202012Validator(wrapper)
 
 

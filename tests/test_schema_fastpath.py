@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from reconciler import schema, yamlsafe
+from reconciler.errors import Location
 
 PIN = {
     "id": "easy-pasta",
@@ -86,3 +87,33 @@ def test_a_list_checked_pin_by_pin_gives_the_whole_documents_errors(change: Any)
         found = schema.check(data, schema.PIN_FILE, "pinList", document)
         assert sorted(map(str, found)) == sorted(map(str, whole))
         assert [p.location for p in found] == sorted(p.location for p in whole)
+
+
+# What templates expanded to, by field: generated pins check each of these.
+EXPANDED: list[tuple[str, Any]] = [
+    ("title", "Cast Iron Skillet"),
+    ("title", "x" * 101),
+    ("title", "é" * 100),
+    ("title", ""),
+    ("description", "d" * 801),
+    ("link", "https://example.com/shop/cast-iron-skillet?utm_source=pinterest"),
+    ("link", "http://example.com/"),
+    ("link", "https://localhost/x"),
+    ("alt_text", "A black cast iron skillet"),
+    ("image", "media/sk-10.jpg"),
+    ("image", ""),
+    ("dominant_color", "#C8553D"),
+    ("dominant_color", "red"),
+    ("board", ""),
+    ("board", "Recipes"),
+    ("publish_at", "2027-03-01T09:00:00Z"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), EXPANDED, ids=[f"{n}={v[:20]!r}" for n, v in EXPANDED])
+def test_an_expanded_value_gets_the_detailed_validators_verdict(name: str, value: Any) -> None:
+    where = Location("pins/shop/products.yaml", 7, 12)
+    detailed = list(schema._expanded_validator(name).iter_errors({name: value}))
+    found = schema.check_expanded(name, value, where)
+    assert (found == []) is (detailed == [])
+    assert all(problem.location == where for problem in found)

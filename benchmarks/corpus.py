@@ -1,6 +1,7 @@
 """A deterministic corpus of content repositories for the benchmarks.
 
     python benchmarks/corpus.py DIR --pins 10000 --per-file 100 [--errors 100] [--state]
+    python benchmarks/corpus.py DIR --pins 10000 --per-file 1000 --generated
 
 Each corpus is a content repository like the example one: pinops.yaml (a sandbox account with a
 few boards), pins/media/ (the example's real media files), folders of manifests with a
@@ -10,12 +11,15 @@ plan has no changes. The same arguments always give the same bytes.
 Pins look like real ones: titles up to 100 characters and descriptions up to 800, with accented
 and non-Latin text, links with query strings, alt text, colours, a few on several boards, a few
 videos with covers and a few with `publish_at`. `--errors N` spreads N located mistakes over the
-files (too long, unknown fields, bad links and colours, missing or absent media).
+files (too long, unknown fields, bad links and colours, missing or absent media). `--generated`
+writes a shop's catalogue instead: per manifest, a CSV of `--per-file` products and a `generate:`
+block whose templates make a pin of each row.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import shutil
@@ -74,12 +78,15 @@ class Spec:
     errors: int = 0
     # Images as https URLs (a catalogue on a CDN) instead of files in the repository.
     image_urls: bool = False
+    # Pins generated from CSV rows by templates (a shop's catalogue), not written out.
+    generated: bool = False
 
     @property
     def name(self) -> str:
         errors = f"-{self.errors}errors" if self.errors else ""
         urls = "-urls" if self.image_urls else ""
-        return f"{self.pins}pins-{self.per_file}perfile{errors}{urls}-v{GENERATOR_VERSION}"
+        rows = "-generated" if self.generated else ""
+        return f"{self.pins}pins-{self.per_file}perfile{errors}{urls}{rows}-v{GENERATOR_VERSION}"
 
 
 def _sentence(rng: random.Random, limit: int) -> str:
@@ -225,7 +232,9 @@ def generate(spec: Spec, root: Path) -> None:
                 _break(errors, pin, number)
             pins.append(pin)
             number += 1
-        if spec.per_file == 1:
+        if spec.generated:
+            text = _catalogue(folder / f"f{index:05d}.csv", pins)
+        elif spec.per_file == 1:
             text = HEADER + "\n".join(_yaml_pin(pins[0], "", "")) + "\n"
         else:
             board = BOARDS[(index * 7) % len(BOARDS)]
@@ -238,6 +247,35 @@ def generate(spec: Spec, root: Path) -> None:
                 body.append("")
             text = HEADER + "\n".join(body)
         (folder / f"f{index:05d}.yaml").write_text(text, encoding="utf-8", newline="\n")
+
+
+# A catalogue's manifest: every field of a pin is a template over its row.
+CATALOGUE = """\
+vars:
+  shop: https://shop.example.com
+generate:
+  from: {data}
+  pin:
+    id: "{{{{ row.sku }}}}"
+    title: "{{{{ row.name }}}}"
+    description: "{{{{ row.blurb }}}} Shipped from the {{{{ shop | replace('https://', '') }}}}."
+    link: "{{{{ shop }}}}/{{{{ row.section }}}}/{{{{ row.name | slug }}}}?utm_source=pinterest"
+    alt_text: "{{{{ row.alt }}}}"
+    image: "../media/{{{{ row.image }}}}"
+"""
+
+
+def _catalogue(data: Path, pins: list[dict[str, Any]]) -> str:
+    """Write `pins` as the rows of a CSV file at `data`; the manifest that generates them."""
+    with data.open("w", encoding="utf-8", newline="") as out:
+        rows = csv.writer(out)
+        rows.writerow(["sku", "name", "blurb", "section", "alt", "image"])
+        for pin in pins:
+            section = pin["link"].split("/")[3]
+            blurb = pin["description"][:760]  # room for the sentence the template adds
+            image = pin.get("image", f"../media/{IMAGES[0]}").rsplit("/", 1)[1]
+            rows.writerow([pin["id"], pin["title"], blurb, section, pin["alt_text"], image])
+    return HEADER + CATALOGUE.format(data=data.name)
 
 
 def write_state(root: Path) -> int:
@@ -297,9 +335,11 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=100, help="pins per manifest (1 or more)")
     parser.add_argument("--errors", type=int, default=0, help="mistakes to spread over the pins")
     parser.add_argument("--image-urls", action="store_true", help="images as https URLs")
+    parser.add_argument("--generated", action="store_true", help="pins from CSV rows by templates")
     parser.add_argument("--state", action="store_true", help="also write a matching state file")
     args = parser.parse_args()
-    generate(Spec(args.pins, args.per_file, args.errors, args.image_urls), args.directory)
+    spec = Spec(args.pins, args.per_file, args.errors, args.image_urls, args.generated)
+    generate(spec, args.directory)
     if args.state:
         print(f"state: {write_state(args.directory)} records")
 

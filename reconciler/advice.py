@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from reconciler import urls
 from reconciler.config import CONFIG_FILE
 from reconciler.errors import Location, Problem
 from reconciler.manifest import Pin
@@ -179,12 +180,14 @@ def summarised(found: list[Problem]) -> list[Problem]:
 
 def shortener(link: str) -> str | None:
     """The URL shortener `link` goes through, if it is a known one."""
-    if not _ANY_SHORTENER.search(link.lower()):
-        return None  # its host, lower-cased, would hold one
-    try:
-        host = (urlsplit(link).hostname or "").rstrip(".").lower()
-    except ValueError:
-        return None
+    host = urls.plain_host(link)
+    if host is None:
+        if not _ANY_SHORTENER.search(link.lower()):
+            return None  # its host, lower-cased, would hold one
+        try:
+            host = (urlsplit(link).hostname or "").rstrip(".").lower()
+        except ValueError:
+            return None
     if host.startswith("www."):
         host = host[4:]
     return host if host in SHORTENERS else None

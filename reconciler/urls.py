@@ -27,9 +27,9 @@ def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
     """What is wrong with the URL, and how to fix it; None when it is fine."""
     if _SPACE_OR_CONTROL.search(value):
         return "contains spaces or control characters", "percent-encode them, e.g. %20"
-    plain = _PLAIN_HTTPS.match(value)
-    if plain:
-        return _host_problem(plain.group(1).rstrip(".").lower(), fetched=fetched)
+    host = plain_host(value)
+    if host is not None:
+        return _host_problem(host, fetched=fetched)
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -44,6 +44,13 @@ def problem(value: str, *, fetched: bool) -> tuple[str, str] | None:
     if port == 0 and host:
         return "has port 0", "remove the port"
     return _host_problem(host, fetched=fetched)
+
+
+def plain_host(value: str) -> str | None:
+    """The host of a plain https URL, lower-cased and without a final dot, read as urlsplit
+    reads it; None for any other URL, which only urlsplit can read."""
+    plain = _PLAIN_HTTPS.match(value)
+    return plain.group(1).rstrip(".").lower() if plain else None
 
 
 def _host_problem(host: str, *, fetched: bool) -> tuple[str, str] | None:

@@ -255,6 +255,9 @@ def test_what_leading_with_description_words_means(
         ("https://example.com/bit.ly", None),
         ("https://notbit.ly/abc", None),
         ("https://[::1", None),
+        ("https://bit.ly./abc", "bit.ly"),
+        ("http://bit.ly/abc", "bit.ly"),
+        ("https://someone@bit.ly:443/abc", "bit.ly"),
     ],
 )
 def test_known_url_shorteners(link: str, host: str | None) -> None:

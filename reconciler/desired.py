@@ -155,6 +155,7 @@ class Checker:
         self.media_cache = Cache.default("media")
         # Per file, not per pin: what targets hold for a media file.
         self.media_of: dict[tuple[str, Path], Media] = {}
+        self.media_problems: dict[tuple[Path, str, str], list[media.MediaProblem]] = {}
         self.unknown_boards: set[tuple[Location, str]] = set()
 
     def error(self, location: Location, message: str, hint: str = "") -> None:
@@ -355,7 +356,12 @@ class Checker:
                 self.error(location, exc.message, exc.hint)
                 return None
             self.inspected[path] = info
-        found = media.media_problems(info, caps.media_limits, name, caps.name)
+        checked = (path, name, caps.name)
+        found = self.media_problems.get(checked)
+        if found is None:
+            found = self.media_problems[checked] = media.media_problems(
+                info, caps.media_limits, name, caps.name
+            )
         self.problems += [
             Problem(location, p.message + caps.source(p.about), p.hint, p.severity) for p in found
         ]

@@ -8,7 +8,8 @@ non-blocking (a FIFO never hangs the run) and must be a regular file; sizes are 
 before anything is read.
 
 A path written in a manifest (a medium, or the data file of `generate:`) is resolved by
-`resolve_repo_file`, whose refusals say how to write the path instead.
+`resolve_repo_file` (a run resolving many: by a `Resolver`), whose refusals say how to write the
+path instead.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def published(repo: Path) -> int:
 def test_sigkill_mid_apply_keeps_the_account_whole_and_each_pin_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    count = 150
+    count = 400
     repo = tmp_path / "site"
     (repo / "pins").mkdir(parents=True)
     (repo / "pinops.yaml").write_text(

@@ -1,6 +1,6 @@
 """Executing a plan: an intent recorded before every provider call and the result right after,
-so that an interrupted run never loses a published pin's id. Creates that can be settled when
-their answer is lost record their intents a group at a time, under one sync (Applier._intent).
+so that an interrupted run never loses a published pin's id (intents of creates that can be
+settled are written a group at a time: ahead.py).
 
 Accounts are applied side by side, each by a worker of its own, one change at a time
 (workers.py). Order within an account: adoptions and creates, then updates, then replaces (create
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import answers, workers
+from reconciler.ahead import Ahead
 from reconciler.cancellation import CANCELLED, Cancellation
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
@@ -38,9 +39,6 @@ from reconciler.timestamps import iso, utcnow
 # unless it asks for longer than this: then the run stops and a later run resumes.
 RATE_LIMIT_ROUNDS = 8
 MAX_RATE_LIMIT_WAIT = 300.0
-# A create's intent goes to the disk with those of its account's next creates, this many in all,
-# under one sync (see Applier._intent).
-INTENTS_AHEAD = 32
 
 
 class Applier:
@@ -68,9 +66,7 @@ class Applier:
         self.parallel = parallel
         self.writes = workers.Writes()
         self._keys: dict[str, str] = {}  # the idempotency key each create of this run sends
-        self._queues: dict[str, list[Change]] = {}  # one-call creates to settle, by account
-        self._places: dict[str, int] = {}  # where each of those is in its account's queue
-        self._ahead: dict[str, tuple[Change, Record]] = {}  # intents on disk, calls not yet sent
+        self._ahead = Ahead(store, state, self._pending)
         self._unread: dict[str, str] = {}  # why an account's boards could not be read, by account
 
     def run(self, plan: Plan, progress: Progress | None = None) -> list[Outcome]:
@@ -87,12 +83,8 @@ class Applier:
         for group in batches.values():  # one call, one key
             self._keys.update((c.key, self._keys[group[0].key]) for c in group)
         batched = {c.key for group in batches.values() for c in group}
-        self._queues, self._places, self._ahead = {}, {}, {}
-        for change in creates:
-            if change.key not in batched and not self._blind(change):
-                queue = self._queues.setdefault(change.account, [])
-                self._places[change.key] = len(queue)
-                queue.append(change)
+        settleable = (c for c in creates if c.key not in batched and not self._blind(c))
+        self._ahead = Ahead(self.store, self.state, self._pending, settleable)
         run = workers.Workers(
             self.parallel, self.writes, self.cancellation, self.checkpoints, self._one, progress
         )
@@ -215,43 +207,21 @@ class Applier:
         sent = create_intent(target, key, restore)
         return self._new_record(change, status="pending", intent=sent, replaced=replaced)
 
-    def _intent(self, change: Change) -> Record:
-        """Record a create's intent, on the disk when this returns. A create that can be settled
-        if its answer is lost takes the intents of its account's next creates along, under the
-        same sync: the disk is then waited for once per INTENTS_AHEAD creates, not once per
-        create. After a crash the next run looks for each of those pins, as for any interrupted
-        create, and finds the ones never sent absent; a run that ends before sending them
-        withdraws their intents (_withdraw)."""
-        with self.writes:
-            if (ahead := self._ahead.pop(change.key, None)) is not None:
-                return ahead[1]
-            group = [change]
-            if (place := self._places.get(change.key)) is not None:
-                following = self._queues[change.account][place + 1 : place + INTENTS_AHEAD]
-                group += [c for c in following if c.key not in self._ahead]
-            records = [(c.key, self._pending(c)) for c in group]
-            self.store.put_all(self.state, records)
-            self._ahead.update(
-                (c.key, (c, record)) for c, (_, record) in zip(group[1:], records[1:], strict=True)
-            )
-            return records[0][1]
-
     def _withdraw(self) -> None:
-        """Take back the intents of creates the run wrote ahead but never sent: their records
-        become what they were before the run."""
+        """Take back the intents of creates written ahead and never sent: their records become
+        what they were before the run."""
         with self.writes:
-            left, self._ahead = self._ahead, {}
-            for key, (change, _) in left.items():
-                self._restore(key, change.record)
+            for change in self._ahead.unsent():
+                self._restore(change.key, change.record)
 
     def _create(self, change: Change) -> Outcome:
         target = change.target
         assert target is not None
-        pending = self._intent(change)
+        with self.writes:
+            pending = self._ahead.intent(change)
+            self.checkpoints.before(change)
         assert pending.intent is not None
         restore, key = previous_of(pending), str(pending.intent["idempotency_key"])
-        with self.writes:
-            self.checkpoints.before(change)
         try:
             with self.cancellation.call():
                 published = self.provider(target.account).create(content(change), key)

@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, fields
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -279,7 +279,6 @@ class Derived:
         providers = {name: capabilities(a.provider) for name, a in config.accounts.items()}
         self.settings = json.dumps([pinops_stamp(), _plain(config), _plain(providers)])
         self._resolved: dict[tuple[str, str, str], str | None] = {}
-        self._resolver: repofiles.Resolver | None = None  # made when first needed
         self._contents: dict[tuple[str, str], str | None] = {}
 
     @classmethod
@@ -349,16 +348,21 @@ class Derived:
         declaring, value, real, content = dependency
         return self.resolve(declaring, value, kind) == real and self.content(real, kind) == content
 
+    @cached_property
+    def resolver(self) -> repofiles.Resolver:
+        """The run's resolver of paths written in manifests, shared with the checks."""
+        from reconciler import repofiles
+
+        return repofiles.Resolver(self.config.root)
+
     def resolve(self, declaring: str, value: str, kind: str) -> str | None:
         """The real path `value`, written in the file `declaring`, names now; None if none."""
         from reconciler import repofiles
 
         memo = (declaring.rpartition("/")[0], value, kind)  # names resolve alike in a folder
         if memo not in self._resolved:
-            if self._resolver is None:
-                self._resolver = repofiles.Resolver(self.config.root)
             try:
-                found = self._resolver.resolve(
+                found = self.resolver.resolve(
                     self.config.root / declaring, value, "data" if kind == "data" else "media"
                 )
                 self._resolved[memo] = str(found)

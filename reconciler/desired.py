@@ -151,7 +151,7 @@ class Checker:
         # the real folder of the manifest that declares it, as repofiles.Resolver does.
         self.folders: dict[str, tuple[Path, Path]] = {}
         self.resolved: dict[tuple[Path, str], Path] = {}
-        self.resolver = repofiles.Resolver(config.root)
+        self.resolver = derived.resolver
         self.media_cache = Cache.default("media")
         # Per file, not per pin: what targets hold for a media file.
         self.media_of: dict[tuple[str, Path], Media] = {}

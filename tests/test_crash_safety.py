@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import INTENTS_AHEAD
+from reconciler.ahead import INTENTS_AHEAD
 from reconciler.cli import main
 from reconciler.recovery import interrupted
 from reconciler.statefile import StateFile

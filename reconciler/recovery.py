@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ProviderError
-from reconciler.providers.base import Capabilities, Follows, PinContent, Provider
+from reconciler.providers.base import Capabilities, Follows, PinContent, Provider, RemotePin
 from reconciler.state import Record, State
 from reconciler.timestamps import parse, utcnow
 
@@ -106,8 +106,11 @@ def investigate(
     capabilities: Callable[[str], Capabilities],
     now: datetime,
 ) -> dict[str, Finding]:
-    """Ask the providers about every interrupted create in the state."""
+    """Ask the providers about every interrupted create in the state. Creates an account recorded
+    at the same moment (those a run wrote ahead together, say) are looked for together, so that
+    a board is listed once for all of them, not once each."""
     findings: dict[str, Finding] = {}
+    sought: dict[tuple[str, datetime], list[tuple[str, Record]]] = {}
     for key, record in state.pins.items():
         if awaited(record, now):
             assert record.post_id is not None
@@ -120,19 +123,32 @@ def investigate(
         if window and now - started < timedelta(seconds=window):
             findings[key] = Finding("replay", detail="replayed with its idempotency key")
             continue
-        try:
-            matches = provider(record.account).find(sent_content(record), started - CLOCK_SKEW)
-        except ProviderError as exc:
-            findings[key] = Finding("unknown", detail=f"could not look for it: {exc}")
-            continue
-        if len(matches) == 1:
-            findings[key] = Finding("found", matches[0].pin_id, f"found as pin {matches[0].pin_id}")
-        elif not matches:
-            findings[key] = Finding("absent", detail="not on the board: it was never created")
-        else:
-            ids = ", ".join(pin.pin_id for pin in matches)
-            findings[key] = Finding("unknown", detail=f"several pins match it: {ids}")
+        sought.setdefault((record.account, started), []).append((key, record))
+    for (account, started), records in sought.items():
+        findings |= _look_for(provider(account), records, started - CLOCK_SKEW)
     return findings
+
+
+def _look_for(
+    provider: Provider, records: list[tuple[str, Record]], since: datetime
+) -> dict[str, Finding]:
+    """What became of these creates: each found once, found nowhere, or unknown. A lookup that
+    fails leaves every one of them unknown, to be looked for again by the next plan."""
+    try:
+        found = provider.find([sent_content(record) for _, record in records], since)
+    except ProviderError as exc:
+        unknown = Finding("unknown", detail=f"could not look for it: {exc}")
+        return dict.fromkeys((key for key, _ in records), unknown)
+    return {key: _matched(matches) for (key, _), matches in zip(records, found, strict=True)}
+
+
+def _matched(matches: list[RemotePin]) -> Finding:
+    if len(matches) == 1:
+        return Finding("found", matches[0].pin_id, f"found as pin {matches[0].pin_id}")
+    if not matches:
+        return Finding("absent", detail="not on the board: it was never created")
+    ids = ", ".join(pin.pin_id for pin in matches)
+    return Finding("unknown", detail=f"several pins match it: {ids}")
 
 
 def _follow(provider: Provider, post_id: str) -> Finding:

@@ -132,19 +132,21 @@ def test_create_then_get_and_find_the_pin(subject: Subject) -> None:
     caps = capabilities(subject.name)
     earlier = since()
     if caps.findable:
-        assert provider.find(content, earlier) == []
+        assert provider.find([content], earlier) == [[]]
     published = checked(provider.create(content, "a" * 32), subject.name, publish_now=True)
     assert published.status == "published"
     assert published.pin_id or published.post_id
     if not caps.findable:  # Crosspostify: no post can be read back; the record holds the post
         assert published.pin_id is None and published.post_id
         with pytest.raises(ProviderError, match="no post listing"):
-            provider.find(content, earlier)
+            provider.find([content], earlier)
         with pytest.raises(ProviderError, match="cannot read a post back"):
             provider.get(published.post_id or "")
         return
     assert published.pin_id is not None
-    (found,) = provider.find(content, earlier)
+    # Looked for together with a pin never made: each content gets its own matches.
+    [(found,), none] = provider.find([content, subject.content("Another pin")], earlier)
+    assert none == []
     assert (found.pin_id, found.board_id, found.title, found.description, found.link) == (
         published.pin_id,
         subject.board,
@@ -152,8 +154,8 @@ def test_create_then_get_and_find_the_pin(subject: Subject) -> None:
         "Creamy garlic pasta.",
         "https://example.com/pasta",
     )
-    assert provider.find(content, datetime.now(UTC) + timedelta(minutes=1)) == []
-    assert provider.find(subject.content("Another pin"), earlier) == []
+    assert provider.find([content], datetime.now(UTC) + timedelta(minutes=1)) == [[]]
+    assert provider.find([], earlier) == []
     assert provider.get(published.pin_id) == found
 
 
@@ -168,7 +170,7 @@ def test_delete_removes_the_pin_or_is_refused(subject: Subject) -> None:
     writes = len(subject.api.writes()) if subject.api else 0
     provider.delete(remote_id)
     assert provider.get(remote_id) is None
-    assert provider.find(subject.content(), since()) == []
+    assert provider.find([subject.content()], since()) == [[]]
     if subject.api is None:
         provider.delete(remote_id)  # already gone: nothing to do
         return
@@ -294,7 +296,7 @@ def test_a_create_that_may_have_been_acted_on_is_never_posted_twice(
     assert len(served.creates()) == 1
     if kind == "lost_response" and capabilities(served.name).findable:
         # The service did act: the next plan finds the pin instead of posting it again.
-        assert len(served.open().find(served.content(), since())) == 1
+        assert [len(found) for found in served.open().find([served.content()], since())] == [1]
 
 
 def test_an_answer_off_the_document_is_never_recorded(served: Subject) -> None:

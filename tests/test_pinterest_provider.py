@@ -249,16 +249,18 @@ def test_find_recognises_what_was_sent_since_a_time(
     api: PinterestEmulator, pinterest: PinterestProvider, board: str, jpeg: Media
 ) -> None:
     pin_id = pinterest.create(pin(board, jpeg), "key").pin_id
-    pinterest.create(pin(board, jpeg, title="Another Pasta"), "key")
+    other_id = pinterest.create(pin(board, jpeg, title="Another Pasta"), "key").pin_id
     with api.lock:  # many older pins, so that the listing has several pages
         template = next(iter(api.pins.values()))
         for n in range(300):
             api.pins[str(n + 1)] = {**template, "id": str(n + 1), "title": f"Pin {n}"}
-    found = pinterest.find(pin(board, jpeg), SINCE)
-    assert [remote.pin_id for remote in found] == [pin_id]
+    sought = [pin(board, jpeg), pin(board, jpeg, title="Another Pasta")]
+    found = pinterest.find(sought, SINCE)
+    assert [[remote.pin_id for remote in pins] for pins in found] == [[pin_id], [other_id]]
+    # Both looked for in one listing of the board, of two pages.
     assert len(api.requests("GET", f"/v5/boards/{board}/pins")) == 2
-    assert pinterest.find(pin(board, jpeg), datetime.now(UTC) + timedelta(minutes=5)) == []
-    assert pinterest.find(pin(board, jpeg, link="https://example.com/other"), SINCE) == []
+    assert pinterest.find(sought, datetime.now(UTC) + timedelta(minutes=5)) == [[], []]
+    assert pinterest.find([pin(board, jpeg, link="https://example.com/other")], SINCE) == [[]]
 
 
 def test_find_raises_when_the_board_cannot_be_listed(
@@ -266,7 +268,7 @@ def test_find_raises_when_the_board_cannot_be_listed(
 ) -> None:
     api.faults.add(Fault(kind="status", status=503, method="GET", times=None))
     with pytest.raises(ProviderError):
-        pinterest.find(pin(board, jpeg), SINCE)
+        pinterest.find([pin(board, jpeg)], SINCE)
 
 
 def test_a_create_is_sent_again_only_after_retry_after(
@@ -288,7 +290,8 @@ def test_a_lost_create_response_is_not_posted_again(
         pinterest.create(pin(board, jpeg), "key")
     assert len(api.requests("POST", "/v5/pins")) == 1
     (made,) = api.pins
-    assert [remote.pin_id for remote in pinterest.find(pin(board, jpeg), SINCE)] == [made]
+    [found] = pinterest.find([pin(board, jpeg)], SINCE)
+    assert [remote.pin_id for remote in found] == [made]
 
 
 def test_the_spam_block_stops_without_retrying(

@@ -59,7 +59,8 @@ def test_many_pins_get_distinct_ids_and_stay_findable(tmp_path: Path) -> None:
         assert again.get(ids[20]) is None
         found = again.get(ids[10])
         assert found is not None and found.description == "Now with basil"
-        assert [p.pin_id for p in again.find(pin(2999), since)] == [ids[2999]]
+        [found] = again.find([pin(2999)], since)
+        assert [p.pin_id for p in found] == [ids[2999]]
         assert again.create(pin(3000), "unused").pin_id == pin_id("main", 3001)
     finally:
         again.close()
@@ -69,7 +70,7 @@ def test_many_pins_get_distinct_ids_and_stay_findable(tmp_path: Path) -> None:
 def test_reading_an_account_nothing_was_published_to_leaves_no_file(tmp_path: Path) -> None:
     sandbox = SandboxProvider(tmp_path, "main", BOARDS)
     assert sandbox.get("1") is None
-    assert sandbox.find(pin(1), datetime.now(UTC)) == []
+    assert sandbox.find([pin(1)], datetime.now(UTC)) == [[]]
     sandbox.delete("1")
     sandbox.close()
     assert not (tmp_path / ".pinops").exists()

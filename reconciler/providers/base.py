@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -251,7 +251,10 @@ class Provider(Protocol):
 
     def get(self, pin_id: str) -> RemotePin | None: ...
 
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]: ...
+    def find(self, contents: Sequence[PinContent], since: datetime) -> list[list[RemotePin]]:
+        """For each of `contents`, the pins that match it as sent and were created since `since`:
+        creates recorded at one moment, looked up together, each listing read once for all."""
+        ...
 
     def close(self) -> None: ...
 

@@ -28,6 +28,7 @@ Unsure (⚠️), so kept to the least:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -103,7 +104,7 @@ class CrosspostifyProvider(posting.Service):
             hint="drift cannot be checked for pins published through Crosspostify",
         )
 
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:  # noqa: ARG002
+    def find(self, contents: Sequence[PinContent], since: datetime) -> list[list[RemotePin]]:  # noqa: ARG002
         raise ProviderError(
             f"{self.name} has no post listing to look for the pin in",
             hint="check the Crosspostify dashboard for a post to this board since then",

@@ -17,7 +17,7 @@ import base64
 import functools
 import ipaddress
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -118,15 +118,19 @@ class PinterestProvider:
         response = self.http.request("GET", f"/pins/{pin_id}", allow=(404,))
         return None if response.status_code == 404 else _remote(json_body(response))
 
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
-        """Pins on the board that match what was sent and were created since `since`."""
-        return [
-            _remote(pin)
-            for pin in self._pages(f"/boards/{content.board_id}/pins")
-            if pin.get("board_id") == content.board_id
-            and all(_same(pin.get(name), getattr(content, name)) for name in MATCHED_FIELDS)
-            and _created(pin) >= since
-        ]
+    def find(self, contents: Sequence[PinContent], since: datetime) -> list[list[RemotePin]]:
+        """Pins on each content's board that match what was sent and were created since `since`;
+        each board's pins are listed once."""
+        found: list[list[RemotePin]] = [[] for _ in contents]
+        for board_id in dict.fromkeys(content.board_id for content in contents):
+            sought = [(n, c) for n, c in enumerate(contents) if c.board_id == board_id]
+            for pin in self._pages(f"/boards/{board_id}/pins"):
+                if pin.get("board_id") != board_id or _created(pin) < since:
+                    continue
+                for number, content in sought:
+                    if all(_same(pin.get(name), getattr(content, name)) for name in MATCHED_FIELDS):
+                        found[number].append(_remote(pin))
+        return found
 
     def _pages(self, path: str) -> Iterator[dict[str, Any]]:
         """Every item of a bookmark-paginated listing."""

@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
@@ -159,9 +159,13 @@ class PostingService(Service, ABC):
             )
         return None if post is None or self.gone(post) else self.remote(post, pin_id)
 
-    def find(self, content: PinContent, since: datetime) -> list[base.RemotePin]:
+    def find(self, contents: Sequence[PinContent], since: datetime) -> list[list[base.RemotePin]]:
+        posts = self.live(since)
+        return [self._pins([p for p in posts if self.sent_as(p, c)]) for c in contents]
+
+    def _pins(self, posts: list[Post]) -> list[base.RemotePin]:
         found = []
-        for post in self.matching(content, since):
+        for post in posts:
             pin_id = self.pin_of(post)
             if not pin_id:
                 raise self.unsettled(post)
@@ -176,7 +180,11 @@ class PostingService(Service, ABC):
 
     def matching(self, content: PinContent, since: datetime) -> list[Post]:
         """The posts since `since` that are this pin as sent, and a pin or becoming one."""
-        return [p for p in self.posts(since) if self.sent_as(p, content) and not self.dead(p)]
+        return [p for p in self.live(since) if self.sent_as(p, content)]
+
+    def live(self, since: datetime) -> list[Post]:
+        """The posts since `since` that are a pin or becoming one."""
+        return [p for p in self.posts(since) if not self.dead(p)]
 
     def waited(self, published: Published) -> Published:
         """A create's outcome, followed for a while if still pending (see wait_for_publish)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -205,13 +205,13 @@ class SandboxProvider:
         found = self._select("WHERE id = ?", (pin_id,))
         return _remote(found[0]) if found else None
 
-    def find(self, content: PinContent, since: datetime) -> list[RemotePin]:
+    def find(self, contents: Sequence[PinContent], since: datetime) -> list[list[RemotePin]]:
         cutoff = iso(since)
         # IS rather than =: a pin without a title or link matches one without.
         query = "WHERE board_id = ? AND title IS ? AND link IS ? AND created_at >= ? ORDER BY rowid"
         return [
-            _remote(row)
-            for row in self._select(query, (content.board_id, content.title, content.link, cutoff))
+            [_remote(row) for row in self._select(query, (c.board_id, c.title, c.link, cutoff))]
+            for c in contents
         ]
 
     def listing(self) -> list[dict[str, Any]]:

@@ -59,8 +59,8 @@ def test_many_pins_get_distinct_ids_and_stay_findable(tmp_path: Path) -> None:
         assert again.get(ids[20]) is None
         found = again.get(ids[10])
         assert found is not None and found.description == "Now with basil"
-        [found] = again.find([pin(2999)], since)
-        assert [p.pin_id for p in found] == [ids[2999]]
+        [matches] = again.find([pin(2999)], since)
+        assert [p.pin_id for p in matches] == [ids[2999]]
         assert again.create(pin(3000), "unused").pin_id == pin_id("main", 3001)
     finally:
         again.close()

@@ -302,20 +302,21 @@ class StateFile:
     def put_all(self, state: State, records: list[tuple[str, Record]]) -> None:
         """Set several records with one sync at most: the intents of creates to come, say, all on
         the disk before the first of them is sent."""
-        intents = any(record.intent is not None for _, record in records)
-        for number, (key, record) in enumerate(records, 1):
+        entries = []
+        for key, record in records:
             state.pins[key] = record
-            entry = {"op": "record", "key": key, "record": record.to_json()}
-            self._append(entry, sync=intents and number == len(records))
+            entries.append({"op": "record", "key": key, "record": record.to_json()})
+        self._append(*entries, sync=any(record.intent is not None for _, record in records))
 
-    def _append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
-        line = (_ENCODER.encode(entry) + "\n").encode()
+    def _append(self, *entries: dict[str, Any], sync: bool = True) -> None:
+        """Write entries as lines, with one write call (and one sync at most)."""
+        lines = "".join(_ENCODER.encode(entry) + "\n" for entry in entries).encode()
         try:
             fd = self._journal_fd()
-            if self._growing and self._end + len(line) > self._room:
-                self._grow(fd, len(line))
-            _write_all(fd, line)
-            self._end += len(line)
+            if self._growing and self._end + len(lines) > self._room:
+                self._grow(fd, len(lines))
+            _write_all(fd, lines)
+            self._end += len(lines)
             self._room = max(self._room, self._end)
             if sync:
                 sync_data(fd)

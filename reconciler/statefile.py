@@ -1,21 +1,10 @@
 """The state file: the recorded state on disk, under a lock, written atomically and durably.
 
-An apply never rewrites the whole state per change. Each intent and each result is appended to a
-journal beside the state file (one JSON line, its data synced to disk before the next step: O(1)
-per change; the journal stays open for the apply, as opening it per line cost twice the sync;
-`put_all` writes several intents under one sync); at
-the end the journal is folded into the state file (temp file, fsync, rename, fsync of the folder)
-and removed. Reading the state replays any journal left by an interrupted apply and folds it into
-the state file (under the lock), so nothing recorded is ever lost and a state file committed
-later lacks nothing the journal knew. Journal entries set absolute values, so replaying one twice
-is harmless.
-
-The journal is grown ahead of its lines, a megabyte of zeros at a time, so that a line lands in
-space the file already has: its sync then writes the line alone, not also the file's new length,
-which was most of an apply's wait on the disk. The zeros after the last line hold no line break,
-so a reader drops them as it drops a torn last line. A line the machine stopped while writing can
-then also come back with zeros in it, not only cut short: it reads as damaged, and the error says
-to remove it (it was never synced, so the next run settles what it was about).
+An apply records each change in a journal beside it (journal.py) and at the end folds the journal
+into the state file (temp file, fsync, rename, fsync of the folder) and removes it. Reading the
+state replays any journal left by an interrupted apply and folds it into the state file (under
+the lock), so nothing recorded is ever lost and a state file committed later lacks nothing the
+journal knew.
 """
 
 from __future__ import annotations
@@ -26,24 +15,19 @@ import os
 import socket
 import sys
 import uuid
-import weakref
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import jsonstream, schema
-from reconciler.durablefiles import replace_file, sync_data, sync_folder
+from reconciler.durablefiles import replace_file, sync_folder
 from reconciler.errors import Location, StateError
+from reconciler.journal import Journal
 from reconciler.state import RECURRING, VERSION, Record, State, dumps
 from reconciler.timestamps import utcnow
 
 if TYPE_CHECKING:
     import filelock
-
-# A line of the journal; one encoder for every line, as json.dumps makes one per call.
-_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-# How far the journal is grown ahead of its lines at a time (zeros, see above).
-_GROWTH = 1 << 20
 
 
 class Locked(StateError):
@@ -56,19 +40,11 @@ class StateFile:
     def __init__(self, path: Path, display: str | None = None) -> None:
         self.path = path
         self.display = display or path.name
-        self.journal_path = path.with_name(path.name + ".journal")
+        self.journal = Journal(path.with_name(path.name + ".journal"), self.display + ".journal")
         self.lock_path = path.with_name(path.name + ".lock")
         # Who holds the lock, in a file of its own: a locked file cannot be read on Windows.
         self.holder_path = path.with_name(path.name + ".lock.holder")
         self._held = False
-        # The journal's descriptor while an apply appends to it, closed by _close_journal (or,
-        # after an error that skipped that, when this object goes).
-        self._journal: weakref.finalize[[int], StateFile] | None = None
-        self._journal_number = -1
-        self._unsynced = False  # lines written to the journal since its last sync
-        self._end = 0  # where the journal's next line goes
-        self._room = 0  # the journal's length, zeros after `_end` included
-        self._growing = True  # until zeros could not be written ahead (a full disk, a limit)
 
     def read(self, held: MutableMapping[str, str] | None = None) -> State:
         """The state as recorded, with any journal of an interrupted apply folded into it.
@@ -78,7 +54,7 @@ class StateFile:
         in it are added to it, so that each is held once, not once per record and again by the
         caller: at 100,000 pins that is most of what the records would hold."""
         state = self._read_file({} if held is None else held)
-        entries = list(self._journal_entries(state))
+        entries = list(self.journal.entries(state))
         for entry in entries:
             state.apply_entry(entry)
         if entries:
@@ -165,43 +141,6 @@ class StateFile:
                 hint="restore it from git (git checkout -- FILE); pinops will not overwrite it",
             ) from None
 
-    def _journal_entries(self, state: State) -> Iterator[dict[str, Any]]:
-        try:
-            lines = self.journal_path.read_text(encoding="utf-8").split("\n")
-        except FileNotFoundError:
-            return
-        # A crash can tear only the last line, which then has no newline: drop it.
-        complete = lines[:-1]
-        if not complete:
-            return
-        try:
-            header = json.loads(complete[0])
-            if not isinstance(header, dict) or header.get("journal") != 1:
-                raise ValueError
-        except ValueError:
-            raise self._damaged(1) from None
-        if not state.lineage and state.serial == 0:
-            state.lineage = header.get("lineage", "")  # the first apply died before any write
-        if header.get("lineage") != state.lineage or header.get("serial") != state.serial:
-            return  # already folded into the state file, or left over from another state
-        for number, line in enumerate(complete[1:], start=2):
-            try:
-                entry = json.loads(line)
-                if not isinstance(entry, dict) or "op" not in entry:
-                    raise ValueError
-            except ValueError:
-                raise self._damaged(number) from None
-            yield entry
-
-    def _damaged(self, line: int) -> StateError:
-        return StateError(
-            "this line of the state journal is damaged, so what it recorded cannot be read",
-            location=Location(self.display + ".journal", line, 1),
-            hint="nothing was changed: the state file is as it was; repair or remove that line, "
-            "then run again (a re-run is safe: a create the line recorded is looked for on the "
-            "provider, and `pinops import` takes a pin that was published)",
-        )
-
     @contextlib.contextmanager
     def lock(self, command: str) -> Iterator[None]:
         """Hold the state lock. The OS releases it if the process dies, so a lock is never stale."""
@@ -280,15 +219,15 @@ class StateFile:
         """Start a journal for changes made on top of `state` (held under the lock)."""
         if not state.lineage:
             state.lineage = str(uuid.uuid4())
-        if self.journal_path.exists():
+        if self.journal.exists():
             # An interrupted apply's entries are already part of `state`: fold them first.
             self.write(state)
-        self._append({"journal": 1, "lineage": state.lineage, "serial": state.serial})
+        self.journal.append({"journal": 1, "lineage": state.lineage, "serial": state.serial})
 
     def record(self, state: State, entry: dict[str, Any]) -> None:
         """Apply an entry to `state` and make it durable before returning."""
         state.apply_entry(entry)
-        self._append(entry)
+        self.journal.append(entry)
 
     def put(self, state: State, key: str, record: Record) -> None:
         """Set one record, durably: `record` without a round trip through JSON.
@@ -306,67 +245,7 @@ class StateFile:
         for key, record in records:
             state.pins[key] = record
             entries.append({"op": "record", "key": key, "record": record.to_json()})
-        self._append(*entries, sync=any(record.intent is not None for _, record in records))
-
-    def _append(self, *entries: dict[str, Any], sync: bool = True) -> None:
-        """Write entries as lines, with one write call (and one sync at most)."""
-        lines = "".join(_ENCODER.encode(entry) + "\n" for entry in entries).encode()
-        try:
-            fd = self._journal_fd()
-            if self._growing and self._end + len(lines) > self._room:
-                self._grow(fd, len(lines))
-            _write_all(fd, lines)
-            self._end += len(lines)
-            self._room = max(self._room, self._end)
-            if sync:
-                sync_data(fd)
-            self._unsynced = not sync
-        except OSError as exc:
-            self._close_journal()
-            raise StateError(
-                f"cannot write the state journal: {exc.strerror}",
-                location=Location(self.display + ".journal"),
-                hint="the run stopped there; make room and run again: a re-run is safe (what "
-                "was recorded stays, and a create in flight is looked for before it is sent)",
-            ) from None
-
-    def _grow(self, fd: int, needed: int) -> None:
-        """Write zeros ahead of the journal's end, room for `needed` bytes at least; where they
-        cannot be written, lines are appended as they come from then on."""
-        try:
-            os.lseek(fd, self._room, os.SEEK_SET)
-            _write_all(fd, bytes(max(_GROWTH, needed)))
-            self._room += max(_GROWTH, needed)
-        except OSError:
-            self._growing = False
-            with contextlib.suppress(OSError):  # give back what the zeros took
-                os.ftruncate(fd, self._room)
-        os.lseek(fd, self._end, os.SEEK_SET)
-
-    def _journal_fd(self) -> int:
-        """The journal, open for writing at the end of its last line; a new one's name is synced
-        into its folder too, so that the file itself survives the machine stopping."""
-        if self._journal is None:
-            created = not self.journal_path.exists()
-            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-            fd = os.open(self.journal_path, flags, 0o666)
-            self._journal = weakref.finalize(self, os.close, fd)
-            self._journal_number = fd
-            if created:
-                self._end, self._room, self._growing = 0, 0, True
-                sync_folder(self.journal_path.parent)
-            else:
-                # Written again after an error: past its last whole line, over zeros or a torn
-                # line, which hold no line break and so still read as a torn end.
-                written = self.journal_path.read_bytes()
-                self._end, self._room = written.rfind(b"\n") + 1, len(written)
-                os.lseek(fd, self._end, os.SEEK_SET)
-        return self._journal_number
-
-    def _close_journal(self) -> None:
-        if self._journal is not None:
-            self._journal()
-            self._journal = None
+        self.journal.append(*entries, sync=any(record.intent is not None for _, record in records))
 
     def finish(self, state: State) -> None:
         """Fold the journal into the state file and remove it."""
@@ -374,11 +253,7 @@ class StateFile:
 
     def write(self, state: State) -> None:
         """Write the whole state atomically and durably, then drop the folded journal."""
-        if self._unsynced and self._journal is not None:
-            # Should the state file fail to be written, the journal still holds every result.
-            with contextlib.suppress(OSError):  # the state file's own write says what is wrong
-                sync_data(self._journal_number)
-            self._unsynced = False
+        self.journal.settle()
         state.serial += 1
         state.lineage = state.lineage or str(uuid.uuid4())
         text = dumps(state.to_json())
@@ -387,7 +262,7 @@ class StateFile:
         except BaseException as exc:
             state.serial -= 1
             if isinstance(exc, OSError):
-                kept = " and its journal keeps every result" if self.journal_path.exists() else ""
+                kept = " and its journal keeps every result" if self.journal.exists() else ""
                 raise StateError(
                     f"cannot write the state file: {exc.strerror}",
                     location=Location(self.display),
@@ -395,11 +270,5 @@ class StateFile:
                     "it folds the journal in first, so a re-run is safe",
                 ) from None
             raise
-        self._close_journal()
-        self.journal_path.unlink(missing_ok=True)
+        self.journal.remove()
         sync_folder(self.path.parent)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        data = data[os.write(fd, data) :]

@@ -79,7 +79,7 @@ class Workspace:
             self.config.root, self.config.state_path, self.config.state_branch
         )
         with self.store.lock("pull state"):
-            if self.store.journal_path.exists():
+            if self.store.journal.exists():
                 self.store.read()  # what a journal left behind knows is folded in before comparing
             try:
                 if self.config.state_branch:

@@ -86,7 +86,7 @@ def test_journal_is_replayed_after_a_crash_and_a_torn_line_ignored(tmp_path: Pat
     store.record(state, {"op": "record", "key": "a", "record": record("11").to_json()})
     store.record(state, {"op": "record", "key": "b", "record": record("12").to_json()})
     # The process dies here: no finish(). A half-written line is at the end of the journal.
-    with store.journal_path.open("a") as journal:
+    with store.journal.path.open("a") as journal:
         journal.write('{"op": "record", "key": "c", "rec')
     recovered = StateFile(store.path).read()
     assert sorted(recovered.pins) == ["a", "b"]
@@ -99,7 +99,7 @@ def test_the_room_a_journal_keeps_ahead_of_its_lines_reads_as_nothing(tmp_path: 
     store.begin(state)
     store.put(state, "a", record("11"))
     store.put(state, "b", replace(record("12"), intent={"operation": "create"}))
-    lines = store.journal_path.read_bytes().split(b"\n")
+    lines = store.journal.path.read_bytes().split(b"\n")
     assert len(lines) == 4 and not lines[-1].strip(b"\0")  # three lines, then only zeros
     recovered = StateFile(store.path).read()
     assert sorted(recovered.pins) == ["a", "b"]
@@ -123,7 +123,7 @@ def test_a_journal_without_room_to_grow_ahead_takes_its_lines_all_the_same(
     store.put(state, "a", record("11"))
     store.put(state, "b", record("12"))
     monkeypatch.undo()
-    text = store.journal_path.read_text()
+    text = store.journal.path.read_text()
     assert text.endswith("\n") and "\0" not in text
     assert sorted(StateFile(store.path).read().pins) == ["a", "b"]
 
@@ -155,7 +155,7 @@ def test_finish_folds_the_journal(tmp_path: Path) -> None:
     store.begin(state)
     store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
     store.finish(state)
-    assert not store.journal_path.exists()
+    assert not store.journal.path.exists()
     assert StateFile(store.path).read().pins.keys() == {"a"}
 
 
@@ -164,14 +164,14 @@ def test_a_journal_already_folded_is_not_replayed(tmp_path: Path) -> None:
     state = store.read()
     store.begin(state)
     store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
-    journal = store.journal_path.read_bytes()
+    journal = store.journal.path.read_bytes()
     store.finish(state)
     # A crash between the rename and the journal's removal leaves the old journal behind.
-    store.journal_path.write_bytes(journal)
+    store.journal.path.write_bytes(journal)
     state = store.read()
     state.pins.pop("a")
     store.write(state)
-    store.journal_path.write_bytes(journal)
+    store.journal.path.write_bytes(journal)
     assert "a" not in StateFile(store.path).read().pins
 
 
@@ -233,7 +233,7 @@ def test_reading_folds_a_journal_left_behind_into_the_state_file(tmp_path: Path)
     store.record(state, {"op": "record", "key": "a", "record": record("11").to_json()})
     # The final write failed (or the process died): the journal alone knows pin 11.
     StateFile(store.path).read()
-    assert not store.journal_path.exists()
+    assert not store.journal.path.exists()
     on_disk = json.loads(store.path.read_text())
     assert on_disk["pins"]["a"]["pin_id"] == "11"
     assert on_disk["serial"] == 2
@@ -247,7 +247,7 @@ def test_reading_leaves_the_journal_of_a_running_apply_alone(tmp_path: Path) -> 
         store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
         other = StateFile(store.path)
         assert "a" in other.read().pins
-        assert store.journal_path.exists()  # the apply holding the lock folds it itself
+        assert store.journal.path.exists()  # the apply holding the lock folds it itself
     assert not store.path.exists()
 
 
@@ -259,9 +259,9 @@ def test_a_damaged_journal_line_is_a_located_error(tmp_path: Path, line: int) ->
     store.begin(state)
     store.record(state, {"op": "record", "key": "a", "record": record().to_json()})
     store.record(state, {"op": "record", "key": "b", "record": record("2").to_json()})
-    lines = store.journal_path.read_text().splitlines(keepends=True)
+    lines = store.journal.path.read_text().splitlines(keepends=True)
     lines[line - 1] = "\x00\x00garbage\n"
-    store.journal_path.write_text("".join(lines))
+    store.journal.path.write_text("".join(lines))
     before = store.path.read_bytes()
     with pytest.raises(StateError) as caught:
         StateFile(store.path, "content/pinops.state.json").read()

@@ -144,8 +144,10 @@ class Checker:
         self.derived = derived
         # The media files the pins checked since this was last emptied were derived from.
         self.media: set[Dependency] = set()
-        # Whether an error was left unsaid, having been said for an earlier pin.
-        self.suppressed = False
+        # Whether, since this was last reset, an error was said once for the pins of several
+        # files (its place is in a defaults file), or left unsaid as said before: what such files
+        # say depends on one another, so no entry of them is kept.
+        self.entangled = False
         self.inspected: dict[Path, mediaprobe.MediaInfo] = {}
         # The pins of a folder often name the same few files: each is resolved once per run, from
         # the real folder of the manifest that declares it, as repofiles.Resolver does.
@@ -266,8 +268,9 @@ class Checker:
                 place = (pin.origins[field], name)
                 if name in declared.boards or re.fullmatch(caps.board_ids, name):
                     continue
+                if place in self.unknown_boards or place[0].file != pin.location.file:
+                    self.entangled = True
                 if place in self.unknown_boards:
-                    self.suppressed = True
                     continue
                 self.unknown_boards.add(place)
                 self.error(pin.origins[field], *unknown_board(name, account, declared.boards))
@@ -344,10 +347,14 @@ class Checker:
                 path = self.resolver.resolve(declaring, value)
             except repofiles.MediaPathError as exc:
                 self.error(location, exc.message, exc.hint)
+                # No file to compare later runs with (a missing one, say): the entry is not kept.
+                self.media.add((location.file, value, "", ""))
                 return None
             self.resolved[folder, value] = path
         # Taken before the file is inspected: a change while it is read makes the entry stale.
         identity = self.derived.content(str(path), "media") or ""
+        # What is found of the file, problems too, holds while it stays as it is.
+        self.media.add((location.file, value, str(path), identity))
         info = self.inspected.get(path)
         if info is None:
             try:
@@ -390,5 +397,4 @@ class Checker:
                 served=url_under(base, file) if base else None,
             )
             self.media_of[kind, path] = medium
-        self.media.add((location.file, value, str(path), identity))
         return medium

@@ -48,8 +48,10 @@ class Files:
         return True
 
     def derive(self, source: Manifest) -> cache.Derivation | None:
-        """Expand and check the pins of one file; what to remember of it, None if it had errors
-        (or an input changed while it was read)."""
+        """Expand and check the pins of one file; what to remember of it (its pins' problems
+        included), None if what it found depends on more than its inputs (an id also declared in
+        an earlier file, an error said once for several files, a template error, which may be
+        the run's budget) or an input changed, or was missing, while it was read."""
         derivation = cache.Derivation()
         named = data_file(self.config, source)
         if named is not None:
@@ -62,11 +64,11 @@ class Files:
         pins, found = templating.expand([*self.defaults, source], self.config, self.budget)
         self.expansion += found
         derivation.spent = (self.budget.steps - steps, self.budget.characters - characters)
-        self.checker.media = set()
-        derivation.records, clean = self.merged.add_fresh(pins, self.checker)
+        self.checker.media, self.checker.entangled = set(), False
+        derivation.records, alone = self.merged.add_fresh(pins, self.checker)
         derivation.media = sorted(self.checker.media)
         dependencies = derivation.data_files + derivation.media
-        return derivation if clean and not found and all(d[3] for d in dependencies) else None
+        return derivation if alone and not found and all(d[3] for d in dependencies) else None
 
 
 class Merged:
@@ -105,12 +107,14 @@ class Merged:
                 self.targets[found.key] = found
 
     def add_fresh(self, pins: list[Pin], checker: Checker) -> tuple[list[Any], bool]:
-        """Check and add the pins of one file; their records, and whether they hold no error."""
+        """Check and add the pins of one file; their records, and whether those say all the file
+        has to say whatever the other files hold (no id declared before, no problem said once for
+        several files)."""
         records: list[Any] = []
-        clean = True
+        alone = True
         for pin in pins:
             if not self._first(pin.id, pin.location, pin.source):
-                clean = False
+                alone = False
                 continue
             if pin.fields.get("state") == "absent":
                 self.absent[pin.id] = pin.location
@@ -119,13 +123,13 @@ class Merged:
             before = len(checker.problems)
             targets = checker.targets(pin)
             found = checker.problems[before:]
-            clean = clean and not checker.suppressed and all(p.severity != "error" for p in found)
+            alone = alone and not checker.entangled
             for made in targets:
                 self.targets[made.key] = made
             plain = [plain_target(t) for t in targets]
             warnings = [(_where(p.location), p.message, p.hint, p.severity, p.rule) for p in found]
             records.append((pin.id, _where(pin.location), pin.source, False, plain, warnings))
-        return records, clean
+        return records, alone
 
 
 def plain_target(target: Target) -> Any:

@@ -233,7 +233,9 @@ def test_entries_are_keyed_on_the_code_and_the_settings(repo: Path, _private_cac
     assert other.key("pins/a.yaml", b"id: a", []) != key
 
 
-def test_a_file_with_errors_is_never_remembered(repo: Path, _private_cache: Path) -> None:
+def test_a_file_naming_a_missing_medium_is_never_remembered(
+    repo: Path, _private_cache: Path
+) -> None:
     edit(repo / "pins/recipes/summer-salad.yaml", "image: ../media/salad.jpg", "image: nope.jpg")
     for _ in range(2):
         with pytest.raises(ValidationFailed) as failed:
@@ -241,6 +243,50 @@ def test_a_file_with_errors_is_never_remembered(repo: Path, _private_cache: Path
         assert "nope.jpg" in str(failed.value.problems)
     stored = entries(_private_cache / "derived")
     assert len(stored) == len(manifest.discover(repo / "pins")) - 3 - 1  # no defaults, no salad
+    # Once the file is there, the pin is found with it.
+    (repo / "pins/recipes/nope.jpg").write_bytes((repo / "pins/media/salad.jpg").read_bytes())
+    assert targets(repo)["summer-salad"]["image"]
+
+
+def test_a_files_errors_are_remembered_with_it_and_said_again(
+    pinops: Run, repo: Path, _private_cache: Path
+) -> None:
+    salad = repo / "pins/recipes/summer-salad.yaml"
+    edit(salad, "image: ../media/salad.jpg", "image: ../media/salad.jpg\ncover: ../media/pasta.jpg")
+    first = pinops("validate")
+    assert first.code == 1
+    assert "summer-salad.yaml:11:8: error: cover is only for video pins" in first.err
+    # Every manifest file is remembered, the one with the error too, and says it again as it was.
+    stored = entries(_private_cache / "derived")
+    assert len(stored) == len(manifest.discover(repo / "pins")) - 3
+    assert pinops("validate") == first
+    assert entries(_private_cache / "derived") == stored
+    edit(salad, "\ncover: ../media/pasta.jpg", "")
+    assert pinops("validate").code == 0
+
+
+def test_a_mediums_error_is_remembered_only_while_the_medium_stays_as_it_is(
+    pinops: Run, repo: Path
+) -> None:
+    salad = repo / "pins/media/salad.jpg"
+    image = salad.read_bytes()
+    salad.write_bytes(b"not a picture at all")
+    first = pinops("validate")
+    assert first.code == 1 and "salad.jpg" in first.err
+    assert pinops("validate") == first
+    salad.write_bytes(image)
+    assert pinops("validate").code == 0
+
+
+def test_an_error_a_defaults_file_holds_is_said_once_whatever_was_remembered(
+    pinops: Run, repo: Path
+) -> None:
+    # Both files of pins/recipes/ take the board of its _defaults.yaml: one error, at its place.
+    edit(repo / "pins/recipes/_defaults.yaml", "board: Recipes", "board: Nowhere")
+    first = pinops("validate")
+    assert first.code == 1
+    assert first.err.count("board 'Nowhere' does not exist") == 1
+    assert pinops("validate") == first
 
 
 def test_a_defaults_file_reaches_folders_below_folders_without_manifests(repo: Path) -> None:

@@ -9,19 +9,16 @@ from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler import cache, jinjabounds, templating
 from reconciler.config import Config
 from reconciler.errors import Location, Problem
 from reconciler.manifest import Manifest, Pin, data_file
+from reconciler.pinchecks import Checker
 from reconciler.pinfields import PinFields
 from reconciler.providers.base import Media
 from reconciler.targets import Target
-
-if TYPE_CHECKING:
-    from reconciler.desired import Checker
-
 
 _FIELDS = tuple(f.name for f in fields(PinFields))
 _MEDIA = tuple(f.name for f in fields(Media))

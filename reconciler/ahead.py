@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reconciler.plan import Change
+    from reconciler.changes import Change
     from reconciler.state import Record, State
     from reconciler.statefile import StateFile
 

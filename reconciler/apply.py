@@ -21,12 +21,12 @@ from typing import Any
 from reconciler import answers, workers
 from reconciler.ahead import Ahead
 from reconciler.cancellation import CANCELLED, Cancellation
+from reconciler.changes import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.checkpoint import Checkpoints, recoverable
 from reconciler.content import content, idempotency_key
 from reconciler.errors import OutcomeUnknown, ProviderError, RateLimited, StopsRun, Undeletable
 from reconciler.outcome import Outcome, Progress, Stop
 from reconciler.pinfields import LOCAL_FIELDS
-from reconciler.plan import CHANGE_ACTIONS, REPLACED, Change, Plan
 from reconciler.providers import capabilities
 from reconciler.providers.base import Batches, Provider, Published
 from reconciler.recovery import create_intent, interrupted, previous_of, replayed_key

@@ -21,7 +21,7 @@ from reconciler.errors import PlanError, ProviderError
 from reconciler.providers.base import Provider
 
 if TYPE_CHECKING:
-    from reconciler.plan import Change, Plan
+    from reconciler.changes import Change, Plan
     from reconciler.targets import Target
 
 

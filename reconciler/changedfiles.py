@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 
 import git
 
+from reconciler.changes import Change
 from reconciler.errors import InputError
 from reconciler.gitrepo import REMOTE, open_repo, verify, worktree_top
-from reconciler.plan import Change
 
 
 @dataclass(frozen=True)

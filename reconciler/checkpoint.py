@@ -23,7 +23,7 @@ from reconciler.state import Record, State, dumps
 from reconciler.statefile import StateFile
 
 if TYPE_CHECKING:
-    from reconciler.plan import Change
+    from reconciler.changes import Change
 
 EVERY_CHANGES = 25
 EVERY_SECONDS = 60.0

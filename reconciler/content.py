@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from reconciler.plan import Change
+from reconciler.changes import Change
 from reconciler.providers.base import PinContent
 
 

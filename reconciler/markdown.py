@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from reconciler.changes import SYMBOLS, Change, Plan
 from reconciler.pinfields import FIELD_ORDER
-from reconciler.plan import SYMBOLS, Change, Plan
 from reconciler.providers.base import Media, TextLimits, url_under
 from reconciler.report import remote, summary
 from reconciler.timestamps import parse, shown

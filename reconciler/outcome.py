@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.plan import Change
+from reconciler.changes import Change
 
 
 @dataclass(frozen=True)

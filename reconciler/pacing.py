@@ -12,7 +12,7 @@ from reconciler.state import State
 from reconciler.timestamps import iso_utc, parse
 
 if TYPE_CHECKING:
-    from reconciler.plan import Change
+    from reconciler.changes import Change
 
 
 def hold(

@@ -1,6 +1,6 @@
 """Pin cards: each change of a plan as the pin it publishes, the way the feed shows it.
 
-Changes come in the form a saved plan holds (`Change.to_json()`), so a live plan and a plan file
+Changes come in the form a saved plan holds (`planjson.change`), so a live plan and a plan file
 make the same cards. A card holds the pin before and after (for updates and replaces, with the
 changed words marked), its picture (a thumbnail of the repository file, or of the video's cover
 frame, else a placeholder saying why: a URL is never fetched), when it goes out, and the advice on
@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from reconciler import repofiles, timestamps, videoframes, worddiff
+from reconciler.changes import SYMBOLS
 from reconciler.errors import Location, Problem
-from reconciler.plan import SYMBOLS
 from reconciler.providers.base import cover_second
 from reconciler.thumbnails import MAX_BYTES, Maker, Thumbnail
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from reconciler import boards, caution, pacing, planjson
+from reconciler.changes import REPLACED, Change, Plan
 from reconciler.config import Account, Policy
 from reconciler.drift import Drift, remembered
 from reconciler.errors import Location, PlanError
@@ -19,111 +18,6 @@ from reconciler.settings import Setting
 from reconciler.state import Record, State
 from reconciler.targets import Desired, Target
 from reconciler.timestamps import iso
-
-# Actions that change something now, in the order apply performs them.
-CHANGE_ACTIONS = ("adopt", "create", "update", "replace", "delete")
-# Shown, but not changes: waiting for publish_at, needing a human, removed but kept, unchanged.
-OTHER_ACTIONS = ("wait", "unresolved", "kept", "noop")
-SYMBOLS = {
-    "adopt": "=",
-    "create": "+",
-    "update": "~",
-    "replace": "-/+",
-    "delete": "-",
-    "wait": "⏲",
-    "unresolved": "?",
-    "kept": "·",
-    "noop": " ",
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    action: str
-    key: str
-    target: Target | None = None
-    record: Record | None = None
-    changed: tuple[str, ...] = ()
-    reason: str = ""
-    remote_id: str | None = None
-    # What a reviewer must notice beyond the fields (caution.py).
-    warnings: tuple[str, ...] = ()
-    # The ids of the board and section it publishes to (boards.py); None: named only, so far.
-    board_id: str | None = None
-    section_id: str | None = None
-    # When a wait paced behind its account's earlier creates gets its slot (pacing.py).
-    due_at: datetime | None = None
-
-    @property
-    def makes(self) -> bool:
-        """Whether apply acts on it: not a wait, an undecided create, or a pin kept as it is."""
-        return self.action in CHANGE_ACTIONS
-
-    @property
-    def publishes(self) -> bool:
-        return self.target is not None and self.makes
-
-    @property
-    def account(self) -> str:
-        """The account the change publishes through (or deletes from)."""
-        if self.target is not None:
-            return self.target.account
-        return self.record.account if self.record is not None else ""
-
-    @property
-    def remote_url(self) -> str | None:
-        """The published pin's address, when the change acts on one."""
-        if self.record is None or self.remote_id is None:
-            return None
-        return self.record.url if self.remote_id == self.record.pin_id else None
-
-    @property
-    def location(self) -> tuple[str | None, int | None]:
-        if self.target is None:
-            return None, None
-        return self.target.location.file, self.target.location.line
-
-    def to_json(self) -> dict[str, Any]:
-        """The change as a saved plan holds it (planjson.py)."""
-        return planjson.change(self)
-
-
-@dataclass(frozen=True)
-class Plan:
-    lineage: str
-    serial: int
-    changes: tuple[Change, ...]
-    blocked: tuple[str, ...] = ()
-    drift: tuple[Drift, ...] = ()
-    checksum: str = field(default="", compare=False)
-    # Changes of pinops.yaml against the base's, and what the reviewer must know about the pull
-    # request as a whole (e.g. that it changes the state file).
-    settings: tuple[Setting, ...] = ()
-    notices: tuple[str, ...] = ()
-    # Whether pinops.yaml has several accounts: then every change names its own.
-    several_accounts: bool = False
-    # Board maps fetched from providers for this plan's names (boards.resolve): apply records them.
-    boards: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Accounts whose boards could not be read then, with why: their changes without ids fail.
-    unread: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(change.action for change in self.changes)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(change.action in CHANGE_ACTIONS for change in self.changes)
-
-    @property
-    def action_counts(self) -> dict[str, int]:
-        """How many changes of each action, every action named."""
-        counts = self.counts
-        return {action: counts.get(action, 0) for action in (*CHANGE_ACTIONS, *OTHER_ACTIONS)}
-
-    def to_json(self) -> dict[str, Any]:
-        """The plan as `pinops plan --json` prints it and `--out` saves it (planjson.py)."""
-        return planjson.plan(self)
 
 
 @dataclass(frozen=True)
@@ -215,9 +109,6 @@ def _cautioned(change: Change) -> Change:
     after = change.target.fields.to_json() if change.target else None
     found = caution.warnings(after, before if change.record else None)
     return replace(change, warnings=found) if found else change
-
-
-REPLACED = "replaced earlier; the new pin is recorded"
 
 
 def _new(key: str, target: Target, now: datetime, caps: Capabilities) -> Change:

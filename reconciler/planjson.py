@@ -10,7 +10,7 @@ from reconciler.pinfields import CANONICAL
 from reconciler.timestamps import iso, iso_utc
 
 if TYPE_CHECKING:
-    from reconciler.plan import Change, Plan
+    from reconciler.changes import Change, Plan
 
 FORMAT_VERSION = 1
 

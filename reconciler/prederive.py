@@ -6,8 +6,9 @@ is done with a file. The run takes each of those files as soon as it is done, as
 an earlier run derived: each entry is checked against the file's bytes, its defaults, settings,
 data files and media, and what it spent of the template budget, ids across files are checked by
 the run itself, and a file whose problems depend on other files (an id declared twice, an error
-said once for several files) is never kept, so the run derives it again and reports it. Nothing the second process does can change what the run finds, only how soon; one that
-fails, is killed or writes nothing leaves the run to derive those files itself.
+said once for several files) is never kept, so the run derives it again and reports it. Nothing
+the second process does can change what the run finds, only how soon; one that fails, is killed
+or writes nothing leaves the run to derive those files itself.
 
 It is a fork of the run, started only where that is safe: on a system that forks, with a second
 core, with the cache on, from a process running no other thread (a fork copies one thread, and a

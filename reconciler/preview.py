@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from reconciler import timestamps
+from reconciler import planjson, timestamps
 from reconciler.cache import Cache
 from reconciler.errors import Location, PinopsError, Problem, ValidationFailed
 from reconciler.pincards import MEDIA_FOLDER, Card, cards
@@ -139,7 +139,9 @@ def of_workspace(
     else:
         planned = workspace.plan()
         wanted = planned.desired
-        changes = [c.to_json() for c in planned.plan.changes if everything or c.action != "noop"]
+        changes = [
+            planjson.change(c) for c in planned.plan.changes if everything or c.action != "noop"
+        ]
         title = "pinops: every declared pin" if everything else "pinops plan preview"
     return write(
         changes,

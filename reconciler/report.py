@@ -8,13 +8,13 @@ from typing import Any
 
 import yaml
 
-from reconciler import advice, worddiff
+from reconciler import advice, planjson, worddiff
+from reconciler.changes import SYMBOLS, Change, Plan
 from reconciler.errors import Problem
 from reconciler.logline import escape, escape_lines
 from reconciler.manifest import Pin
 from reconciler.outcome import Outcome
 from reconciler.pinfields import FIELD_ORDER
-from reconciler.plan import SYMBOLS, Change, Plan
 
 _VERBS = {
     "adopt": "adopted",
@@ -246,7 +246,7 @@ def json_text(document: Any, *, sort_keys: bool = False, ensure_ascii: bool = Fa
 
 
 def plan_json(plan: Plan) -> str:
-    return json_text(plan.to_json(), sort_keys=True)
+    return json_text(planjson.plan(plan), sort_keys=True)
 
 
 def outcome_line(outcome: Outcome, number: int, total: int) -> str:

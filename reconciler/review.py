@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler import planjson
+from reconciler.changes import CHANGE_ACTIONS, Plan
 from reconciler.errors import PlanError
-from reconciler.plan import CHANGE_ACTIONS, Plan
 from reconciler.planjson import FORMAT_VERSION
 
 # Actions that are the same change at a later time.
@@ -106,7 +107,7 @@ def of_accounts(reviewed: dict[str, Any] | None, accounts: frozenset[str]) -> di
 
 def compare(reviewed: dict[str, Any] | None, plan: Plan) -> list[Difference]:
     """Every way the plan differs from the reviewed one; blocking ones would apply unreviewed."""
-    current = json.loads(json.dumps(plan.to_json(), ensure_ascii=False))
+    current = json.loads(json.dumps(planjson.plan(plan), ensure_ascii=False))
     differences = _settings(reviewed, current["settings"])
     if reviewed is not None and reviewed.get("checksum") == plan.checksum:
         return differences

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from reconciler.cancellation import ABANDONED, CANCELLED, Cancellation, Cancelled
+from reconciler.changes import Change
 from reconciler.checkpoint import Checkpoints
 from reconciler.outcome import Outcome, Progress, Step, Stop
-from reconciler.plan import Change
 
 # How often the main thread looks at the workers and at the signals it was sent.
 _POLL = 0.05

@@ -29,6 +29,7 @@ from reconciler import (
 )
 from reconciler.apply import Applier
 from reconciler.cancellation import Cancellation
+from reconciler.changes import SYMBOLS, Plan
 from reconciler.checkpoint import Checkpoints
 from reconciler.errors import InputError, PlanError, SafetyBlocked
 from reconciler.outcome import Outcome, Progress
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Planned:
-    plan: plan.Plan
+    plan: Plan
     state: State
     desired: Desired
 
@@ -172,9 +173,7 @@ class Workspace:
         if self._git_state is None:
             self.pull_state(for_commit=True)
         assert self._git_state is not None
-        published = [
-            (plan.SYMBOLS[o.change.action], o.change.key, o.pin_id) for o in outcomes if o.ok
-        ]
+        published = [(SYMBOLS[o.change.action], o.change.key, o.pin_id) for o in outcomes if o.ok]
         # The commit applied: HEAD may since be a checkpoint of the state.
         source = self._source or gitrepo.head_commit(self.config.root)
         message = commitmessage.commit_message(published, source)
@@ -321,7 +320,7 @@ def _of_accounts(state: State, accounts: frozenset[str]) -> State:
     return replace(state, pins=pins)
 
 
-def raise_blocked(made: plan.Plan) -> None:
+def raise_blocked(made: Plan) -> None:
     raise SafetyBlocked(
         "the plan is blocked by a safety check: " + "; ".join(made.blocked),
         hint="review the plan; if it is intended, run again with --allow-destroy",

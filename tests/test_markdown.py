@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from reconciler import ghactions, markdown, markdown_results
+from reconciler.changes import Change, Plan
 from reconciler.cli import main
 from reconciler.errors import Location, PlanError, Problem
 from reconciler.pinfields import PinFields
-from reconciler.plan import Change, Plan
 from reconciler.providers.base import Media, TextLimits
 from reconciler.state import Record
 from reconciler.targets import Target

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import plan, planjson
+from reconciler.changes import Plan
 from reconciler.config import Policy
 from reconciler.errors import PlanError, ValidationFailed
 from reconciler.providers.base import Capabilities
@@ -37,7 +38,7 @@ def make(
     caps: Capabilities,
     policy: Policy | None = None,
     observed: plan.Observations | None = None,
-) -> plan.Plan:
+) -> Plan:
     return plan.make(
         workspace.load_desired(),
         state,
@@ -49,7 +50,7 @@ def make(
     )
 
 
-def actions(made: plan.Plan) -> dict[str, tuple[str, str]]:
+def actions(made: Plan) -> dict[str, tuple[str, str]]:
     return {c.key: (c.action, c.reason) for c in made.changes if c.action != "noop"}
 
 
@@ -101,7 +102,7 @@ def test_a_paced_wait_says_when_it_is_due_in_its_reason_and_in_json(repo: Path) 
     latest = max(paced, key=lambda c: c.due_at or NOW)
     assert latest.due_at == datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
     assert latest.reason == "paced at 2/hour: due about 2026-11-21T15:00:00Z"
-    saved = {c["key"]: c["due_at"] for c in made.to_json()["changes"]}
+    saved = {c["key"]: c["due_at"] for c in planjson.plan(made)["changes"]}
     assert saved[latest.key] == "2026-11-21T15:00:00Z"
     assert saved["calm-bedroom"] is None  # waits for its publish_at, paced or not
     # A saved plan is held to which pins wait, not to when: that follows the moment of planning.

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler import exitcodes, ghactions, markdown, report
+from reconciler.changes import Plan
 from reconciler.errors import PinopsError
 from reconciler.markdown import Context
-from reconciler.plan import Plan
 from reconciler.providers.base import TextLimits
 from reconciler.workspace import Planned, Workspace, raise_blocked
 

@@ -177,9 +177,10 @@ class Checker:
                 place = (pin.origins[field], name)
                 if name in declared.boards or re.fullmatch(caps.board_ids, name):
                     continue
-                if place in self.unknown_boards or place[0].file != pin.location.file:
-                    self.entangled = True
-                if place in self.unknown_boards:
+                said = place in self.unknown_boards
+                # Said once for all the files a defaults file reaches: no entry of them is kept.
+                self.entangled |= said or place[0].file != pin.location.file
+                if said:
                     continue
                 self.unknown_boards.add(place)
                 self.error(pin.origins[field], *unknown_board(name, account, declared.boards))

@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from reconciler import (
-    cache,
+    derivations,
     manifest,
     pinrecords,
     prederive,
     repofiles,
 )
-from reconciler.cache import Derived
 from reconciler.config import Config
+from reconciler.derivations import Derived
 from reconciler.errors import ValidationFailed
 from reconciler.pinchecks import Checker
 from reconciler.providers.base import Capabilities
@@ -28,7 +28,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     """Read, expand and check every manifest; raise ValidationFailed listing every error.
 
     A file whose inputs are as in an earlier run that found no error in it is not read again:
-    what it derived to is taken from the cache (cache.Derived says which inputs are compared).
+    what it derived to is taken from the cache (derivations.Derived says which inputs are compared).
     """
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)
@@ -102,9 +102,9 @@ def _contents(config: Config, paths: list[Path]) -> dict[Path, bytes]:
 
 def _found(
     derived: Derived, keys: dict[Path, str], paths: Iterable[Path]
-) -> dict[Path, cache.Derivation]:
+) -> dict[Path, derivations.Derivation]:
     return {path: found for path in paths if (found := derived.get(keys[path]))}
 
 
-def _named(known: dict[Path, cache.Derivation]) -> dict[Path, tuple[Path, ...]]:
+def _named(known: dict[Path, derivations.Derivation]) -> dict[Path, tuple[Path, ...]]:
     return {path: tuple(Path(d[2]) for d in entry.data_files) for path, entry in known.items()}

@@ -22,8 +22,9 @@ from reconciler import (
     urls,
 )
 from reconciler.boards import unknown_board
-from reconciler.cache import Cache, Dependency, Derived, media_info
+from reconciler.cache import Cache, media_info
 from reconciler.config import Config
+from reconciler.derivations import Dependency, Derived
 from reconciler.errors import Location, Problem
 from reconciler.pinfields import MEDIA_FIELDS, PinFields, content_hash
 from reconciler.providers.base import Capabilities, Media, cover_second, url_under
@@ -263,16 +264,18 @@ class Checker:
             self.resolved[folder, value] = path
         # Taken before the file is inspected: a change while it is read makes the entry stale.
         identity = self.derived.content(str(path), "media") or ""
-        # What is found of the file, problems too, holds while it stays as it is.
-        self.media.add((location.file, value, str(path), identity))
         info = self.inspected.get(path)
         if info is None:
             try:
                 info = media_info(path, self.media_cache, self.config.root)
             except (mediaprobe.MediaTypeError, repofiles.MediaPathError) as exc:
                 self.error(location, exc.message, exc.hint)
+                self.media.add((location.file, value, str(path), identity + "\n"))
                 return None
             self.inspected[path] = info
+        # What is found of the file, problems too, holds while it stays as it is, or holds the
+        # bytes that were read.
+        self.media.add((location.file, value, str(path), f"{identity}\n{info.sha256}"))
         checked = (path, name, caps.name)
         found = self.media_problems.get(checked)
         if found is None:

@@ -1,5 +1,5 @@
 """What the pins of each manifest file derive to: expanded and checked file by file, merged across
-files in file order, and kept as plain records in the cache (cache.Derived): per pin its id,
+files in file order, and kept as plain records in the cache (derivations.Derived): per pin its id,
 location, the row it was generated from, whether it is marked absent, its targets and warnings.
 """
 
@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reconciler import cache, jinjabounds, templating
+from reconciler import derivations, jinjabounds, templating
 from reconciler.config import Config
 from reconciler.errors import Location, Problem
 from reconciler.manifest import Manifest, Pin, data_file
@@ -44,12 +44,12 @@ class Files:
         self.budget.steps, self.budget.characters = steps, characters
         return True
 
-    def derive(self, source: Manifest) -> cache.Derivation | None:
+    def derive(self, source: Manifest) -> derivations.Derivation | None:
         """Expand and check the pins of one file; what to remember of it (its pins' problems
         included), None if what it found depends on more than its inputs (an id also declared in
         an earlier file, an error said once for several files, a template error, which may be
         the run's budget) or an input changed, or was missing, while it was read."""
-        derivation = cache.Derivation()
+        derivation = derivations.Derivation()
         named = data_file(self.config, source)
         if named is not None:
             declaring = self.config.relative(source.path)

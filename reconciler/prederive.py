@@ -1,7 +1,7 @@
 """Manifest files derived ahead in a second process, while the run derives the others: with
 nothing cached, a plan on two cores costs about half the files, not all of them.
 
-The second process only fills the cache (cache.Derived), and says through a pipe each time it
+The second process only fills the cache (derivations.Derived), and says through a pipe each time it
 is done with a file. The run takes each of those files as soon as it is done, as it takes any file
 an earlier run derived: each entry is checked against the file's bytes, its defaults, settings,
 data files and media, and what it spent of the template budget, ids across files are checked by

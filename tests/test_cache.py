@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from reconciler import desired, manifest, providers
-from reconciler.cache import UNUSED_DAYS, Cache, Derived, pinops_stamp
+from reconciler.cache import UNUSED_DAYS, Cache, installed, pinops_stamp
 from reconciler.config import load as load_config
+from reconciler.derivations import Derived
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import Capabilities
 from tests.conftest import Run, edit
+from tests.gitrepos import isolate_git, origin_with_content
 
 
 def entries(folder: Path) -> list[Path]:
@@ -231,6 +234,56 @@ def test_entries_are_keyed_on_the_code_and_the_settings(repo: Path, _private_cac
 
     other = Derived(config, refusing, Cache(_private_cache, "derived"))
     assert other.key("pins/a.yaml", b"id: a", []) != key
+
+
+def test_a_fresh_checkout_at_the_same_place_takes_what_an_earlier_one_derived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path
+) -> None:
+    """A CI runner restores the cache an earlier runner saved, into a new clone of the same commit
+    at the same path: every file has a new inode and new times, and each medium is hashed once
+    again, but no manifest file is derived again."""
+    isolate_git(monkeypatch, tmp_path)
+    origin = origin_with_content(tmp_path)
+    checkout = origin.clone("checkout")
+    first = targets(checkout)
+    kept = {entry: entry.stat().st_ino for entry in entries(_private_cache / "derived")}
+    media = entries(_private_cache / "media")
+    shutil.rmtree(checkout)
+    assert origin.clone("checkout") == checkout
+    assert targets(checkout) == first
+    assert {entry: entry.stat().st_ino for entry in entries(_private_cache / "derived")} == kept
+    assert len(entries(_private_cache / "media")) == 2 * len(media)
+    # A medium of other bytes on the runner is read as it is, and its files derived again.
+    salad = checkout / "pins/media/salad.jpg"
+    salad.write_bytes(salad.read_bytes() + b"\0")
+    image = targets(checkout)["summer-salad"]["image"]
+    assert isinstance(image, dict) and image["sha256"] != first["summer-salad"]["image"]["sha256"]  # type: ignore[index]
+
+
+def test_a_library_stands_for_the_files_its_installer_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same library installed on two machines stands for the same code; a library installed
+    otherwise stands for its file's size, inode and times."""
+
+    def site(name: str, record: str | None) -> str:
+        folder = tmp_path / name
+        (folder / "pinopslib").mkdir(parents=True)
+        (folder / "pinopslib/__init__.py").write_text("", encoding="utf-8")
+        if record is not None:
+            (folder / "pinopslib-6.0.dist-info").mkdir()
+            (folder / "pinopslib-6.0.dist-info/RECORD").write_text(record, encoding="utf-8")
+        with monkeypatch.context() as patched:
+            patched.syspath_prepend(str(folder))
+            return installed("pinopslib", "pinopslib")
+
+    record = "pinopslib/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n"
+    one = site("one", record)
+    assert site("two", record) == one
+    assert site("three", record.replace("47D", "48D")) != one
+    # Not installed by an installer, or installed editable (its RECORD names no file of it).
+    assert site("four", None) != site("five", None)
+    assert site("six", "other/__init__.py,,\n") != site("seven", "other/__init__.py,,\n")
 
 
 def test_a_file_naming_a_missing_medium_is_never_remembered(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import initrepo, installation
+from reconciler import cache, initrepo, installation
 from tests.conftest import PROJECT, edit
 from tests.gitrepos import Origin, commit_all, git, isolate_git, origin_with_content
 
@@ -169,6 +169,32 @@ def test_actions_are_pinned_by_commit_and_permissions_are_explicit(
                     assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
                     if step["uses"].startswith("actions/checkout@"):
                         assert step["with"]["persist-credentials"] is False
+
+
+def test_jobs_that_plan_restore_pinops_cache_where_pinops_keeps_it(
+    generated: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner starts empty: each job that derives pins restores the cache an earlier run saved,
+    from the folder pinops uses on a runner (no PINOPS_CACHE_DIR, no XDG_CACHE_HOME)."""
+    monkeypatch.delenv("PINOPS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/home/runner")
+    derives = re.compile(r"\b(plan|apply)\b.*(--format|--yes)")
+    jobs = 0
+    for path in every_workflow(generated):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for job in workflow["jobs"].values():
+            steps = job["steps"]
+            if not any(derives.search(step.get("run", "")) for step in steps):
+                continue
+            jobs += 1
+            cached = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+            assert len(cached) == 1, path
+            assert Path(cached[0]["with"]["path"]).expanduser() == cache.folder(), path
+            # A new key each run (saved caches cannot be replaced); the newest one is restored.
+            assert "github.run_id" in cached[0]["with"]["key"], path
+            assert cached[0]["with"]["key"].startswith(cached[0]["with"]["restore-keys"]), path
+    assert jobs == 8  # plan and apply here; plan, apply and the matrix's apply from init, twice
 
 
 # --- the plan workflow, run step by step with GitHub's environment files ----------------------

@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,9 @@ def test_actions_are_pinned_by_commit_and_permissions_are_explicit(
             assert "permissions" in job, path
             for step in job["steps"]:
                 if "uses" in step:
-                    assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                    # An action, or one in a folder of it (actions/cache/restore), by commit.
+                    pinned = r"[\w-]+/[\w-]+(/[\w-]+)*@[0-9a-f]{40}"
+                    assert re.fullmatch(pinned, step["uses"]), step["uses"]
                     if step["uses"].startswith("actions/checkout@"):
                         assert step["with"]["persist-credentials"] is False
 
@@ -174,27 +177,32 @@ def test_actions_are_pinned_by_commit_and_permissions_are_explicit(
 def test_jobs_that_plan_restore_pinops_cache_where_pinops_keeps_it(
     generated: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A runner starts empty: each job that derives pins restores the cache an earlier run saved,
-    from the folder pinops uses on a runner (no PINOPS_CACHE_DIR, no XDG_CACHE_HOME)."""
+    """A runner starts empty: each job that derives pins restores the cache an earlier apply saved,
+    from the folder pinops uses on a runner (no PINOPS_CACHE_DIR, no XDG_CACHE_HOME). Only apply
+    jobs, which run the default branch's workflow, save it."""
     monkeypatch.delenv("PINOPS_CACHE_DIR", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", "/home/runner")
     derives = re.compile(r"\b(plan|apply)\b.*(--format|--yes)")
-    jobs = 0
+    jobs: Counter[tuple[str, str]] = Counter()
     for path in every_workflow(generated):
         workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
         for job in workflow["jobs"].values():
             steps = job["steps"]
             if not any(derives.search(step.get("run", "")) for step in steps):
                 continue
-            jobs += 1
-            cached = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+            cached = [s for s in steps if s.get("uses", "").startswith("actions/cache")]
             assert len(cached) == 1, path
-            assert Path(cached[0]["with"]["path"]).expanduser() == cache.folder(), path
-            # A new key each run (saved caches cannot be replaced); the newest one is restored.
-            assert "github.run_id" in cached[0]["with"]["key"], path
-            assert cached[0]["with"]["key"].startswith(cached[0]["with"]["restore-keys"]), path
-    assert jobs == 8  # plan and apply here; plan, apply and the matrix's apply from init, twice
+            action, options = cached[0]["uses"].split("@")[0], cached[0]["with"]
+            jobs[path.name, action] += 1
+            assert Path(options["path"]).expanduser() == cache.folder(), path
+            # One saved cache per commit; a new commit restores the newest saved before it.
+            assert "github.sha" in options["key"], path
+            assert options["key"].startswith(options["restore-keys"]), path
+    assert jobs == {
+        ("pinops-plan.yml", "actions/cache/restore"): 3,  # here, and from init twice
+        ("pinops-apply.yml", "actions/cache"): 5,  # here, from init twice, the matrix's twice
+    }
 
 
 # --- the plan workflow, run step by step with GitHub's environment files ----------------------

@@ -24,6 +24,8 @@ PIN_ID = re.compile(r"[0-9]{1,64}")
 POST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 STATUSES = ("published", "scheduled", "pending")
 MAX_URL = 2048
+# What no URL holds: white space (as str.isspace() has it: \s in a str pattern) or a control.
+_UNFIT = re.compile(r"[\s\x00-\x1f]")
 
 _HINT = "the next plan looks for the pin instead of posting it again"
 
@@ -83,11 +85,7 @@ class Held:
 
 
 def _https(url: str) -> bool:
-    return (
-        len(url) <= MAX_URL
-        and url.startswith("https://")
-        and not any(ch.isspace() or ord(ch) < 32 for ch in url)
-    )
+    return len(url) <= MAX_URL and url.startswith("https://") and not _UNFIT.search(url)
 
 
 def _moment(text: str) -> bool:

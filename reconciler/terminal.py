@@ -86,7 +86,8 @@ class ApplyProgress:
         if step.account is not None:
             line = f"{escape(step.account)} {line}"
         if not self._interactive:
-            print(line, file=self.stream, flush=True)
+            self.stream.write(line + "\n")  # one write: each goes through the masking
+            self.stream.flush()
             return
         if self._bar is None:
             self._bar = Progress(

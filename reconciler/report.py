@@ -23,6 +23,8 @@ _VERBS = {
     "replace": "replaced",
     "delete": "deleted",
 }
+# A string as json.dumps(text, ensure_ascii=False) writes it, without making an encoder a call.
+_QUOTED = json.encoder.encode_basestring
 _SHOWN_WIDTH = 72  # a value longer than this is cut when shown whole, and diffed word by word
 _CONTEXT_WORDS = 4  # unchanged words kept on each side of a change in a word diff
 # How a terminal colours each part of a plan; without colour only the text is written.
@@ -51,7 +53,7 @@ def value(raw: Any) -> str:
     if isinstance(raw, dict):
         return escape(str(raw.get("file") or raw.get("url")))
     if isinstance(raw, str):
-        text = escape(json.dumps(raw, ensure_ascii=False))
+        text = escape(_QUOTED(raw))
         return text if len(text) <= _SHOWN_WIDTH else text[: _SHOWN_WIDTH - 2] + '…"'
     return json.dumps(raw)
 

@@ -32,7 +32,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     """
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)
-    contents = _contents(config, paths)
+    contents = _contents(derived.resolver, paths)
     keys = derived.keys(contents, DEFAULTS)
     known = _found(derived, keys, keys)
     loader = manifest.Loader(config, paths, _named(known), contents)
@@ -88,13 +88,13 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     return Desired(run.merged.targets, problems, run.merged.absent)
 
 
-def _contents(config: Config, paths: list[Path]) -> dict[Path, bytes]:
+def _contents(resolver: repofiles.Resolver, paths: list[Path]) -> dict[Path, bytes]:
     """The bytes of each file that can be read (the others are read again, to say why not): all
     that is derived from a file in this run is derived from these bytes, and keyed on them."""
     contents = {}
     for path in paths:
         try:
-            contents[path] = manifest.read_bytes(config, path)
+            contents[path] = resolver.read(path, manifest.MAX_BYTES)
         except (repofiles.OutsideRepository, repofiles.Unreadable, RuntimeError):
             continue
     return contents

@@ -66,11 +66,15 @@ def confine(root: Path, path: Path) -> Path:
 def open_regular(root: Path, real: Path) -> int:
     """A read-only descriptor of the regular file `real` (a path from `confine`), opened one
     component at a time from `root` without following any symlink. The caller closes it."""
-    parts = real.relative_to(root.resolve()).parts
+    return _open_within(root.resolve(), real)
+
+
+def _open_within(real_root: Path, real: Path) -> int:
+    parts = real.relative_to(real_root).parts
     if not parts:
         raise Unreadable("the path names the repository folder itself")
     try:
-        folder = os.open(root.resolve(), os.O_RDONLY | _DIRECTORY)
+        folder = os.open(real_root, os.O_RDONLY | _DIRECTORY)
         try:
             for part in parts[:-1]:
                 inner = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=folder)
@@ -102,7 +106,11 @@ def open_file(root: Path | None, real: Path) -> BinaryIO:
 
 def read_bounded(root: Path, real: Path, limit: int) -> bytes:
     """The bytes of the regular file `real`, refused by its size before any of it is read."""
-    fd = open_regular(root, real)
+    return _read_within(root.resolve(), real, limit)
+
+
+def _read_within(real_root: Path, real: Path, limit: int) -> bytes:
+    fd = _open_within(real_root, real)
     with os.fdopen(fd, "rb") as file:
         size = os.fstat(fd).st_size
         if size > limit:
@@ -110,7 +118,10 @@ def read_bounded(root: Path, real: Path, limit: int) -> bytes:
                 f"the file is {size:,} bytes; the limit is {limit:,}", "split it into several files"
             )
         try:
-            content = file.read(limit + 1)
+            # A buffer of the file's size, not the limit's (8 MiB allocated for every manifest).
+            content = file.read(size + 1)
+            if len(content) > size:  # it grew since: read on, up to the limit
+                content += file.read(limit + 1 - len(content))
         except OSError as exc:
             raise Unreadable(f"cannot read it: {exc.strerror}") from None
     if len(content) > limit:  # grew while it was read
@@ -147,7 +158,22 @@ class Resolver:
 
     def __init__(self, repo_root: Path) -> None:
         self.root = repo_root.resolve()
-        self._folders: dict[Path, Path] = {}
+        self._folders: dict[Path, Path] = {}  # by declaring file
+        self._real: dict[Path, Path] = {}  # by folder
+
+    def read(self, path: Path, limit: int) -> bytes:
+        """`read_bounded` of the repository's file `path` (a manifest, say), confined as by
+        `confine`: its folder's real path is found once a run, and the file's own only when the
+        file is a symlink (a catalogue of one pin per file has thousands in a few folders)."""
+        folder = self._real.get(path.parent)
+        if folder is None:
+            folder = self._real[path.parent] = path.parent.resolve()
+        real = folder / path.name
+        if real.is_symlink():
+            real = real.resolve()
+        if not real.is_relative_to(self.root):
+            raise OutsideRepository(real)
+        return _read_within(self.root, real, limit)
 
     def resolve(
         self, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"

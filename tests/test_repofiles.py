@@ -48,6 +48,24 @@ def test_a_link_swapped_in_after_the_check_is_not_followed(root: Path, swapped: 
         repofiles.read_bounded(root, real, 100)
 
 
+def test_a_runs_reader_confines_as_each_file_alone_is_confined(root: Path) -> None:
+    """The run's Resolver finds each folder's real path once: a link inside is followed, a link
+    out refused, and a folder that becomes a link out after it was found is not followed."""
+    (root / "alias").symlink_to("pins")
+    (root / "pins/b.yaml").write_text("id: b\n")
+    (root / "pins/linked.yaml").symlink_to("b.yaml")
+    (root / "pins/out.yaml").symlink_to(root.parent / "outside/a.yaml")
+    reader = repofiles.Resolver(root)
+    assert reader.read(root / "alias/a.yaml", 100) == b"id: a\n"
+    assert reader.read(root / "pins/linked.yaml", 100) == b"id: b\n"
+    with pytest.raises(repofiles.OutsideRepository):
+        reader.read(root / "pins/out.yaml", 100)
+    (root / "pins").rename(root.parent / "moved")
+    (root / "pins").symlink_to(root.parent / "outside")
+    with pytest.raises(repofiles.Unreadable, match="cannot read it"):
+        reader.read(root / "pins/a.yaml", 100)
+
+
 def test_the_size_is_refused_before_the_file_is_read(root: Path) -> None:
     with (root / "pins/big.yaml").open("wb") as out:
         out.truncate(1 << 33)  # sparse: 8 GiB by its size, nothing on disk

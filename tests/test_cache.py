@@ -354,6 +354,25 @@ def test_a_defaults_file_reaches_folders_below_folders_without_manifests(repo: P
     assert targets(repo)["deep"]["board"] == "Home Decor"
 
 
+@pytest.mark.parametrize("planted", ["symlink", "hardlink"])
+def test_an_entry_is_never_written_through_a_file_planted_in_its_place(
+    tmp_path: Path, _private_cache: Path, planted: str
+) -> None:
+    store = Cache(_private_cache, "manifest")
+    key = Cache.key("planted")
+    entry = _private_cache / "manifest" / key[:2] / key[2:]
+    entry.parent.mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    if planted == "symlink":
+        entry.symlink_to(victim)
+    else:
+        os.link(victim, entry)
+    store.put(key, "value")
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    assert store.get(key) == "value"
+
+
 def test_entries_no_run_used_for_a_month_are_removed_once_a_day(_private_cache: Path) -> None:
     store = Cache(_private_cache, "manifest")
     day = 24 * 3600
@@ -368,17 +387,19 @@ def test_entries_no_run_used_for_a_month_are_removed_once_a_day(_private_cache: 
 
     for name in ("old", "used", "recent"):
         store.put(Cache.key(name), name)
-    left = path("old").parent / ".abandoned.tmp"  # a write killed midway
+    left = path("old").parent / ".abandoned.tmp"  # an earlier version's write, killed midway
     left.write_bytes(b"partial")
     for name, days in (("old", UNUSED_DAYS + 10), ("used", UNUSED_DAYS + 10), ("recent", 10)):
         age(path(name), days)
     age(left, 2)
     age(_private_cache / "pruned", 2)  # the last pruning
     assert store.get(Cache.key("used")) == "used"  # a run uses it: it is kept
+    store = Cache(_private_cache, "manifest")  # the next run
     store.put(Cache.key("new"), "new")
     assert not path("old").exists() and not left.exists()
     assert [store.get(Cache.key(n)) for n in ("used", "recent", "new")] == ["used", "recent", "new"]
     # Pruned today: not again before tomorrow.
     age(path("recent"), UNUSED_DAYS + 1)
+    store = Cache(_private_cache, "manifest")
     store.put(Cache.key("newer"), "newer")
     assert path("recent").exists()

@@ -250,7 +250,7 @@ class Checker:
         place = self.folders.get(location.file)
         if place is None:
             declaring = self.config.root / location.file
-            place = self.folders[location.file] = (declaring, declaring.resolve().parent)
+            place = self.folders[location.file] = (declaring, self.resolver.folder_of(declaring))
         declaring, folder = place
         path = self.resolved.get((folder, value))
         if path is None:

@@ -165,10 +165,7 @@ class Resolver:
         """`read_bounded` of the repository's file `path` (a manifest, say), confined as by
         `confine`: its folder's real path is found once a run, and the file's own only when the
         file is a symlink (a catalogue of one pin per file has thousands in a few folders)."""
-        folder = self._real.get(path.parent)
-        if folder is None:
-            folder = self._real[path.parent] = path.parent.resolve()
-        real = folder / path.name
+        real = self._real_folder(path.parent) / path.name
         if real.is_symlink():
             real = real.resolve()
         if not real.is_relative_to(self.root):
@@ -178,10 +175,23 @@ class Resolver:
     def resolve(
         self, declaring_file: Path, value: str, kind: Literal["media", "data"] = "media"
     ) -> Path:
+        return _resolve(self.root, self.folder_of(declaring_file), declaring_file.name, value, kind)
+
+    def folder_of(self, declaring_file: Path) -> Path:
+        """The real folder of `declaring_file`, which the paths written in it are relative to."""
         folder = self._folders.get(declaring_file)
         if folder is None:
-            folder = self._folders[declaring_file] = declaring_file.resolve().parent
-        return _resolve(self.root, folder, declaring_file.name, value, kind)
+            real = self._real_folder(declaring_file.parent) / declaring_file.name
+            if real.is_symlink():  # a path in a linked file is relative to where it really is
+                real = real.resolve()
+            folder = self._folders[declaring_file] = real.parent
+        return folder
+
+    def _real_folder(self, folder: Path) -> Path:
+        real = self._real.get(folder)
+        if real is None:
+            real = self._real[folder] = folder.resolve()
+        return real
 
 
 def _resolve(

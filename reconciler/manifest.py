@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,13 +59,19 @@ def discover(pins_dir: Path) -> list[Path]:
     """Manifest files below `pins_dir`, in a stable order; hidden files and folders are skipped."""
     if not pins_dir.is_dir():
         return []
-    found = [
-        path
-        for path in pins_dir.rglob("*")
-        if path.suffix in SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(pins_dir).parts)
-        and path.is_file()
-    ]
+    found = []
+    folders = [pins_dir]
+    while folders:
+        folder = folders.pop()
+        # The entries' types come with the listing: only a symlink is stat'ed (is_file follows it).
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(folder / entry.name)  # a linked folder is not entered
+                elif entry.name.endswith(SUFFIXES) and entry.is_file():
+                    found.append(folder / entry.name)
     return sorted(found)
 
 

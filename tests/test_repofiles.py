@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import repofiles
+from reconciler import manifest, repofiles
 from reconciler.errors import ProviderRejected
 from reconciler.providers.base import Media
 
@@ -64,6 +64,28 @@ def test_a_runs_reader_confines_as_each_file_alone_is_confined(root: Path) -> No
     (root / "pins").symlink_to(root.parent / "outside")
     with pytest.raises(repofiles.Unreadable, match="cannot read it"):
         reader.read(root / "pins/a.yaml", 100)
+
+
+def test_manifests_are_the_visible_yaml_files_with_links_to_files_but_not_folders(
+    root: Path,
+) -> None:
+    pins = root / "pins"
+    (pins / "nested/deeper").mkdir(parents=True)
+    (pins / "nested/deeper/b.yml").write_text("id: b\n")
+    (pins / ".hidden").mkdir()
+    (pins / ".hidden/c.yaml").write_text("id: c\n")
+    (pins / ".d.yaml").write_text("id: d\n")
+    (pins / "notes.txt").write_text("not a manifest\n")
+    (pins / "folder.yaml").mkdir()
+    (pins / "linked").symlink_to(root.parent / "outside")  # a folder: not entered
+    (pins / "alias.yaml").symlink_to("a.yaml")  # a file: listed (and confined when read)
+    (pins / "dangling.yaml").symlink_to("nowhere.yaml")
+    os.mkfifo(pins / "pipe.yaml")
+    assert manifest.discover(pins) == [
+        pins / "a.yaml",
+        pins / "alias.yaml",
+        pins / "nested/deeper/b.yml",
+    ]
 
 
 def test_the_size_is_refused_before_the_file_is_read(root: Path) -> None:

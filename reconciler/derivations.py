@@ -130,7 +130,7 @@ class Derived:
 
     def _holds(self, dependency: Dependency, kind: str) -> bool:
         declaring, value, real, content = dependency
-        if self.resolve(declaring, value, kind) != real:
+        if not isinstance(content, str) or self.resolve(declaring, value, kind) != real:
             return False
         if kind == "data":
             return self.content(real, kind) == content

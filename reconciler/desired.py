@@ -27,8 +27,9 @@ DEFAULTS = manifest.DEFAULTS_FILE
 def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired:
     """Read, expand and check every manifest; raise ValidationFailed listing every error.
 
-    A file whose inputs are as in an earlier run that found no error in it is not read again:
-    what it derived to is taken from the cache (derivations.Derived says which inputs are compared).
+    A file whose inputs are as in an earlier run that kept what it derived to (its problems
+    included) is not read again: that is taken from the cache (derivations.Derived says which
+    inputs are compared, desired.py's callers of `derive` which files are kept).
     """
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)

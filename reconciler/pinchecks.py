@@ -263,19 +263,21 @@ class Checker:
                 return None
             self.resolved[folder, value] = path
         # Taken before the file is inspected: a change while it is read makes the entry stale.
-        identity = self.derived.content(str(path), "media") or ""
+        # A file that vanished before it could be stat'ed records nothing: the entry is not kept.
+        identity = self.derived.content(str(path), "media")
+        held = f"{identity}\n" if identity else ""
         info = self.inspected.get(path)
         if info is None:
             try:
                 info = media_info(path, self.media_cache, self.config.root)
             except (mediaprobe.MediaTypeError, repofiles.MediaPathError) as exc:
                 self.error(location, exc.message, exc.hint)
-                self.media.add((location.file, value, str(path), identity + "\n"))
+                self.media.add((location.file, value, str(path), held))
                 return None
             self.inspected[path] = info
         # What is found of the file, problems too, holds while it stays as it is, or holds the
         # bytes that were read.
-        self.media.add((location.file, value, str(path), f"{identity}\n{info.sha256}"))
+        self.media.add((location.file, value, str(path), held and held + info.sha256))
         checked = (path, name, caps.name)
         found = self.media_problems.get(checked)
         if found is None:

@@ -44,48 +44,30 @@ class Run:
     code: int
     out: str
     err: str
+    marks: list[float]  # when the output lines starting with the mark asked for arrived
 
 
-def run(argv: list[str], env: dict[str, str]) -> Run:
-    """Run a command to completion; its wall time and its own peak resident memory."""
+def run(argv: list[str], env: dict[str, str], mark: bytes | None = None) -> Run:
+    """Run a command to completion; its wall time, its own peak resident memory and, given a
+    `mark`, the moments (seconds from the start) its output lines starting with it arrived."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=PROJECT)
+        piped = subprocess.PIPE if mark is not None else out
+        child = subprocess.Popen(argv, stdout=piped, stderr=err, env=env, cwd=PROJECT)
+        lines = [(time.perf_counter() - start, line) for line in child.stdout or ()]
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Run(
             seconds,
             usage.ru_utime + usage.ru_stime,
             usage.ru_maxrss / 1024,
-            child.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-        )
-
-
-def run_marked(argv: list[str], env: dict[str, str], mark: bytes) -> tuple[Run, list[float]]:
-    """`run`, and the moments (seconds from the start) its output lines starting with `mark`
-    arrived at."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, env=env, cwd=PROJECT)
-        assert child.stdout is not None
-        lines = [(time.perf_counter() - start, line) for line in child.stdout]
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        err.seek(0)
-        done = Run(
-            seconds,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
             os.waitstatus_to_exitcode(status),
-            b"".join(line for _, line in lines).decode(errors="replace"),
+            (b"".join(line for _, line in lines) or out.read()).decode(errors="replace"),
             err.read().decode(errors="replace"),
+            [moment for moment, line in lines if mark is not None and line.startswith(mark)],
         )
-    return done, [moment for moment, line in lines if line.startswith(mark)]
 
 
 class Bench:
@@ -290,7 +272,7 @@ def apply(bench: Bench) -> None:
                     "    pace: 1000000/second\n",
                     encoding="utf-8",
                 )
-                done, created = run_marked([*PINOPS, "-C", str(root), "apply", "--yes"], env, b"[")
+                done = run([*PINOPS, "-C", str(root), "apply", "--yes"], env, b"[")
                 # A few pins go to several boards: one create per pin and board.
                 state = json.loads((root / "pinops.state.json").read_text(encoding="utf-8"))
                 if done.code != 0 or len(api.pins) != len(state["pins"]):
@@ -302,10 +284,11 @@ def apply(bench: Bench) -> None:
                 for name in BOARDS:
                     api.add_board(name)
                 argv = [sys.executable, "-c", BARE_LOOP, api.base_url, ACCESS_TOKEN, str(sent)]
-                bare, loop = run_marked(argv, env, b"sen")
+                bare = run(argv, env, b"sen")
                 if bare.code != 0:
                     raise SystemExit(f"the bare loop failed:\n{bare.err[-2000:]}")
         # From the first create's line to the last's; the bare loop's sending, per request.
+        created, loop = done.marks, bare.marks
         each = (created[-1] - created[0]) / (len(created) - 1)
         per_create.append(each / ((loop[-1] - loop[0]) / len(bodies)))
         pinops_times.append(done.seconds)
@@ -349,19 +332,12 @@ def sandbox_apply(bench: Bench) -> None:
             root = Path(folder) / "site"
             ignored = shutil.ignore_patterns(".complete", "pinops.state.json", ".pinops")
             shutil.copytree(source, root, ignore=ignored)
-            argv = [*PINOPS, "-C", str(root), "apply", "--yes"]
-            start = time.perf_counter()
-            child = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bench.env, cwd=PROJECT
-            )
-            assert child.stdout is not None and child.stderr is not None
-            moments = [time.perf_counter() for line in child.stdout if line.startswith(b"[")]
-            err = child.stderr.read().decode(errors="replace")
-            _, status, usage = os.wait4(child.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0 or len(moments) < 2000:
-                raise SystemExit(f"apply to the sandbox failed ({len(moments)} done):\n{err}")
-        totals.append(time.perf_counter() - start)
-        cpus.append(usage.ru_utime + usage.ru_stime)
+            done = run([*PINOPS, "-C", str(root), "apply", "--yes"], bench.env, b"[")
+            moments = done.marks
+            if done.code != 0 or len(moments) < 2000:
+                raise SystemExit(f"apply to the sandbox failed ({len(moments)} done):\n{done.err}")
+        totals.append(done.seconds)
+        cpus.append(done.cpu)
         first.append((moments[999] - moments[0]) / 999)
         last.append((moments[-1] - moments[-1000]) / 999)
     bench.seconds_of(

@@ -165,9 +165,7 @@ class Resolver:
         """`read_bounded` of the repository's file `path` (a manifest, say), confined as by
         `confine`: its folder's real path is found once a run, and the file's own only when the
         file is a symlink (a catalogue of one pin per file has thousands in a few folders)."""
-        real = self._real_folder(path.parent) / path.name
-        if real.is_symlink():
-            real = real.resolve()
+        real = self._real_file(path)
         if not real.is_relative_to(self.root):
             raise OutsideRepository(real)
         return _read_within(self.root, real, limit)
@@ -181,17 +179,18 @@ class Resolver:
         """The real folder of `declaring_file`, which the paths written in it are relative to."""
         folder = self._folders.get(declaring_file)
         if folder is None:
-            real = self._real_folder(declaring_file.parent) / declaring_file.name
-            if real.is_symlink():  # a path in a linked file is relative to where it really is
-                real = real.resolve()
-            folder = self._folders[declaring_file] = real.parent
+            # A path in a linked file is relative to where it really is.
+            folder = self._folders[declaring_file] = self._real_file(declaring_file).parent
         return folder
 
-    def _real_folder(self, folder: Path) -> Path:
-        real = self._real.get(folder)
-        if real is None:
-            real = self._real[folder] = folder.resolve()
-        return real
+    def _real_file(self, path: Path) -> Path:
+        """`path.resolve()`, with its folder's real path found once a run: the file's own is
+        resolved only when it is a symlink."""
+        folder = self._real.get(path.parent)
+        if folder is None:
+            folder = self._real[path.parent] = path.parent.resolve()
+        real = folder / path.name
+        return real.resolve() if real.is_symlink() else real
 
 
 def _resolve(

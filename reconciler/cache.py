@@ -130,11 +130,18 @@ def installed(module: str, distribution: str) -> str:
     listed = f"{origin.relative_to(top).as_posix()},".encode()
     for name in _dist_infos(top):
         if name.split("-", 1)[0].lower().replace(".", "_") == distribution:
-            with contextlib.suppress(OSError):
-                record = (top / name / "RECORD").read_bytes()
-                if listed in record:
-                    return hashlib.sha256(record).hexdigest()
+            record = _record(top / name / "RECORD")
+            if listed in record:
+                return hashlib.sha256(record).hexdigest()
     return f"{origin} {file_identity(origin.stat())}"
+
+
+@cache  # both stamps ask, and yaml and _yaml share one
+def _record(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 @cache

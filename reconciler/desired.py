@@ -29,7 +29,7 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
 
     A file whose inputs are as in an earlier run that kept what it derived to (its problems
     included) is not read again: that is taken from the cache (derivations.Derived says which
-    inputs are compared, desired.py's callers of `derive` which files are kept).
+    inputs are compared, pinrecords.Files.derive which files are kept).
     """
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)

@@ -9,6 +9,8 @@ changed" runs follow a run that filled it; "one manifest changed" runs follow on
 pin's title edited in one file since; each figure also shows the median CPU time (user and system)
 of those runs, which a busy machine disturbs less than wall time. Peak memory is the child's
 maximum resident set size. Corpora (see corpus.py) are kept in benchmarks/.corpus/ and reused.
+Beside the cold plans stands the least any cold plan of the same repository costs here
+(floor.py): parsing, hashing and reading the state alone, split over two cores.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ def plans(bench: Bench, quick: bool) -> None:
             bench.repeat(argv, cold=True),
             0.5 if main else None,
         )
+        if main:
+            floor(bench, root)
         bench.seconds(
             f"plan, 10,000 pins in {label}, no manifest changed",
             bench.repeat(argv, cold=False),
@@ -156,9 +160,21 @@ def plans(bench: Bench, quick: bool) -> None:
     bench.seconds("plan, 100,000 pins in 1,000 files, cold", results, 5.0)
     peak = max(r.peak_mb for r in results)
     bench.row("  peak memory", f"{peak:.0f} MB", "≤ 500 MB", peak <= 500)
+    floor(bench, root, runs=max(1, bench.runs // 2))
     bench.seconds(
         "plan, 100,000 pins in 1,000 files, no manifest changed",
         bench.repeat(argv, cold=False, runs=max(1, bench.runs // 2)),
+        None,
+    )
+
+
+def floor(bench: Bench, root: Path, runs: int | None = None) -> None:
+    """The least any cold plan of `root` costs here (floor.py): what the cold plan above it
+    measures against."""
+    argv = [sys.executable, "-m", "benchmarks.floor", str(root)]
+    bench.seconds(
+        "  the least any cold plan costs: parse, hash, read state",
+        bench.repeat(argv, cold=True, runs=runs),
         None,
     )
 

@@ -43,8 +43,9 @@ class Derivation:
 class Derived:
     """What each manifest file derived to in an earlier run, and whether it still holds.
 
-    An entry's key holds what is known before the file is read: its name and bytes, the names and
-    bytes of the `_defaults.yaml` files above it, the settings (pinops.yaml as read, and what
+    An entry's key holds what is known before the file is read: its name and the SHA-256 of its
+    bytes (taken without reading it while its stats hold: filedigests.py), the names and digests
+    of the `_defaults.yaml` files above it, the settings (pinops.yaml as read, and what
     each account's provider accepts) and the code (every file of pinops and the libraries it
     uses). What the file itself leads to is recorded in the entry and checked before the entry is
     used: each data file by the real path its name resolves to now and that file's bytes, each
@@ -74,28 +75,28 @@ class Derived:
         """Whether entries are kept (an empty PINOPS_CACHE_DIR turns the cache off)."""
         return self.store.root is not None
 
-    def key(self, name: str, raw: bytes, defaults: list[tuple[str, bytes | None]]) -> str:
-        parts: list[bytes | str] = [self.settings, name, raw]
+    def key(self, name: str, digest: str, defaults: list[tuple[str, str | None]]) -> str:
+        parts: list[str] = [self.settings, name, digest]
         for file, content in defaults:
-            parts += [file, b"-" if content is None else b"+" + content]
+            parts += [file, "-" if content is None else "+" + content]
         return self.store.key(*parts)
 
-    def keys(self, contents: dict[Path, bytes], defaults: str) -> dict[Path, str]:
-        """The key of each manifest file whose `contents` were read; `defaults` names the
-        defaults files, which have none of their own."""
-        chains: dict[Path, list[tuple[str, bytes | None]]] = {}  # by folder
+    def keys(self, digests: dict[Path, str], defaults: str) -> dict[Path, str]:
+        """The key of each manifest file by the SHA-256 of its bytes (`digests`, with those of
+        the defaults files, which have no key of their own; `defaults` names them)."""
+        chains: dict[Path, list[tuple[str, str | None]]] = {}  # by folder
 
-        def chain(folder: Path) -> list[tuple[str, bytes | None]]:
+        def chain(folder: Path) -> list[tuple[str, str | None]]:
             if folder not in chains:
                 top = folder in (self.config.pins_dir, folder.parent)
                 own = folder / defaults
-                mine = (self.config.relative(own), contents.get(own))
+                mine = (self.config.relative(own), digests.get(own))
                 chains[folder] = [mine] if top else [*chain(folder.parent), mine]
             return chains[folder]
 
         return {
-            path: self.key(self.config.relative(path), content, chain(path.parent))
-            for path, content in contents.items()
+            path: self.key(self.config.relative(path), digest, chain(path.parent))
+            for path, digest in digests.items()
             if path.name != defaults
         }
 

@@ -4,6 +4,10 @@ resolved into one publish target per board.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -14,9 +18,11 @@ from reconciler import (
     prederive,
     repofiles,
 )
+from reconciler.cache import Cache
 from reconciler.config import Config
 from reconciler.derivations import Derived
 from reconciler.errors import ValidationFailed
+from reconciler.filedigests import Digests
 from reconciler.pinchecks import Checker
 from reconciler.providers.base import Capabilities
 from reconciler.targets import Desired
@@ -33,14 +39,25 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     """
     derived = Derived.default(config, capabilities)
     paths = manifest.discover(config.pins_dir)
-    contents = _contents(derived.resolver, paths)
-    keys = derived.keys(contents, DEFAULTS)
+    digests, contents = _digests(config, derived, paths)
+    keys = derived.keys(digests, DEFAULTS)
     known = _found(derived, keys, keys)
+
+    def read(chosen: Iterable[Path]) -> None:
+        """Read the files to derive that were left unread, as their stats were as recorded."""
+        unread = [p for p in chosen if p not in contents]
+        for path, raw in _contents(derived.resolver, unread).items():
+            contents[path] = raw
+            if _sha256(raw) != digests[path]:
+                del keys[path]  # changed with its stats kept: derived, but kept under no key
+
+    read(p for p in keys if p not in known)
     loader = manifest.Loader(config, paths, _named(known), contents)
     if known and any(loader.is_data(p) for p in paths if p.name == DEFAULTS):
         # A _defaults.yaml that a generate: reads as data is no defaults file: rare enough to
         # derive every file afresh rather than tell which entries it changes.
         known = {}
+        read(keys)
         loader = manifest.Loader(config, paths, {}, contents)
     run = pinrecords.Files(config, Checker(config, capabilities, [], derived), loader.defaults)
 
@@ -70,7 +87,8 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
                 run.merged.add_known(entry.records)
                 return
             # The templates' budget is the run's: what this file spent once may now go over it,
-            # and where it does is found only by expanding it again.
+            # and where it does is found only by expanding it again. Its entry stays as it was.
+            keys.pop(path, None)
             derive(path, run, loader.take_unread(path))
         else:
             derive(path, run, loader.take(path))
@@ -89,9 +107,37 @@ def load(config: Config, capabilities: Callable[[str], Capabilities]) -> Desired
     return Desired(run.merged.targets, problems, run.merged.absent)
 
 
+def _digests(
+    config: Config, derived: Derived, paths: list[Path]
+) -> tuple[dict[Path, str], dict[Path, bytes]]:
+    """The SHA-256 of each file that can be read (the others are read again, to say why not),
+    and the bytes of those read: all that is derived from a file in this run is derived from
+    these bytes, and keyed on their digest. A plain file whose stats are as an earlier run
+    recorded them is not read (filedigests.py); `_defaults.yaml` files always are."""
+    index = Digests(Cache(derived.store.base, "files"), f"manifests of {config.root}")
+    digests: dict[Path, str] = {}
+    trusted: dict[Path, os.stat_result] = {}
+    for path in paths:
+        if path.name == DEFAULTS:
+            continue
+        with contextlib.suppress(OSError):
+            stats = os.lstat(path)
+            if stat.S_ISREG(stats.st_mode):
+                trusted[path] = stats
+                found = index.get(config.relative(path), stats)
+                if found is not None:
+                    digests[path] = found
+    contents = _contents(derived.resolver, [p for p in paths if p not in digests])
+    for path, raw in contents.items():
+        digests[path] = _sha256(raw)
+        if path in trusted:  # a link is read through every time: its stats are not its target's
+            index.put(config.relative(path), trusted[path], digests[path])
+    index.save()
+    return {p: digests[p] for p in paths if p in digests}, contents
+
+
 def _contents(resolver: repofiles.Resolver, paths: list[Path]) -> dict[Path, bytes]:
-    """The bytes of each file that can be read (the others are read again, to say why not): all
-    that is derived from a file in this run is derived from these bytes, and keyed on them."""
+    """The bytes of each file that can be read (the others are read again, to say why not)."""
     contents = {}
     for path in paths:
         try:
@@ -99,6 +145,10 @@ def _contents(resolver: repofiles.Resolver, paths: list[Path]) -> dict[Path, byt
         except (repofiles.OutsideRepository, repofiles.Unreadable, RuntimeError):
             continue
     return contents
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _found(

@@ -10,7 +10,8 @@ change leads to another key.
 
 The check is cheap: the repository's files are listed with their stats (size, inode, device,
 modification and change times). A file whose stats are as recorded keeps the digest recorded with
-them; any other is read and hashed again, so a fresh checkout of the same bytes is still answered.
+them (filedigests.py); any other is read and hashed again, so a fresh checkout of the same bytes is
+still answered.
 A plan that asked a provider, or that depends on the clock beyond a known `publish_at` coming due,
 is not remembered; one that waits for a `publish_at` is remembered only until then.
 
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from reconciler.cache import Cache, file_identity, folder, pinops_stamp
+from reconciler.filedigests import Digests
 from reconciler.redact import redact
 
 if TYPE_CHECKING:
@@ -45,8 +47,6 @@ if TYPE_CHECKING:
 # Not inputs of a plan: git's own files, and the sandbox accounts and the state lock.
 _SKIPPED = frozenset({".git", ".pinops"})
 _CHUNK = 1 << 20
-# Files changed this recently are hashed on every run (see _fingerprint).
-_RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -175,33 +175,21 @@ class _Tee:
 
 def _fingerprint(root: Path, listed: dict[str, os.stat_result], files: Cache) -> str | None:
     """A digest of the `listed` files by path and bytes; None if one changed while read."""
-    index_key = hashlib.sha256(f"files of {root}".encode(errors="surrogateescape")).hexdigest()
-    known = files.get(index_key)
-    if not isinstance(known, dict):
-        known = {}
-    digests: dict[str, tuple[str, str]] = {}
-    recent = time.time_ns() - _RACY_NS
+    digests = Digests(files, f"files of {root}")
     for name, found in listed.items():
-        identity = file_identity(found)
-        before = known.get(name)
-        if isinstance(before, tuple) and len(before) == 2 and before[0] == identity:
-            digests[name] = before
+        if digests.get(name, found) is not None:
             continue
         digest = _digest(root / name, found)
         try:
-            if file_identity((root / name).stat()) != identity:
+            if file_identity((root / name).stat()) != file_identity(found):
                 return None
         except OSError:
             return None
-        # Written just now: another write within the file system's clock tick could keep every
-        # stat the same, so next time its bytes are hashed again, not trusted by its stats.
-        racy = max(found.st_mtime_ns, found.st_ctime_ns) >= recent
-        digests[name] = ("" if racy else identity, digest)
-    if digests != known:
-        files.put(index_key, digests)
+        digests.put(name, found, digest)
+    digests.save()
     whole = hashlib.sha256()
-    for name in sorted(digests):
-        whole.update(f"{name}\0{digests[name][1]}\n".encode(errors="surrogateescape"))
+    for name in sorted(digests.found):
+        whole.update(f"{name}\0{digests.found[name][1]}\n".encode(errors="surrogateescape"))
     return whole.hexdigest()
 
 

@@ -3,9 +3,11 @@ is ignored."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +51,37 @@ def test_a_changed_file_is_read_again(repo: Path) -> None:
     # And back: the old entry is still right for the old bytes.
     edit(repo / "pins/recipes/summer-salad.yaml", "Crisp Summer", "Crunchy Summer")
     assert titles(repo)["summer-salad"] == "Crunchy Summer Salad with Lemon Dressing"
+
+
+def test_a_manifest_whose_stats_are_as_recorded_is_not_read_again(
+    repo: Path, _private_cache: Path
+) -> None:
+    opened: list[str] = []
+    sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+
+    def load() -> list[str]:
+        """The manifests the load opened (the defaults files are always read)."""
+        del opened[:]
+        desired.load(load_config(repo), providers.capabilities)
+        names = {p.name for p in manifest.discover(repo / "pins")} - {"_defaults.yaml"}
+        return sorted({Path(name).name for name in opened} & names)
+
+    everything = load()
+    assert "summer-salad.yaml" in everything
+    # Files written within the file system's clock tick are hashed again, whatever their stats:
+    # another write could have kept them.
+    assert load() == everything
+    time.sleep(2.1)
+    assert load() == everything  # old enough now: their stats are recorded
+    assert load() == []
+    edit(repo / "pins/recipes/summer-salad.yaml", "Crunchy Summer", "Crisp Summer")
+    assert load() == ["summer-salad.yaml"]
+    assert titles(repo)["summer-salad"] == "Crisp Summer Salad with Lemon Dressing"
+    # A fresh checkout of the same bytes: new stats, so each file is read again.
+    shutil.copytree(repo, repo.with_name("copy"))
+    shutil.rmtree(repo)
+    repo.with_name("copy").rename(repo)
+    assert load() == everything
 
 
 def test_a_file_that_becomes_invalid_is_reported(pinops: Run, repo: Path) -> None:
@@ -219,21 +252,23 @@ def test_entries_are_keyed_on_the_code_and_the_settings(repo: Path, _private_cac
     derived = Derived(config, providers.capabilities, Cache(_private_cache, "derived"))
     # Every file of pinops (its version) and of the libraries it uses.
     assert pinops_stamp() in derived.settings
-    key = derived.key("pins/a.yaml", b"id: a", [])
-    assert key != derived.key("pins/a.yaml", b"id: b", [])
-    assert key != derived.key("pins/a.yaml", b"id: a", [("pins/_defaults.yaml", b"")])
-    assert derived.key("pins/a.yaml", b"id: a", [("pins/_defaults.yaml", None)]) != derived.key(
-        "pins/a.yaml", b"id: a", [("pins/_defaults.yaml", b"")]
+    # A file's bytes, and its defaults files', go into the key by their SHA-256.
+    A, B, EMPTY = (hashlib.sha256(text).hexdigest() for text in (b"id: a", b"id: b", b""))
+    key = derived.key("pins/a.yaml", A, [])
+    assert key != derived.key("pins/a.yaml", B, [])
+    assert key != derived.key("pins/a.yaml", A, [("pins/_defaults.yaml", EMPTY)])
+    assert derived.key("pins/a.yaml", A, [("pins/_defaults.yaml", None)]) != derived.key(
+        "pins/a.yaml", A, [("pins/_defaults.yaml", EMPTY)]
     )
     changed = replace(config, advice_off=frozenset({"alt-text"}))
     other = Derived(changed, providers.capabilities, Cache(_private_cache, "derived"))
-    assert other.key("pins/a.yaml", b"id: a", []) != key
+    assert other.key("pins/a.yaml", A, []) != key
 
     def refusing(name: str) -> Capabilities:
         return replace(providers.capabilities(name), url_media=frozenset())
 
     other = Derived(config, refusing, Cache(_private_cache, "derived"))
-    assert other.key("pins/a.yaml", b"id: a", []) != key
+    assert other.key("pins/a.yaml", A, []) != key
 
 
 def test_a_fresh_checkout_at_the_same_place_takes_what_an_earlier_one_derived(

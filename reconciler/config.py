@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -164,10 +165,18 @@ class Config:
 
     def relative(self, path: Path) -> str:
         """A repository path as shown to users: relative to the root, with forward slashes."""
+        text = str(path)
+        if text.startswith(self._inside):  # the common case, without pathlib parsing both paths
+            return text[len(self._inside) :].replace(os.sep, "/")
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+    @cached_property
+    def _inside(self) -> str:
+        """The root with a separator after it: what every path inside the repository starts with."""
+        return str(self.root).rstrip(os.sep) + os.sep
 
 
 def find_root(start: Path) -> Path:

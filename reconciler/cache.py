@@ -180,15 +180,21 @@ class Cache:
         return self.root / key[:2] / key[2:] if self.root else None
 
     def get(self, key: str) -> Any | None:
-        path = self._path(key)
-        if path is None:
+        if self.root is None:
             return None
+        # By the name's text and the descriptor: a run after an edit reads thousands of entries,
+        # and a Path and a buffered file cost as much as the read itself.
+        path = f"{self.root}{os.sep}{key[:2]}{os.sep}{key[2:]}"
         try:
-            with path.open("rb") as file:
-                blob = file.read()
-                if time.time() - os.fstat(file.fileno()).st_mtime > _DAY:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                found = os.fstat(fd)
+                blob = os.read(fd, found.st_size)  # a short read fails the checksum: a miss
+                if time.time() - found.st_mtime > _DAY:
                     with contextlib.suppress(OSError):  # a cache others own is still read
-                        os.utime(file.fileno())  # used: kept by prune
+                        os.utime(fd)  # used: kept by prune
+            finally:
+                os.close(fd)
         except OSError:
             return None
         payload = blob[_DIGEST:]

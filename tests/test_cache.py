@@ -56,13 +56,18 @@ def test_a_changed_file_is_read_again(repo: Path) -> None:
 def test_a_manifest_whose_stats_are_as_recorded_is_not_read_again(
     repo: Path, _private_cache: Path
 ) -> None:
-    opened: list[str] = []
-    sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+    loading: list[list[str]] = []  # while a load runs: what it opened (a hook stays for good)
+    sys.addaudithook(
+        lambda event, args: loading[0].append(str(args[0])) if loading and event == "open" else None
+    )
 
     def load() -> list[str]:
         """The manifests the load opened (the defaults files are always read)."""
-        del opened[:]
-        desired.load(load_config(repo), providers.capabilities)
+        loading.append([])
+        try:
+            desired.load(load_config(repo), providers.capabilities)
+        finally:
+            opened = loading.pop()
         names = {p.name for p in manifest.discover(repo / "pins")} - {"_defaults.yaml"}
         return sorted({Path(name).name for name in opened} & names)
 

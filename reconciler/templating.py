@@ -13,8 +13,10 @@ line a user must change and relative media paths resolve from the file that decl
 from __future__ import annotations
 
 import fnmatch
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -217,8 +219,12 @@ class _Expansion:
         self.failed: set[str] = set()
         self.active: list[str] = []
         self.templated: set[str] = set()
-        self.context = {
-            **declared.context,
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        """What the pin's templates read, made for the first of them: most pins have none."""
+        return {
+            **self.declared.context,
             "pin": jinjasafe.Namespace("the pin", "field", _PinFields(self)),
         }
 
@@ -320,7 +326,9 @@ class _PinFields(Mapping[str, Any]):
     """A pin's fields as its templates read them: expanded on first use."""
 
     def __init__(self, expansion: _Expansion) -> None:
-        self.expansion = expansion
+        # Weakly: the expansion holds this in its context, and a cycle would keep every pin's
+        # expansion (its fields, origins and context) alive until the collector found it.
+        self.expansion = weakref.proxy(expansion)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.expansion.declared.fields:

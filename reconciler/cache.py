@@ -176,15 +176,15 @@ class Cache:
             digest.update(data)
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path | None:
-        return self.root / key[:2] / key[2:] if self.root else None
+    def _name(self, key: str) -> str | None:
+        """Where the entry under `key` lives, as text: a run after an edit reads thousands of
+        entries, and a Path and a buffered file for each cost as much as the read itself."""
+        return f"{self.root}{os.sep}{key[:2]}{os.sep}{key[2:]}" if self.root else None
 
     def get(self, key: str) -> Any | None:
-        if self.root is None:
+        path = self._name(key)
+        if path is None:
             return None
-        # By the name's text and the descriptor: a run after an edit reads thousands of entries,
-        # and a Path and a buffered file cost as much as the read itself.
-        path = f"{self.root}{os.sep}{key[:2]}{os.sep}{key[2:]}"
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             try:
@@ -209,9 +209,10 @@ class Cache:
     def put(self, key: str, value: Any) -> None:
         """Store `value` (plain data: dicts, lists, tuples, strings, numbers); failures to write
         are only logged, as the cache is an optimisation."""
-        path = self._path(key)
-        if path is None:
+        name = self._name(key)
+        if name is None:
             return
+        path = Path(name)
         payload = marshal.dumps(value)
         try:
             if path.parent not in self._folders:

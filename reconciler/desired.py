@@ -116,22 +116,23 @@ def _digests(
     recorded them is not read (filedigests.py); `_defaults.yaml` files always are."""
     index = Digests(Cache(derived.store.base, "files"), f"manifests of {config.root}")
     digests: dict[Path, str] = {}
-    trusted: dict[Path, os.stat_result] = {}
+    trusted: dict[Path, tuple[str, os.stat_result]] = {}  # by path: its name, its stats
     for path in paths:
         if path.name == DEFAULTS:
             continue
         with contextlib.suppress(OSError):
             stats = os.lstat(path)
             if stat.S_ISREG(stats.st_mode):
-                trusted[path] = stats
-                found = index.get(config.relative(path), stats)
+                name = config.relative(path)
+                trusted[path] = (name, stats)
+                found = index.get(name, stats)
                 if found is not None:
                     digests[path] = found
     contents = _contents(derived.resolver, [p for p in paths if p not in digests])
     for path, raw in contents.items():
         digests[path] = _sha256(raw)
         if path in trusted:  # a link is read through every time: its stats are not its target's
-            index.put(config.relative(path), trusted[path], digests[path])
+            index.put(*trusted[path], digests[path])
     index.save()
     return {p: digests[p] for p in paths if p in digests}, contents
 
